@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Set up, demo, test, benchmark and package the Talking Head project.
+
+Standard library only, so it runs on a fresh machine before anything is installed.
+
+    python3 build.py demo     # set up, then run the main job in headless Blender -> out/
+    python3 build.py test     # set up, then run the whole test suite
+    python3 build.py setup    # only the set-up (idempotent: a second run takes seconds)
+    python3 build.py bench    # benchmarks -> out/bench.md and out/bench.json
+    python3 build.py addon    # the Blender extension zip -> dist/
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+OUT = ROOT / "out"
+STAMP = VENV / ".talking-head-setup"
+DEBIAN_PACKAGES = {"espeak-ng": "espeak-ng", "ffmpeg": "ffmpeg", "ffprobe": "ffmpeg"}
+
+
+def venv_python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def pinned_requirements() -> list[str]:
+    """Every dependency group of pyproject.toml (runtime, training, test), exactly pinned."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    groups = [project["dependencies"], *project["optional-dependencies"].values()]
+    return [req for group in groups for req in group]
+
+
+def run(cmd: list, **kwargs) -> None:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    subprocess.run([str(c) for c in cmd], check=True, **kwargs)
+
+
+def ensure_debian_packages() -> None:
+    """Install the system tools the engine calls (espeak-ng, ffmpeg) when missing and root."""
+    missing = sorted({pkg for tool, pkg in DEBIAN_PACKAGES.items() if shutil.which(tool) is None})
+    if not missing:
+        return
+    if os.name != "posix" or os.geteuid() != 0 or shutil.which("apt-get") is None:
+        print(f"warning: please install {', '.join(missing)} (apt-get as root); "
+              "the demo video and speech synthesis need them.", file=sys.stderr)
+        return
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    run(["apt-get", "update", "-qq"], env=env)
+    run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env)
+
+
+def ensure_venv() -> None:
+    """Create .venv with the pinned dependencies; skip when the stamp says it is current."""
+    requirements = pinned_requirements()
+    digest = hashlib.sha256("\n".join(requirements).encode()).hexdigest()
+    if venv_python().exists() and STAMP.exists() and STAMP.read_text() == digest:
+        return
+    if not venv_python().exists():
+        print(f"creating {VENV}", flush=True)
+        venv.create(VENV, with_pip=True)
+    run([venv_python(), "-m", "pip", "install", "--disable-pip-version-check", "-q", *requirements])
+    STAMP.write_text(digest)
+
+
+def setup() -> None:
+    """Idempotent set-up: system packages, then the virtual environment."""
+    ensure_debian_packages()
+    ensure_venv()
+
+
+def in_venv(*args: str) -> int:
+    """Run the venv's Python with the repository on the path; return its exit code."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+    return subprocess.run([str(venv_python()), *args], cwd=ROOT, env=env).returncode
+
+
+def cmd_setup(_args) -> int:
+    setup()
+    print("set-up done: .venv is current")
+    return 0
+
+
+def cmd_test(args) -> int:
+    setup()
+    workers = ["-n", str(args.workers)] if args.workers > 1 else []
+    return in_venv("-m", "pytest", "tests", "-q", *workers, *args.pytest_args)
+
+
+def cmd_demo(args) -> int:
+    setup()
+    OUT.mkdir(exist_ok=True)
+    return in_venv(str(ROOT / "addon" / "scripts" / "demo_scene.py"), "--out", str(OUT), *args.demo_args)
+
+
+def cmd_bench(args) -> int:
+    setup()
+    OUT.mkdir(exist_ok=True)
+    return in_venv("-m", "engine", "bench", "--out", str(OUT), *args.bench_args)
+
+
+def cmd_addon(_args) -> int:
+    setup()
+    return in_venv(str(ROOT / "addon" / "scripts" / "package_extension.py"), "--dist", str(ROOT / "dist"))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("setup", help="make .venv with pinned dependencies and install system tools")
+    test = sub.add_parser("test", help="run the whole test suite")
+    test.add_argument("--workers", type=int, default=2, help="parallel test processes (default 2)")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra pytest arguments")
+    demo = sub.add_parser("demo", help="the main job on the built-in head and the shipped voice -> out/")
+    demo.add_argument("demo_args", nargs=argparse.REMAINDER, help="extra demo arguments")
+    bench = sub.add_parser("bench", help="benchmarks -> out/bench.md and out/bench.json")
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="extra benchmark arguments")
+    sub.add_parser("addon", help="build the Blender extension zip -> dist/")
+    args = parser.parse_args(argv)
+    handlers = {"setup": cmd_setup, "test": cmd_test, "demo": cmd_demo, "bench": cmd_bench, "addon": cmd_addon}
+    try:
+        return handlers[args.command](args)
+    except subprocess.CalledProcessError as error:
+        print(f"error: a set-up step failed ({error.cmd[0]} exited with {error.returncode}).", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
