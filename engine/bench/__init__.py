@@ -1,0 +1,42 @@
+"""Benchmarks: figures and side-by-side ratios, written to bench.md and bench.json.
+
+Each benchmark is a function (quick: bool) -> list[Row]; a ratio is always of
+two things measured in the same run on the same machine. Rows from outside
+the engine (the add-on's keying benchmark, which needs bpy) arrive as JSON
+files passed with `extra`.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from pathlib import Path
+from typing import Optional
+
+from ..progress import Reporter, silent
+from .report import Row, write_report
+from .suites import SUITES
+
+
+def run_benchmarks(out: Path, quick: bool = False, reporter: Optional[Reporter] = None,
+                   extra: tuple = ()) -> Path:
+    """Run every suite, merge `extra` JSON row files, write out/bench.md and out/bench.json."""
+    reporter = reporter or silent()
+    out.mkdir(parents=True, exist_ok=True)
+    rows: list[Row] = []
+    reporter.stage("benchmarks", len(SUITES))
+    for name, suite in SUITES:
+        reporter.advance(0, name)
+        rows.extend(suite(quick))
+        reporter.advance(1)
+    for path in extra:
+        rows.extend(Row(**r) for r in json.loads(Path(path).read_text()))
+    machine = f"{platform.machine()}, {_cpu_count()} cores, Python {platform.python_version()}"
+    return write_report(out, rows, machine=machine, when=time.strftime("%Y-%m-%d %H:%M"))
+
+
+def _cpu_count() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

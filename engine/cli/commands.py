@@ -1,0 +1,198 @@
+"""The CLI's commands: each a `register(subparsers)` that adds a parser and its handler."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..progress import Reporter, TerminalBar
+
+
+def reporter() -> Reporter:
+    """A reporter drawing a terminal progress bar for stages longer than a second."""
+    return Reporter(TerminalBar())
+
+
+def _parse_assignments(items, what: str) -> dict:
+    """['name=1.0', 'jaw=0.2,0,0'] -> {'name': array}; InputError on a malformed item."""
+    out = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            out[name.strip()] = np.array([float(v) for v in value.split(",")], dtype=np.float32)
+        except ValueError:
+            raise InputError(f"Cannot read the {what} '{item}'; write it as NAME=VALUE "
+                             "(or NAME=X,Y,Z for a joint rotation in radians).") from None
+    return out
+
+
+# -- head ---------------------------------------------------------------------------------------
+
+def register_head(sub) -> None:
+    head = sub.add_parser("head", help="inspect or export a head model").add_subparsers(
+        dest="head_command", required=True, metavar="<head command>")
+    info = head.add_parser("info", help="print a head's size, expressions and joints")
+    info.add_argument("head", nargs="?", help="FLAME .pkl or head .npz (default: the built-in head)")
+    info.set_defaults(handler=head_info)
+    export = head.add_parser("export", help="write a head (any expression/pose) as OBJ or PLY")
+    export.add_argument("-o", "--output", required=True, help="output .obj or .ply")
+    export.add_argument("--head", help="FLAME .pkl or head .npz (default: the built-in head)")
+    export.add_argument("--expression", "-e", action="append", metavar="NAME=VALUE",
+                        help="an expression value, e.g. mouthSmileLeft=1 (repeatable)")
+    export.add_argument("--pose", "-p", action="append", metavar="JOINT=X,Y,Z",
+                        help="a joint's axis-angle rotation in radians, e.g. jaw=0.3,0,0 (repeatable)")
+    export.add_argument("--clip", help="take expression and pose from this MotionClip")
+    export.add_argument("--frame", type=int, default=0, help="clip frame (0-based) with --clip")
+    export.set_defaults(handler=head_export)
+
+
+def head_info(args) -> int:
+    from ..head import load_head
+
+    head = load_head(args.head)
+    print(f"{head.name}: {head.num_vertices} vertices, {len(head.faces)} triangles, "
+          f"{len(head.shape_names)} shape and {len(head.expression_names)} expression components")
+    print("joints:", ", ".join(head.joint_names))
+    print("expressions:", ", ".join(head.expression_names))
+    return 0
+
+
+def head_export(args) -> int:
+    from ..head import load_head
+    from ..head.meshio import write_obj, write_ply
+    from ..head.model import JOINT_NAMES
+
+    head = load_head(args.head)
+    expression = np.zeros(len(head.expression_names), np.float32)
+    pose = np.zeros((len(JOINT_NAMES), 3), np.float32)
+    if args.clip:
+        params = _clip_frame_params(args.clip, args.frame, head)
+        expression, pose = params["expression"], params["pose"]
+    for name, value in _parse_assignments(args.expression, "expression").items():
+        expression[head.expression_index(name)] = value[0]
+    for joint, value in _parse_assignments(args.pose, "pose").items():
+        if joint not in JOINT_NAMES or value.shape != (3,):
+            raise InputError(f"'{joint}' must be one of {', '.join(JOINT_NAMES)} with three values X,Y,Z.")
+        pose[JOINT_NAMES.index(joint)] = value
+    vertices, _ = head.forward(expression[None], pose[None])
+    out = Path(args.output)
+    writers = {".obj": write_obj, ".ply": write_ply}
+    if out.suffix.lower() not in writers:
+        raise InputError(f"Cannot write '{out.name}': use a .obj or .ply file name.")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    writers[out.suffix.lower()](out, vertices[0], head.faces, colors=head.vertex_colors)
+    print(f"wrote {out} ({head.num_vertices} vertices)")
+    return 0
+
+
+def _clip_frame_params(path, frame: int, head) -> dict:
+    from ..motion import MotionClip
+
+    clip = MotionClip.load(path)
+    if not 0 <= frame < clip.num_frames:
+        raise InputError(f"Frame {frame} is outside the clip (0..{clip.num_frames - 1}).")
+    params = clip.head_params(head)
+    return {k: v[frame] for k, v in params.items()}
+
+
+# -- clip ---------------------------------------------------------------------------------------
+
+def register_clip(sub) -> None:
+    clip = sub.add_parser("clip", help="inspect, convert or preview MotionClips").add_subparsers(
+        dest="clip_command", required=True, metavar="<clip command>")
+    info = clip.add_parser("info", help="print a clip's frames, rate and channels")
+    info.add_argument("clip", help="a .npz or .json MotionClip")
+    info.set_defaults(handler=clip_info)
+    convert = clip.add_parser("convert", help="convert a clip between .npz, .json and ARKit .csv, "
+                                              "optionally resampled")
+    convert.add_argument("input", help="a .npz, .json or ARKit .csv clip")
+    convert.add_argument("output", help="output .npz, .json or .csv (ARKit / Live Link Face layout)")
+    convert.add_argument("--fps", type=float, help="resample to this frame rate (e.g. 23.976, 29.97, 60)")
+    convert.set_defaults(handler=clip_convert)
+
+
+def clip_info(args) -> int:
+    from ..motion import MotionClip
+
+    clip = MotionClip.load(args.clip)
+    print(f"{Path(args.clip).name}: {clip.num_frames} frames at {clip.fps:g} fps "
+          f"({clip.duration:.3f} s), start frame {clip.start_frame}, {len(clip.names)} channels")
+    for k, name in enumerate(clip.names):
+        column = clip.values[:, k]
+        print(f"  {name:<24} min {column.min():+.4f}  max {column.max():+.4f}  mean {column.mean():+.4f}")
+    if clip.metadata:
+        print("metadata:", clip.metadata)
+    return 0
+
+
+def clip_convert(args) -> int:
+    from ..motion import MotionClip
+
+    src = Path(args.input)
+    clip = MotionClip.from_arkit_csv(src) if src.suffix.lower() == ".csv" else MotionClip.load(src)
+    if args.fps:
+        clip = clip.resample(args.fps)
+    out = Path(args.output)
+    if out.suffix.lower() == ".csv":
+        clip.to_arkit_csv(out)
+    else:
+        clip.save(out)
+    print(f"wrote {out} ({clip.num_frames} frames at {clip.fps:g} fps)")
+    return 0
+
+
+# -- animate ------------------------------------------------------------------------------------
+
+def register_animate(sub) -> None:
+    from ..animate import DEFAULT_DRIVER, DRIVERS
+
+    animate = sub.add_parser("animate", help="turn a voice clip into a MotionClip")
+    animate.add_argument("audio", help="WAV, FLAC, OGG or MP3 speech")
+    animate.add_argument("-o", "--output", required=True, help="output clip (.npz, .json or ARKit .csv)")
+    animate.add_argument("--fps", type=float, default=30.0, help="frame rate (default 30)")
+    animate.add_argument("--driver", choices=sorted(DRIVERS), default=DEFAULT_DRIVER,
+                         help=f"how speech becomes motion (default {DEFAULT_DRIVER})")
+    animate.add_argument("--seed", type=int, default=0, help="seed of blinks, gaze and head sway")
+    animate.add_argument("--start-frame", type=int, default=1, help="scene frame of the clip's first frame")
+    animate.set_defaults(handler=run_animate)
+
+
+def run_animate(args) -> int:
+    from ..animate import animate
+
+    clip = animate(args.audio, fps=args.fps, driver=args.driver, seed=args.seed,
+                   start_frame=args.start_frame, reporter=reporter())
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    clip.to_arkit_csv(out) if out.suffix.lower() == ".csv" else clip.save(out)
+    print(f"wrote {out}: {clip.num_frames} frames at {clip.fps:g} fps, {len(clip.names)} channels "
+          f"({args.driver} driver)", file=sys.stdout)
+    return 0
+
+
+# -- bench --------------------------------------------------------------------------------------
+
+def register_bench(sub) -> None:
+    bench = sub.add_parser("bench", help="run the benchmarks and write bench.md and bench.json")
+    bench.add_argument("--out", default="out", help="output folder (default out/)")
+    bench.add_argument("--quick", action="store_true", help="smaller workloads (for smoke tests)")
+    bench.add_argument("--extra", action="append", metavar="ROWS.json",
+                       help="merge benchmark rows measured elsewhere (e.g. the add-on's, which need bpy)")
+    bench.set_defaults(handler=run_bench)
+
+
+def run_bench(args) -> int:
+    from ..bench import run_benchmarks
+
+    report = run_benchmarks(Path(args.out), quick=args.quick, reporter=reporter(), extra=tuple(args.extra or ()))
+    print(f"wrote {report}")
+    return 0
+
+
+REGISTRY = [register_animate, register_head, register_clip, register_bench]

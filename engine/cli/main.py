@@ -1,0 +1,49 @@
+"""Parse arguments, run one command, turn errors into one sentence and an exit code.
+
+Exit codes: 0 success, 1 a job failed (or was cancelled), 2 bad input or usage.
+`--debug` shows the traceback of any error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+
+from ..errors import EngineError
+from . import commands
+
+DESCRIPTION = "Talking Head engine: voice -> head motion -> frames. Run '<command> --help' for details."
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m engine", description=DESCRIPTION)
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="<command>")
+    for register in commands.REGISTRY:
+        register(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except EngineError as error:
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    except BrokenPipeError:  # the reader went away (e.g. `| head`): not an error of ours
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print("\ncancelled: nothing more was written.", file=sys.stderr)
+        return 1
+    except Exception as error:  # a bug: say so in one sentence, full detail under --debug
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: internal error ({type(error).__name__}: {error}); rerun with --debug "
+              "and report it.", file=sys.stderr)
+        return 1
