@@ -1,0 +1,34 @@
+"""Talking Head for Blender: voice clip in, lip-synced head performance out.
+
+The add-on is a translator: it reads its properties, calls the bundled engine
+(never torch, never heavy work on the main thread in the UI), and writes the
+results back through `bridge`, the one bpy<->numpy seam.
+"""
+
+bl_info = {  # read only when loaded as a legacy add-on folder (development)
+    "name": "Talking Head",
+    "author": "The Talking Head authors",
+    "version": (0, 1, 0),
+    "blender": (4, 2, 0),
+    "location": "3D View > Sidebar > Talking Head",
+    "description": "Voice clip to lip-synced, styled head performance keyed on your rig",
+    "category": "Animation",
+}
+
+import bpy
+
+from . import operators, panel, properties
+
+CLASSES = operators.CLASSES + panel.CLASSES
+
+
+def register() -> None:
+    properties.register()
+    for cls in CLASSES:
+        bpy.utils.register_class(cls)
+
+
+def unregister() -> None:
+    for cls in reversed(CLASSES):
+        bpy.utils.unregister_class(cls)
+    properties.unregister()
