@@ -53,3 +53,8 @@ def head_params(names, values: np.ndarray, expression_names) -> dict:
         if name in column:
             translation[:, k] = values[:, column[name]]
     return {"expression": expression, "pose": pose.reshape(T, NUM_JOINTS, 3), "translation": translation}
+
+
+def known_channels(expression_names) -> tuple:
+    """Every channel a head with these expression names can use: expressions, pose, translation."""
+    return tuple(expression_names) + POSE_CHANNELS + TRANSLATION_CHANNELS

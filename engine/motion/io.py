@@ -1,0 +1,213 @@
+"""MotionClip files: `.npz` (numpy alone can read it) and `.json`, both lossless.
+
+`.npz` keys (read with `np.load(path, allow_pickle=False)`):
+    names           [C] unicode strings
+    values          [T, C] float32
+    fps             float64 scalar
+    start_frame     int64 scalar
+    metadata        unicode scalar, a JSON object
+    format_version  int64 scalar (1)
+
+`.json`: {"format": "talking-head-motion", "version": 1, "fps", "start_frame",
+"names" [C], "values" [T][C] (rows; float32 values written exactly), "metadata"}.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import MotionClipError
+from .clip import MotionClip
+
+FORMAT_NAME = "talking-head-motion"
+FORMAT_VERSION = 1
+NPZ_KEYS = ("names", "values", "fps", "start_frame", "metadata", "format_version")
+SUFFIXES = (".npz", ".json")
+
+
+def save_clip(clip: MotionClip, path) -> Path:
+    """Write a clip as `.npz` or `.json` (by suffix), atomically; returns the path."""
+    path = Path(path)
+    suffix = _suffix(path)
+    clip.validate()
+    data = _npz_bytes(clip) if suffix == ".npz" else _json_text(clip).encode("utf-8")
+    _write_atomically(path, data)
+    return path
+
+
+def load_clip(path) -> MotionClip:
+    """Read a clip from `.npz` or `.json`; every failure is a one-sentence MotionClipError."""
+    path = Path(path)
+    suffix = _suffix(path)
+    if not path.is_file():
+        raise MotionClipError(f"The motion file '{path}' does not exist.")
+    return _load_npz(path) if suffix == ".npz" else _load_json(path)
+
+
+def _suffix(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise MotionClipError(f"The motion file '{path.name}' must end in .npz or .json "
+                              f"(use to_arkit_csv for ARKit CSV).")
+    return suffix
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=path.name, suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _npz_bytes(clip: MotionClip) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    np.savez_compressed(
+        buffer,
+        names=np.array(clip.names, dtype=np.str_).reshape(len(clip.names)),
+        values=np.ascontiguousarray(clip.values, dtype=np.float32),
+        fps=np.float64(clip.fps),
+        start_frame=np.int64(clip.start_frame),
+        metadata=np.array(json.dumps(clip.metadata), dtype=np.str_),
+        format_version=np.int64(FORMAT_VERSION),
+    )
+    return buffer.getvalue()
+
+
+def _json_text(clip: MotionClip) -> str:
+    document = {
+        "format": FORMAT_NAME, "version": FORMAT_VERSION, "fps": float(clip.fps),
+        "start_frame": int(clip.start_frame), "names": list(clip.names),
+        "values": clip.values.astype(np.float64).tolist(), "metadata": clip.metadata,
+    }
+    return json.dumps(document, allow_nan=False)
+
+
+def _read_npz_arrays(path: Path) -> dict:
+    try:
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise MotionClipError(f"The file '{path.name}' is not a motion clip file "
+                                  f"(it holds a single array, not an .npz archive).")
+        with archive:
+            missing = [key for key in NPZ_KEYS if key not in archive.files]
+            if missing:
+                raise MotionClipError(f"The file '{path.name}' is not a motion clip file: "
+                                      f"it has no {', '.join(missing)} entries.")
+            return {key: archive[key] for key in NPZ_KEYS}
+    except MotionClipError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        raise MotionClipError(f"The motion file '{path.name}' is corrupt or truncated ({error}).") from None
+    except (OSError, ValueError):
+        raise MotionClipError(f"The file '{path.name}' is not a motion clip file "
+                              f"(it is not an .npz archive).") from None
+
+
+def _load_npz(path: Path) -> MotionClip:
+    arrays = _read_npz_arrays(path)
+    _check_version(path, _scalar(path, arrays["format_version"], np.integer, "format_version"))
+    names, values = arrays["names"], arrays["values"]
+    if names.dtype.kind != "U" or names.ndim != 1:
+        raise MotionClipError(f"The motion file '{path.name}' has malformed names: "
+                              f"expected a 1-D array of strings, got {names.dtype} {names.shape}.")
+    if values.dtype != np.float32 or values.ndim != 2:
+        raise MotionClipError(f"The motion file '{path.name}' has malformed values: "
+                              f"expected a 2-D float32 array, got {values.dtype} {values.shape}.")
+    return MotionClip(
+        names=[str(n) for n in names], values=values,
+        fps=float(_scalar(path, arrays["fps"], np.floating, "fps")),
+        start_frame=int(_scalar(path, arrays["start_frame"], np.integer, "start_frame")),
+        metadata=_metadata(path, str(_scalar(path, arrays["metadata"], np.str_, "metadata"))),
+    )
+
+
+def _scalar(path: Path, array: np.ndarray, kind, key: str):
+    if array.shape != () or not np.issubdtype(array.dtype, kind):
+        raise MotionClipError(f"The motion file '{path.name}' has a malformed '{key}' entry "
+                              f"({array.dtype} {array.shape}).")
+    return array[()]
+
+
+def _metadata(path: Path, text: str) -> dict:
+    try:
+        metadata = json.loads(text)
+    except json.JSONDecodeError:
+        metadata = None
+    if not isinstance(metadata, dict):
+        raise MotionClipError(f"The motion file '{path.name}' has metadata that is not a JSON object.")
+    return metadata
+
+
+def _check_version(path: Path, version) -> None:
+    if isinstance(version, bool) or not isinstance(version, (int, np.integer)) or version != FORMAT_VERSION:
+        raise MotionClipError(f"The motion file '{path.name}' has format version {version!r}; "
+                              f"this engine reads version {FORMAT_VERSION}, so update the add-on.")
+
+
+def _load_json(path: Path) -> MotionClip:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise MotionClipError(f"The motion file '{path.name}' is corrupt or not JSON ({error}).") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
+        raise MotionClipError(f"The file '{path.name}' is not a motion clip file "
+                              f"(its \"format\" is not \"{FORMAT_NAME}\").")
+    _check_version(path, document.get("version"))
+    missing = [k for k in ("fps", "names", "values") if k not in document]
+    if missing:
+        raise MotionClipError(f"The motion file '{path.name}' lacks {', '.join(missing)}.")
+    return MotionClip(names=_json_names(path, document["names"]),
+                      values=_json_values(path, document["values"], len(document["names"])),
+                      fps=_json_number(path, document["fps"], "fps"),
+                      start_frame=_json_start(path, document.get("start_frame", 1)),
+                      metadata=_json_metadata(path, document.get("metadata", {})))
+
+
+def _json_names(path: Path, names) -> list:
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise MotionClipError(f"The motion file '{path.name}' has malformed names: expected a list of strings.")
+    return names
+
+
+def _json_values(path: Path, rows, columns: int) -> np.ndarray:
+    def is_row(row):
+        return isinstance(row, list) and len(row) == columns and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in row)
+
+    if not isinstance(rows, list) or not all(is_row(r) for r in rows):
+        raise MotionClipError(f"The motion file '{path.name}' has malformed values: "
+                              f"expected a list of rows of {columns} numbers.")
+    with np.errstate(over="ignore"):
+        return np.array(rows, dtype=np.float64).reshape(len(rows), columns).astype(np.float32)
+
+
+def _json_number(path: Path, value, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise MotionClipError(f"The motion file '{path.name}' has a malformed '{key}': {value!r}.")
+    return float(value)
+
+
+def _json_start(path: Path, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MotionClipError(f"The motion file '{path.name}' has a malformed 'start_frame': {value!r}.")
+    return value
+
+
+def _json_metadata(path: Path, value) -> dict:
+    if not isinstance(value, dict):
+        raise MotionClipError(f"The motion file '{path.name}' has metadata that is not a JSON object.")
+    return value
