@@ -105,7 +105,12 @@ def cmd_demo(args) -> int:
 def cmd_bench(args) -> int:
     setup()
     OUT.mkdir(exist_ok=True)
-    return in_venv("-m", "engine", "bench", "--out", str(OUT), *args.bench_args)
+    addon_rows = OUT / "bench_addon.json"
+    quick = ["--quick"] if "--quick" in args.bench_args else []
+    code = in_venv(str(ROOT / "addon" / "scripts" / "bench_keys.py"), "--out", str(addon_rows), *quick)
+    if code != 0:
+        return code
+    return in_venv("-m", "engine", "bench", "--out", str(OUT), "--extra", str(addon_rows), *args.bench_args)
 
 
 def cmd_addon(_args) -> int:

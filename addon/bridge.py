@@ -39,7 +39,7 @@ def key_clip(clip, mesh_obj, armature=None) -> KeyResult:
     result = KeyResult()
     frames = clip.start_frame + np.arange(clip.num_frames, dtype=np.float64)
     result.frames = (int(frames[0]), int(frames[-1]))
-    rotations = _joint_rotations(clip)
+    rotations = joint_rotations(clip)
     key = mesh_obj.data.shape_keys if mesh_obj is not None and mesh_obj.type == 'MESH' else None
     if key is not None:
         _key_shapes(key, clip, frames, rotations, result)
@@ -63,7 +63,7 @@ def find_armature(obj):
     return obj.parent if obj.parent is not None and obj.parent.type == 'ARMATURE' else None
 
 
-def _joint_rotations(clip) -> dict:
+def joint_rotations(clip) -> dict:
     """Rotation matrices [T, 3, 3] of every joint the clip drives, keyed by joint name."""
     lowered = {n.lower(): i for i, n in enumerate(clip.names)}
     out = {}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import bpy
 
-from . import bridge, head_object
+from . import bridge, head_object, results
 from .engine_link import engine
 
 
@@ -63,6 +63,7 @@ class TALKINGHEAD_OT_animate(bpy.types.Operator):
             self.report({'ERROR'}, str(error))
             return {'CANCELLED'}
         result = bridge.key_clip(clip, settings.target)
+        results.remember(settings.target, clip)
         bridge.extend_frame_range(scene, *result.frames)
         bridge.place_sound(bridge.sequencer_scene(context), audio, settings.start_frame)
         settings.status = _summary(clip, result, Path(audio).name)

@@ -10,7 +10,7 @@ Blender add-on is a separate layer) and never imports torch outside
     vertices, joints = head.forward(**clip.head_params(head))
 """
 
-from .animate import animate
+from .animate import DEFAULT_DRIVER, DRIVERS, animate
 from .audio import Audio, load_audio
 from .errors import AudioError, Cancelled, EngineError, HeadModelError, InputError, ModelError, MotionClipError
 from .head import HeadModel, load_head

@@ -105,13 +105,18 @@ class TerminalBar:
     def __init__(self, stream: TextIO = sys.stderr, width: int = 30, delay: float = 1.0) -> None:
         self.stream, self.width, self.delay = stream, width, delay
         self._stage, self._start, self._last, self._drawn = None, 0.0, 0.0, False
+        self._tty = bool(getattr(stream, "isatty", lambda: False)())
+        self._logged_tenth = -1
 
     def __call__(self, event: Progress) -> None:
         now = time.monotonic()
         if event.stage != self._stage:
             self._finish_line()
-            self._stage, self._start, self._last = event.stage, now, 0.0
+            self._stage, self._start, self._last, self._logged_tenth = event.stage, now, 0.0, -1
         finished = event.total > 0 and event.done >= event.total
+        if not self._tty:  # a log file: one line per tenth, no carriage returns
+            self._log_line(event)
+            return
         if now - self._start < self.delay or (now - self._last < 0.1 and not finished):
             return
         self._last = now
@@ -122,6 +127,13 @@ class TerminalBar:
         self._drawn = True
         if finished:
             self._finish_line()
+
+    def _log_line(self, event: Progress) -> None:
+        tenth = int(10 * event.fraction)
+        if tenth > self._logged_tenth and time.monotonic() - self._start >= self.delay:
+            self._logged_tenth = tenth
+            self.stream.write(f"{event.stage}: {100 * event.fraction:.0f}% {event.message}\n")
+            self.stream.flush()
 
     def _finish_line(self) -> None:
         if self._drawn:
