@@ -77,23 +77,29 @@ def pose_features(rot_mats: np.ndarray) -> np.ndarray:
     return (rot_mats[:, 1:] - np.eye(3)).reshape(B, -1)
 
 
+SKIN_CHUNK = 64  # frames blended at once: bounds the [chunk, V, 12] transform buffer
+
+
 def skin(vertices: np.ndarray, weights: np.ndarray, transforms: np.ndarray) -> np.ndarray:
-    """Blend per-joint rigid transforms over vertices.
+    """Blend per-joint rigid transforms over vertices (FLAME's T = W A, then T v).
 
     vertices [B, V, 3], weights [V, J], transforms [B, J, 4, 4] -> [B, V, 3].
-    Accumulates one joint at a time so memory stays O(B * V) instead of the
-    O(B * V * 16) of materialising every vertex's 4x4 matrix.
+    Works in chunks of SKIN_CHUNK frames, so memory stays O(B * V) instead of
+    the O(B * V * 16) of materialising every vertex's matrix for all frames.
     """
-    out = np.zeros(vertices.shape, dtype=vertices.dtype)
-    for j in range(weights.shape[1]):
-        w = weights[:, j]
-        used = np.nonzero(w)[0]
-        if used.size == 0:
-            continue
-        R = transforms[:, j, :3, :3].astype(vertices.dtype)
-        t = transforms[:, j, :3, 3].astype(vertices.dtype)
-        moved = np.einsum("bik,bvk->bvi", R, vertices[:, used], optimize=True) + t[:, None, :]
-        out[:, used] += w[used, None].astype(vertices.dtype) * moved
+    B, J = transforms.shape[:2]
+    dtype = vertices.dtype
+    rows = transforms[:, :, :3, :].reshape(B, J, 12).astype(dtype)
+    w = weights.astype(dtype)
+    out = np.empty(vertices.shape, dtype=dtype)
+    for start in range(0, B, SKIN_CHUNK):
+        stop = min(B, start + SKIN_CHUNK)
+        blended = np.matmul(w[None], rows[start:stop])  # [b, V, 12]: each vertex's 3x4 matrix
+        v = vertices[start:stop]
+        for i in range(3):
+            m = blended[..., 4 * i:4 * i + 4]
+            out[start:stop, :, i] = (m[..., 0] * v[..., 0] + m[..., 1] * v[..., 1]
+                                     + m[..., 2] * v[..., 2] + m[..., 3])
     return out
 
 
