@@ -49,7 +49,21 @@ def skin_positions(layout: Layout, openings, scales: dict) -> np.ndarray:
     on_slit = np.zeros(u.size, dtype=bool)
     for slit in layout.eyes:
         on_slit[np.concatenate([slit.loop()])] = True
-    return features.hug_eyes(base + profile.outward(theta) * offset[:, None], on_slit)
+    skin = features.hug_eyes(base + profile.outward(theta) * offset[:, None], on_slit)
+    return _round_crown(layout, skin, pole)
+
+
+def _round_crown(layout: Layout, skin: np.ndarray, pole: np.ndarray) -> np.ndarray:
+    """Put the crown pole on the dome of its last two rings (y = a - b r^2), so it makes no nub."""
+    last = layout.grid_row.max(where=~pole, initial=0)
+    rings = [skin[(layout.grid_row == row) & ~pole] for row in (last, last - 1)]
+    centre = rings[0].mean(axis=0)
+    r2 = [np.mean(np.sum((ring[:, [0, 2]] - centre[[0, 2]]) ** 2, axis=1)) for ring in rings]
+    heights = [ring[:, 1].mean() for ring in rings]
+    curvature = (heights[0] - heights[1]) / max(r2[1] - r2[0], 1e-12)
+    skin = skin.copy()
+    skin[pole] = [centre[0], heights[0] + curvature * r2[0], centre[2]]
+    return skin
 
 
 def _smooth_fade(s: np.ndarray) -> np.ndarray:
