@@ -7,15 +7,12 @@ from engine.errors import InputError
 from engine.head.model import HeadModel
 from engine.preview.clip import render_clip_frames, video_frames
 from engine.progress import Reporter
+from tests.meshes import uv_sphere
 
 
 def _ball_head():
     """A FLAME-structured icosphere-like ball whose one expression pushes it along +Z."""
-    theta, phi = np.meshgrid(np.linspace(0, np.pi, 9), np.linspace(0, 2 * np.pi, 12, endpoint=False), indexing="ij")
-    verts = 0.1 * np.stack([np.sin(theta) * np.sin(phi), np.cos(theta), np.sin(theta) * np.cos(phi)], -1).reshape(-1, 3)
-    i, j = np.meshgrid(np.arange(8), np.arange(12), indexing="ij")
-    a, b = i * 12 + j, i * 12 + (j + 1) % 12
-    faces = np.concatenate([np.stack([a, a + 12, b], -1), np.stack([b, a + 12, b + 12], -1)]).reshape(-1, 3)
+    verts, faces = uv_sphere(rings=8, segments=12)
     V = len(verts)
     exprdirs = np.zeros((V, 3, 1))
     exprdirs[:, 2, 0] = 0.05

@@ -4,6 +4,7 @@ import numpy as np
 
 from engine.render.camera import Camera, look_at, rays
 from engine.render.raster import rasterize
+from tests.meshes import uv_sphere
 
 
 def _screen_camera(width, height):
@@ -112,11 +113,7 @@ def _depth_at(cam, tri, inside):
 def test_closed_mesh_has_no_cracks():
     from scipy.ndimage import binary_fill_holes
 
-    theta, phi = np.meshgrid(np.linspace(0, np.pi, 17), np.linspace(0, 2 * np.pi, 24, endpoint=False), indexing="ij")
-    verts = 0.1 * np.stack([np.sin(theta) * np.sin(phi), np.cos(theta), np.sin(theta) * np.cos(phi)], -1).reshape(-1, 3)
-    i, j = np.meshgrid(np.arange(16), np.arange(24), indexing="ij")
-    a, b = i * 24 + j, i * 24 + (j + 1) % 24
-    faces = np.concatenate([np.stack([a, a + 24, b], -1), np.stack([b, a + 24, b + 24], -1)]).reshape(-1, 3)
+    verts, faces = uv_sphere(rings=16, segments=24)
     cam = look_at(eye=(0.1, 0.2, 0.8), target=(0, 0, 0), width=96, height=96)
     for cull in (False, True):
         mask = rasterize(cam, verts, faces, cull_backfaces=cull).mask

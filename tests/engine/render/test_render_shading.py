@@ -6,20 +6,13 @@ import numpy as np
 import pytest
 
 from engine.errors import InputError
+from tests.meshes import uv_sphere as shared_uv_sphere
 from engine.render import composite_over, default_framing, rasterize, render_mesh, shade, vertex_normals
 
 
 def uv_sphere(n_lat=24, n_lon=32, radius=0.1):
     """A closed UV sphere: vertices [V, 3], counter-clockwise faces [F, 3] (outward normals)."""
-    theta = np.linspace(0, np.pi, n_lat + 1)
-    phi = np.linspace(0, 2 * np.pi, n_lon, endpoint=False)
-    t, p = np.meshgrid(theta, phi, indexing="ij")
-    verts = radius * np.stack([np.sin(t) * np.sin(p), np.cos(t), np.sin(t) * np.cos(p)], -1).reshape(-1, 3)
-    i, j = np.meshgrid(np.arange(n_lat), np.arange(n_lon), indexing="ij")
-    a, b = i * n_lon + j, i * n_lon + (j + 1) % n_lon
-    c, d = a + n_lon, b + n_lon
-    faces = np.concatenate([np.stack([a, c, b], -1), np.stack([b, c, d], -1)]).reshape(-1, 3)
-    return verts, faces
+    return shared_uv_sphere(n_lat, n_lon, radius)
 
 
 def test_vertex_normals_of_a_sphere_point_outwards():
