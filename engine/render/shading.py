@@ -86,6 +86,7 @@ def shade(fragments: Fragments, camera: Camera, vertices: np.ndarray, faces: np.
         albedo = _interpolate(colors.astype(np.float32), tri, bary)
         row, col = np.divmod(pixel, W)
         view = -pixel_directions(camera, col + 0.5, row + 0.5).astype(np.float32)
+        normals = _facing_view(normals, _face_normals(vertices, tri), view)
         rgba[pixel, :3] = _lit(albedo, normals, view, look, camera)
         rgba[pixel, 3] = 1.0
     rgba = rgba.reshape(H, W, 4)
@@ -136,11 +137,24 @@ def _light_dir(light: Light, look: Look, camera: Camera) -> np.ndarray:
     return d
 
 
+def _face_normals(vertices: np.ndarray, tri: np.ndarray) -> np.ndarray:
+    """Geometric (unnormalised) normals [P, 3] of the triangles [P, 3] seen at each pixel."""
+    v = np.asarray(vertices, dtype=np.float32)
+    return np.cross(v[tri[:, 1]] - v[tri[:, 0]], v[tri[:, 2]] - v[tri[:, 0]])
+
+
+def _facing_view(normals: np.ndarray, face_normals: np.ndarray, view: np.ndarray) -> np.ndarray:
+    """Two-sided shading normals [P, 3]: flipped where the *triangle* faces away (an inside seen
+    through an opening); where only the smooth normal tips away (grazing silhouettes), bent onto
+    the plane facing the view instead of flipped, which would light an upward surface from below."""
+    normals = np.where(_dot(face_normals, view) < 0, -normals, normals)
+    away = np.minimum(_dot(normals, view), 0.0)
+    return _unit(normals - away * view)
+
+
 def _lit(albedo: np.ndarray, normals: np.ndarray, view: np.ndarray, look: Look, camera: Camera) -> np.ndarray:
-    """Colours [P, 3] of surface points with albedo, unit normals and unit view vectors [P, 3]."""
-    facing = _dot(normals, view)
-    normals = np.where(facing < 0, -normals, normals)  # two-sided
-    facing = np.abs(facing)
+    """Colours [P, 3] of surface points with albedo, unit normals facing the view and unit view vectors [P, 3]."""
+    facing = np.clip(_dot(normals, view), 0.0, 1.0)
     key, fill, rim = (_light_dir(light, look, camera).astype(np.float32)
                       for light in (look.key, look.fill, look.rim))
     sky = 0.5 + 0.5 * normals[:, 1:2]  # hemisphere ambient: brighter from above

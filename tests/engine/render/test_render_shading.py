@@ -7,7 +7,7 @@ import pytest
 
 from engine.errors import InputError
 from tests.meshes import uv_sphere as shared_uv_sphere
-from engine.render import composite_over, default_framing, rasterize, render_mesh, shade, vertex_normals
+from engine.render import composite_over, default_framing, look_at, rasterize, render_mesh, shade, vertex_normals
 
 
 def uv_sphere(n_lat=24, n_lon=32, radius=0.1):
@@ -69,3 +69,15 @@ def test_a_ten_thousand_triangle_mesh_renders_quickly():
     start = time.perf_counter()
     render_mesh(cam, verts, faces, supersample=1)
     assert time.perf_counter() - start < 1.0  # ~20 ms on one core; generous for shared CI
+
+
+def test_grazing_silhouette_is_not_lit_from_below():
+    """Smooth normals that tip away from the camera at a silhouette are bent, not flipped: flipping
+    turns an upward normal downward and paints a dark fringe along the top of a head."""
+    verts, faces = uv_sphere(n_lat=8, n_lon=12)
+    cam = look_at(eye=(0.0, 0.15, 0.9), target=(0.0, 0.095, 0.0), fov_y=3.0, width=96, height=96)
+    image = render_mesh(cam, verts, faces, supersample=1)
+    covered = image[..., 3] > 0.5
+    luminance = image[..., :3].sum(-1)
+    assert covered.any()
+    assert luminance[covered].min() > 0.7 * np.median(luminance[covered])  # flipped normals: 0.45
