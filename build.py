@@ -93,7 +93,8 @@ def cmd_setup(_args) -> int:
 def cmd_test(args) -> int:
     setup()
     workers = ["-n", str(args.workers)] if args.workers > 1 else []
-    return in_venv("-m", "pytest", "tests", "-q", *workers, *args.pytest_args)
+    paths = [] if any(not a.startswith("-") for a in args.pytest_args) else ["tests"]
+    return in_venv("-m", "pytest", *paths, "-q", *workers, *args.pytest_args)
 
 
 def cmd_demo(args) -> int:
@@ -123,14 +124,16 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("setup", help="make .venv with pinned dependencies and install system tools")
     test = sub.add_parser("test", help="run the whole test suite")
-    test.add_argument("--workers", type=int, default=2, help="parallel test processes (default 2)")
-    test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra pytest arguments")
-    demo = sub.add_parser("demo", help="the main job on the built-in head and the shipped voice -> out/")
-    demo.add_argument("demo_args", nargs=argparse.REMAINDER, help="extra demo arguments")
-    bench = sub.add_parser("bench", help="benchmarks -> out/bench.md and out/bench.json")
-    bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="extra benchmark arguments")
+    test.add_argument("--workers", type=int, default=2, help="parallel test processes (default 2); "
+                      "other arguments go to pytest")
+    sub.add_parser("demo", help="the main job on the built-in head and the shipped voice -> out/ "
+                                "(other arguments go to addon/scripts/demo_scene.py)")
+    sub.add_parser("bench", help="benchmarks -> out/bench.md and out/bench.json (--quick: smaller workloads)")
     sub.add_parser("addon", help="build the Blender extension zip -> dist/")
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command in ("setup", "addon"):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.pytest_args = args.demo_args = args.bench_args = extra  # passed through to the tool
     handlers = {"setup": cmd_setup, "test": cmd_test, "demo": cmd_demo, "bench": cmd_bench, "addon": cmd_addon}
     try:
         return handlers[args.command](args)

@@ -11,6 +11,7 @@ import bpy
 import numpy as np
 
 from .action_compat import OWNER_TAG, ActionWriter, write_keys
+from .axes import to_flame
 from .head_object import CORRECTIVE_PREFIX
 from .engine_link import engine
 
@@ -49,6 +50,18 @@ def key_clip(clip, mesh_obj, armature=None) -> KeyResult:
     keyed_channels = set(result.keyed)
     result.unmapped = [n for n in clip.names if n not in keyed_channels]
     return result
+
+
+def evaluated_vertices(context, obj) -> np.ndarray:
+    """The object's evaluated mesh (shape keys, armature, ...) at the current frame: world-space
+    vertices [V, 3] in FLAME's frame, comparable with `HeadModel.forward`."""
+    obj_eval = obj.evaluated_get(context.evaluated_depsgraph_get())
+    mesh = obj_eval.to_mesh()
+    co = np.empty(len(mesh.vertices) * 3, np.float32)
+    mesh.vertices.foreach_get("co", co)
+    obj_eval.to_mesh_clear()
+    world = np.array(obj.matrix_world)
+    return to_flame(co.reshape(-1, 3) @ world[:3, :3].T + world[:3, 3])
 
 
 def find_armature(obj):

@@ -25,11 +25,8 @@ import bpy  # noqa: E402
 import addon  # noqa: E402
 from addon import bridge, head_object  # noqa: E402
 from engine import animate, load_head  # noqa: E402
-from engine.audio import load_audio  # noqa: E402
 from engine.bench.report import Row  # noqa: E402
-
-SAMPLE = ROOT / "engine" / "data" / "voices" / "sample_en.wav"
-
+from engine.bench.suites import long_speech  # noqa: E402
 
 def fresh_head():
     bpy.ops.wm.read_factory_settings(use_empty=True)
@@ -39,10 +36,7 @@ def fresh_head():
 
 
 def long_clip(minutes: float, fps: float = 30.0):
-    voice = load_audio(SAMPLE)
-    repeats = int(np.ceil(minutes * 60 / voice.duration))
-    audio = type(voice)(np.tile(voice.samples, repeats)[: int(minutes * 60 * voice.rate)], voice.rate, "bench")
-    return animate(audio, fps=fps)
+    return animate(long_speech(minutes), fps=fps)
 
 
 def bulk_seconds(clip) -> float:

@@ -25,8 +25,7 @@ sys.path.insert(0, str(ROOT))
 import bpy  # noqa: E402
 
 import addon  # noqa: E402
-from addon import results  # noqa: E402
-from addon.axes import to_flame  # noqa: E402
+from addon import bridge, results  # noqa: E402
 from engine import load_head  # noqa: E402
 from engine.preview import clip_plot, contact_sheet, video_frames, write_png, write_video  # noqa: E402
 from engine.preview.gallery import expression_gallery, stack_images  # noqa: E402
@@ -70,13 +69,7 @@ def evaluated_frames(head_obj):
     frames = []
     for frame in range(scene.frame_start, scene.frame_end + 1):
         scene.frame_set(frame)
-        obj_eval = head_obj.evaluated_get(bpy.context.evaluated_depsgraph_get())
-        mesh = obj_eval.to_mesh()
-        co = np.empty(len(mesh.vertices) * 3, np.float32)
-        mesh.vertices.foreach_get("co", co)
-        obj_eval.to_mesh_clear()
-        world = np.array(head_obj.matrix_world)
-        frames.append(to_flame(co.reshape(-1, 3) @ world[:3, :3].T + world[:3, 3]))
+        frames.append(bridge.evaluated_vertices(bpy.context, head_obj))
     return np.stack(frames)
 
 

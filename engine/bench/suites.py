@@ -22,6 +22,16 @@ def best_time(fn, repeats: int = 3) -> float:
     return min(times)
 
 
+def long_speech(minutes: float):
+    """The shipped sample voice repeated to `minutes` of decoded Audio (for speed benchmarks)."""
+    from ..audio import load_audio
+
+    voice = load_audio(SAMPLE_VOICE)
+    repeats = int(np.ceil(minutes * 60 / voice.duration))
+    samples = np.tile(voice.samples, repeats)[: int(minutes * 60 * voice.rate)]
+    return type(voice)(samples, voice.rate, voice.source)
+
+
 def skinning(quick: bool) -> list:
     """Batched FLAME skinning of the built-in head vs a per-frame loop over the same frames."""
     from ..head import load_head
@@ -43,12 +53,8 @@ def skinning(quick: bool) -> list:
 def energy_driver(quick: bool) -> list:
     """The audio-energy driver's speed as a multiple of real time, file to MotionClip."""
     from ..animate import animate
-    from ..audio import load_audio
 
-    minutes = 0.5 if quick else 2.0
-    voice = load_audio(SAMPLE_VOICE)
-    repeats = int(np.ceil(minutes * 60 / voice.duration))
-    long_audio = type(voice)(np.tile(voice.samples, repeats), voice.rate, voice.source)
+    long_audio = long_speech(0.5 if quick else 2.0)
     seconds = best_time(lambda: animate(long_audio, fps=30.0, driver="energy"), 2)
     return [Row("Speech to motion", f"energy driver, {long_audio.duration / 60:.1f} min of speech at 30 fps",
                 long_audio.duration / seconds, "x real time", "real time", 1.0, long_audio.duration / seconds,

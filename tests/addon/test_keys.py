@@ -19,19 +19,6 @@ def make_clip(T=12, start_frame=5):
     return MotionClip(names=names, values=values, fps=24.0, start_frame=start_frame, metadata={})
 
 
-def evaluated_vertices(context, obj):
-    from addon.axes import to_flame
-
-    obj_eval = obj.evaluated_get(context.evaluated_depsgraph_get())
-    mesh = obj_eval.to_mesh()
-    co = np.empty(len(mesh.vertices) * 3, np.float32)
-    mesh.vertices.foreach_get("co", co)
-    obj_eval.to_mesh_clear()
-    world = np.array(obj.matrix_world)
-    co = co.reshape(-1, 3) @ world[:3, :3].T + world[:3, 3]
-    return to_flame(co)
-
-
 def test_keys_paths_frames_and_unmapped(blender):
     from addon import bridge, head_object
 
@@ -73,7 +60,7 @@ def test_blender_mesh_matches_engine_skinning(blender):
     expected, _ = head.forward(params["expression"], params["pose"])
     for t in (0, 6, 11):
         blender.scene.frame_set(clip.start_frame + t)
-        np.testing.assert_allclose(evaluated_vertices(blender, mesh_obj), expected[t], atol=2e-5)
+        np.testing.assert_allclose(bridge.evaluated_vertices(blender, mesh_obj), expected[t], atol=2e-5)
 
 
 def test_artist_action_survives(blender):
