@@ -48,12 +48,8 @@ def load_audio(path, rate: int = ANALYSIS_RATE, min_duration: float = 0.0) -> Au
     path = Path(path)
     _check_file(path)
     samples, native_rate = _decode(path)
-    if samples.size == 0:
-        raise AudioError(f"'{path.name}' holds no audio samples (zero length).")
-    if not np.all(np.isfinite(samples)):
-        raise AudioError(f"'{path.name}' contains NaN or infinite samples; re-export it as PCM audio.")
-    mono = samples.mean(axis=1) if samples.ndim == 2 else samples
-    audio = Audio(resample(mono.astype(np.float32), native_rate, rate), rate, str(path))
+    mono = _checked_mono(samples, f"'{path.name}'")
+    audio = Audio(resample(mono, native_rate, rate), rate, str(path))
     if audio.duration < min_duration:
         raise AudioError(f"'{path.name}' is {audio.duration * 1000:.0f} ms long, shorter than one "
                          f"frame ({min_duration * 1000:.0f} ms); use a longer clip.")
@@ -62,13 +58,19 @@ def load_audio(path, rate: int = ANALYSIS_RATE, min_duration: float = 0.0) -> Au
 
 def audio_from_array(samples: np.ndarray, rate: int, target_rate: int = ANALYSIS_RATE) -> Audio:
     """Wrap samples [N] or [N, channels] already in memory as mono Audio at `target_rate`."""
+    mono = _checked_mono(samples, "The audio")
+    return Audio(resample(mono, rate, target_rate), target_rate, "<array>")
+
+
+def _checked_mono(samples: np.ndarray, subject: str) -> np.ndarray:
+    """Samples [N] or [N, channels] -> mono float32 [N]; AudioError (naming `subject`) when
+    there are no samples or any is NaN/inf."""
     samples = np.asarray(samples, dtype=np.float32)
     if samples.size == 0:
-        raise AudioError("The audio holds no samples (zero length).")
+        raise AudioError(f"{subject} holds no samples (zero length).")
     if not np.all(np.isfinite(samples)):
-        raise AudioError("The audio contains NaN or infinite samples.")
-    mono = samples.mean(axis=1) if samples.ndim == 2 else samples
-    return Audio(resample(mono, rate, target_rate), target_rate, "<array>")
+        raise AudioError(f"{subject} contains NaN or infinite samples; re-export it as PCM audio.")
+    return samples.mean(axis=1) if samples.ndim == 2 else samples
 
 
 def resample(samples: np.ndarray, rate: int, target_rate: int) -> np.ndarray:
@@ -106,15 +108,18 @@ def _decode(path: Path):
             raise AudioError(f"'{path.name}' is truncated: it ends after {data.shape[0]} of {expected} samples.")
         return data, f.samplerate
     except soundfile.LibsndfileError as error:
-        if _looks_like_riff(path):
-            raise AudioError(f"'{path.name}' is a corrupt or truncated WAV file ({error}).") from None
+        if _has_sndfile_header(path):
+            raise AudioError(f"'{path.name}' is a corrupt or truncated audio file ({error}).") from None
     return _decode_with_ffmpeg(path)
 
 
-def _looks_like_riff(path: Path) -> bool:
+SNDFILE_HEADERS = (b"RIFF", b"RIFX", b"RF64", b"fLaC", b"OggS")  # WAV, FLAC, OGG: libsndfile's own
+
+
+def _has_sndfile_header(path: Path) -> bool:
+    """True when the file starts like a WAV, FLAC or OGG file (so ffmpeg would not do better)."""
     with open(path, "rb") as f:
-        head = f.read(12)
-    return head[:4] in (b"RIFF", b"RIFX", b"RF64") or head[:4] == b"fLaC" or head[:4] == b"OggS"
+        return f.read(4) in SNDFILE_HEADERS
 
 
 def _decode_with_ffmpeg(path: Path):
@@ -127,5 +132,5 @@ def _decode_with_ffmpeg(path: Path):
     except Exception as error:  # audioread raises many unrelated types; all mean "cannot decode"
         raise AudioError(f"'{path.name}' is not a readable audio file "
                          f"({type(error).__name__}); use WAV, FLAC, OGG or MP3.") from None
-    data = np.atleast_2d(data).T if data.ndim == 2 else data
+    data = data.T if data.ndim == 2 else data  # librosa: [channels, N] -> [N, channels]
     return data.astype(np.float32), int(rate)
