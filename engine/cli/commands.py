@@ -32,6 +32,21 @@ def _parse_assignments(items, what: str) -> dict:
     return out
 
 
+def read_clip(path):
+    """A MotionClip from .npz / .json, or from an ARKit (Live Link Face) .csv."""
+    from ..motion import MotionClip
+
+    path = Path(path)
+    return MotionClip.from_arkit_csv(path) if path.suffix.lower() == ".csv" else MotionClip.load(path)
+
+
+def write_clip(clip, path) -> Path:
+    """Write a clip to .npz / .json (lossless) or .csv (ARKit layout: derived, clipped to [0, 1])."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return clip.to_arkit_csv(path) if path.suffix.lower() == ".csv" else clip.save(path)
+
+
 # -- head ---------------------------------------------------------------------------------------
 
 def register_head(sub) -> None:
@@ -132,17 +147,10 @@ def clip_info(args) -> int:
 
 
 def clip_convert(args) -> int:
-    from ..motion import MotionClip
-
-    src = Path(args.input)
-    clip = MotionClip.from_arkit_csv(src) if src.suffix.lower() == ".csv" else MotionClip.load(src)
+    clip = read_clip(args.input)
     if args.fps:
         clip = clip.resample(args.fps)
-    out = Path(args.output)
-    if out.suffix.lower() == ".csv":
-        clip.to_arkit_csv(out)
-    else:
-        clip.save(out)
+    out = write_clip(clip, args.output)
     print(f"wrote {out} ({clip.num_frames} frames at {clip.fps:g} fps)")
     return 0
 
@@ -168,9 +176,7 @@ def run_animate(args) -> int:
 
     clip = animate(args.audio, fps=args.fps, driver=args.driver, seed=args.seed,
                    start_frame=args.start_frame, reporter=reporter())
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    clip.to_arkit_csv(out) if out.suffix.lower() == ".csv" else clip.save(out)
+    out = write_clip(clip, args.output)
     print(f"wrote {out}: {clip.num_frames} frames at {clip.fps:g} fps, {len(clip.names)} channels "
           f"({args.driver} driver)", file=sys.stdout)
     return 0
