@@ -91,12 +91,13 @@ def joint_rotations(clip) -> dict:
 
 def _key_shapes(key, clip, frames, rotations, result: KeyResult) -> None:
     blocks = {b.name.lower(): b.name for b in key.key_blocks[1:]}
+    action_name = f"TalkingHead_{key.user.name}_Shapes"
     writer = None
     for c, name in enumerate(clip.names):
         target = blocks.get(name.lower())
         if target is None:
             continue
-        writer = writer or _new_writer(key, f"TalkingHead_{key.user.name}_Shapes", 'KEY', result)
+        writer = writer or _new_writer(key, action_name, 'KEY', result)
         path = f'key_blocks["{target}"].value'
         write_keys(writer.fcurve(path, 0, group="Expressions"), frames, clip.values[:, c])
         result.keyed[name] = path
@@ -104,7 +105,7 @@ def _key_shapes(key, clip, frames, rotations, result: KeyResult) -> None:
         if block.name.startswith(CORRECTIVE_PREFIX):
             values = _corrective_values(block.name, rotations)
             if values is not None:
-                writer = writer or _new_writer(key, f"TalkingHead_{key.user.name}_Shapes", 'KEY', result)
+                writer = writer or _new_writer(key, action_name, 'KEY', result)
                 write_keys(writer.fcurve(f'key_blocks["{block.name}"].value', 0, group="Correctives"),
                            frames, values)
     if writer is not None:

@@ -96,8 +96,8 @@ def _add_shape_keys(obj, head) -> None:
         block = obj.shape_key_add(name=key_name, from_mix=False)
         block.data.foreach_set("co", to_blender(rest + offset).astype(np.float32).ravel())
         block.value = 0.0  # bpy 5.0 creates keys at 1.0
-        block.slider_min = -2.0 if not key_name.startswith(CORRECTIVE_PREFIX) else -10.0
-        block.slider_max = 2.0 if not key_name.startswith(CORRECTIVE_PREFIX) else 10.0
+        limit = 10.0 if key_name.startswith(CORRECTIVE_PREFIX) else 2.0
+        block.slider_min, block.slider_max = -limit, limit
 
 
 def _build_armature(context, head, name: str):

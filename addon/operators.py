@@ -66,12 +66,12 @@ class TALKINGHEAD_OT_animate(bpy.types.Operator):
         results.remember(settings.target, clip)
         bridge.extend_frame_range(scene, *result.frames)
         bridge.place_sound(bridge.sequencer_scene(context), audio, settings.start_frame)
-        settings.status = _summary(clip, result, Path(audio).name)
+        settings.status = _summary(result, Path(audio).name)
         self.report({'WARNING'} if result.unmapped else {'INFO'}, settings.status)
         return {'FINISHED'}
 
 
-def _summary(clip, result, audio_name: str) -> str:
+def _summary(result, audio_name: str) -> str:
     text = (f"Keyed {len(result.keyed)} channels over frames {result.frames[0]}-{result.frames[1]} "
             f"from {audio_name}")
     if result.unmapped:

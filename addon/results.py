@@ -14,6 +14,3 @@ def latest(obj):
     """The latest MotionClip made for `obj` in this session, or None."""
     return _LATEST.get(obj.name_full) if obj is not None else None
 
-
-def forget_all() -> None:
-    _LATEST.clear()
