@@ -26,7 +26,9 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 OUT = ROOT / "out"
 STAMP = VENV / ".talking-head-setup"
-DEBIAN_PACKAGES = {"espeak-ng": "espeak-ng", "ffmpeg": "ffmpeg", "ffprobe": "ffmpeg"}
+# tool on PATH -> the Debian packages that provide it (festival needs a voice, only recommended)
+DEBIAN_PACKAGES = {"espeak-ng": ("espeak-ng",), "festival": ("festival", "festvox-kallpc16k"),
+                   "text2wave": ("festival", "festvox-kallpc16k"), "ffmpeg": ("ffmpeg",), "ffprobe": ("ffmpeg",)}
 
 
 def venv_python() -> Path:
@@ -46,8 +48,8 @@ def run(cmd: list, **kwargs) -> None:
 
 
 def ensure_debian_packages() -> None:
-    """Install the system tools the engine calls (espeak-ng, ffmpeg) when missing and root."""
-    missing = sorted({pkg for tool, pkg in DEBIAN_PACKAGES.items() if shutil.which(tool) is None})
+    """Install the system tools the engine and corpus call (espeak-ng, festival, ffmpeg) when missing and root."""
+    missing = sorted({pkg for tool, pkgs in DEBIAN_PACKAGES.items() if shutil.which(tool) is None for pkg in pkgs})
     if not missing:
         return
     if os.name != "posix" or os.geteuid() != 0 or shutil.which("apt-get") is None:

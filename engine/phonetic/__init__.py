@@ -1,0 +1,1 @@
+"""The phonetic driver: phones (recognised or known) -> visemes -> coarticulated head motion."""

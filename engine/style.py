@@ -1,0 +1,56 @@
+"""Speaking style: how a voice is performed, separate from what is said.
+
+The phonetic driver and the synthetic corpus read the same parameters, and
+every corpus clip records the ones it was rendered with, so the neural
+driver can learn them back from a reference performance.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+
+from .errors import InputError
+
+RANGES = {
+    "articulation": (0.0, 2.0),
+    "smoothness": (0.25, 3.0),
+    "smile": (-1.0, 1.0),
+    "brow": (-1.0, 1.0),
+    "brow_accent": (0.0, 3.0),
+    "head_motion": (0.0, 3.0),
+    "blink_rate": (0.0, 60.0),
+}
+
+
+@dataclass(frozen=True)
+class SpeakingStyle:
+    """Style parameters, each with its neutral default."""
+
+    articulation: float = 1.0  # scale of mouth shapes and jaw opening (0 = still mouth)
+    smoothness: float = 1.0    # coarticulation spread: >1 blends neighbouring phones more
+    smile: float = 0.0         # constant mouth-corner bias: +1 smiling, -1 frowning
+    brow: float = 0.0          # constant brow bias: +1 raised, -1 lowered
+    brow_accent: float = 1.0   # how strongly pitch/energy accents lift the brows
+    head_motion: float = 1.0   # energy of the head's nods and sway
+    blink_rate: float = 17.0   # blinks per minute
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            low, high = RANGES[f.name]
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and low <= value <= high):
+                raise InputError(f"Style parameter '{f.name}' must be between {low} and {high}, not {value!r}.")
+
+    def to_dict(self) -> dict[str, float]:
+        return {k: float(v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "SpeakingStyle":
+        unknown = sorted(set(values) - set(RANGES))
+        if unknown:
+            raise InputError(f"Unknown style parameter(s) {', '.join(unknown)}; known: {', '.join(RANGES)}.")
+        return cls(**{k: float(v) for k, v in values.items()})
+
+
+NEUTRAL = SpeakingStyle()
