@@ -1,0 +1,72 @@
+"""Audio benchmarks: loading a long file in bounded memory, measured in a fresh process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .report import Row
+from .suites import long_speech
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+FILE_RATE = 44100
+WRITE_BLOCK_S = 60.0           # seconds of the long file generated and written at a time
+STEREO_GAIN = 0.8              # the right channel is the left one, quieter, so the mix is not trivial
+# The child prints: peak RSS before loading, peak RSS after, seconds, decoded duration.
+CHILD = """
+import resource, sys, time
+from engine.audio import load_audio
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.perf_counter()
+audio = load_audio(sys.argv[1])
+seconds = time.perf_counter() - start
+print(before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, seconds, audio.duration)
+"""
+
+
+def long_file_loading(quick: bool) -> list:
+    """Peak memory and speed of `load_audio` on a 60-minute (quick: 5-minute) 44.1 kHz stereo
+    16-bit WAV of tiled speech, decoded in a separate process so its peak RSS is its own."""
+    minutes = 5.0 if quick else 60.0
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "long_speech.wav"
+        write_long_wav(path, minutes)
+        size_mb = path.stat().st_size / 1e6
+        before_mb, peak_mb, seconds, duration = load_in_child(path)
+    what = f"load a {minutes:.0f}-min 44.1 kHz stereo 16-bit WAV ({size_mb:.0f} MB)"
+    return [Row("Audio loading", f"{what}: peak memory", peak_mb, "MB", "process before loading", before_mb,
+                peak_mb / before_mb, target="< 1 GB for 60 min", note="fresh process, ru_maxrss; streamed in blocks"),
+            Row("Audio loading", f"{what}: speed", duration / seconds, "x real time", "real time", 1.0,
+                duration / seconds, note="decode, mix to mono, resample to 16 kHz")]
+
+
+def write_long_wav(path: Path, minutes: float) -> None:
+    """Write `minutes` of tiled sample speech as a 44.1 kHz stereo PCM_16 WAV, a block at a time."""
+    import soundfile
+
+    from ..audio.load import resample
+
+    speech = long_speech(WRITE_BLOCK_S / 60.0)
+    block = resample(speech.samples, speech.rate, FILE_RATE)
+    stereo = np.stack([block, STEREO_GAIN * block], axis=1)
+    total = int(round(minutes * 60 * FILE_RATE))
+    with soundfile.SoundFile(str(path), "w", FILE_RATE, 2, subtype="PCM_16") as f:
+        for start in range(0, total, stereo.shape[0]):
+            f.write(stereo[: total - start])
+
+
+def load_in_child(path: Path) -> tuple:
+    """(MB before loading, peak MB, seconds, decoded seconds) of load_audio(path) in a new Python process."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", CHILD, str(path)], cwd=ROOT, capture_output=True, text=True,
+                          check=True, timeout=3600)
+    if not done.stdout.strip():
+        raise RuntimeError(f"the loading process printed nothing after {time.perf_counter() - started:.0f} s")
+    before, peak, seconds, duration = (float(v) for v in done.stdout.split()[-4:])
+    unit = 1e6 if sys.platform == "darwin" else 1024.0  # ru_maxrss: bytes on macOS, KiB on Linux
+    return before * unit / 1e6, peak * unit / 1e6, seconds, duration
