@@ -1,0 +1,63 @@
+"""A whole head performance from phones with timings and the voice they came from.
+
+`perform` is the one recipe the phonetic driver (recognised phones) and the
+training corpus (the synthesizer's own phone timings) share, so the neural
+driver learns exactly what the phonetic driver would do with perfect phones.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import numpy as np
+
+from ..audio.features import FeatureConfig, Features, features_of
+from ..audio.load import Audio
+from ..motion import MotionClip
+from ..style import NEUTRAL, SpeakingStyle
+from .coarticulation import articulate
+from .phones import Phone, clean_phones
+from .prosody import prosody_channels
+
+LOUD_PERCENTILE = 95.0   # energy is measured relative to this percentile of the voice's level
+PROSODY_FEATURES = FeatureConfig(n_mels=8)  # prosody needs level and pitch only; few mel bands are cheaper
+
+
+def frame_count(duration: float, fps: float) -> int:
+    """Frames covering `duration` seconds at `fps`: ceil(duration * fps), at least 1."""
+    return max(1, int(np.ceil(duration * fps - 1e-9)))
+
+
+def performance_channels(phones: Sequence[Phone], features: Features, duration: float, fps: float,
+                         style: SpeakingStyle = NEUTRAL, seed: int = 0) -> dict[str, np.ndarray]:
+    """Every channel {name: [T] float32} of the performance, T = frame_count(duration, fps).
+
+    The mouth comes from the phones (coarticulation.py); brows, blinks, gaze,
+    smile bias and head motion from the voice's features (prosody.py).
+    """
+    phones = clean_phones(phones)
+    frame_times = np.arange(frame_count(duration, fps)) / fps
+    channels = articulate(phones, frame_times, style)
+    rng = np.random.default_rng(seed)
+    level = features.energy_db - np.percentile(features.energy_db, LOUD_PERCENTILE)
+    for name, values in prosody_channels(frame_times, features.times, level, features.pitch_hz,
+                                         phones, style, rng).items():
+        merged = channels[name] + values if name in channels else values
+        channels[name] = merged if name.endswith(("_rx", "_ry", "_rz")) else np.clip(merged, 0.0, 1.0)
+    return {name: np.asarray(v, np.float32) for name, v in channels.items()}
+
+
+def perform(phones: Sequence[Phone], audio: Audio, fps: float, style: SpeakingStyle = NEUTRAL,
+            seed: int = 0, start_frame: int = 1, features: Optional[Features] = None) -> MotionClip:
+    """The MotionClip of `audio` spoken as `phones` (times in seconds) at `fps`, in `style`.
+
+    Pass `features` when they are already computed (at any hop); otherwise
+    they are computed from the audio.
+    """
+    features = features if features is not None else features_of(audio, PROSODY_FEATURES)
+    channels = performance_channels(phones, features, audio.duration, fps, style, seed)
+    names = sorted(channels)
+    metadata = {"driver": "phonetic", "style": style.to_dict(), "seed": seed,
+                "duration_s": round(audio.duration, 4)}
+    return MotionClip(names=names, values=np.stack([channels[n] for n in names], axis=1), fps=fps,
+                      start_frame=start_frame, metadata=metadata)
