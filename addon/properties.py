@@ -8,7 +8,10 @@ from bpy.props import EnumProperty, FloatProperty, IntProperty, PointerProperty,
 from .engine_link import engine
 
 
-DRIVER_LABELS = {"energy": ("Audio energy", "Jaw and lips follow loudness and brightness (no phonemes)")}
+DRIVER_LABELS = {
+    "phonetic": ("Phonetic", "Recognised phones become coarticulated mouth shapes; lips close on p, b, m"),
+    "energy": ("Audio energy", "Jaw and lips follow loudness and brightness (no phonemes)"),
+}
 
 
 def driver_items() -> list:

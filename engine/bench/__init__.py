@@ -1,6 +1,6 @@
 """Benchmarks: figures and side-by-side ratios, written to bench.md and bench.json.
 
-Each benchmark is a function (quick: bool) -> list[Row]; a ratio is always of
+Each benchmark is a function (quick: bool, out: Path) -> list[Row] (figures go to out); a ratio is always of
 two things measured in the same run on the same machine. Rows from outside
 the engine (the add-on's keying benchmark, which needs bpy) arrive as JSON
 files passed with `extra`.
@@ -28,7 +28,7 @@ def run_benchmarks(out: Path, quick: bool = False, reporter: Optional[Reporter] 
     reporter.stage("benchmarks", len(SUITES))
     for name, suite in SUITES:
         reporter.advance(0, name)
-        rows.extend(suite(quick))
+        rows.extend(suite(quick, out))
         reporter.advance(1)
     for path in extra:
         rows.extend(Row(**r) for r in json.loads(Path(path).read_text()))

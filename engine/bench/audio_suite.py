@@ -29,7 +29,7 @@ print(before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, seconds, audio
 """
 
 
-def long_file_loading(quick: bool) -> list:
+def long_file_loading(quick: bool, out: Path = None) -> list:
     """Peak memory and speed of `load_audio` on a 60-minute (quick: 5-minute) 44.1 kHz stereo
     16-bit WAV of tiled speech, decoded in a separate process so its peak RSS is its own."""
     minutes = 5.0 if quick else 60.0

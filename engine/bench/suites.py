@@ -1,4 +1,4 @@
-"""The engine's benchmark suites. Each: (quick: bool) -> list[Row]."""
+"""The engine's benchmark suites. Each: (quick: bool, out: folder for figures) -> list[Row]."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def long_speech(minutes: float):
     return type(voice)(samples, voice.rate, voice.source)
 
 
-def skinning(quick: bool) -> list:
+def skinning(quick: bool, out: Path) -> list:
     """Batched FLAME skinning of the built-in head vs a per-frame loop over the same frames."""
     from ..head import load_head
 
@@ -50,7 +50,7 @@ def skinning(quick: bool) -> list:
                 target="1,000 frames well under 1 s", note="numpy LBS, FLAME definition")]
 
 
-def energy_driver(quick: bool) -> list:
+def energy_driver(quick: bool, out: Path) -> list:
     """The audio-energy driver's speed as a multiple of real time, file to MotionClip."""
     from ..animate import animate
 
@@ -61,4 +61,12 @@ def energy_driver(quick: bool) -> list:
                 note="features included; audio already decoded")]
 
 
-SUITES = [("skinning", skinning), ("energy driver", energy_driver)]
+def _suites() -> list:
+    from .audio_suite import long_file_loading
+    from .speech_suite import lipsync_quality, phonetic_driver
+
+    return [("skinning", skinning), ("long audio file", long_file_loading), ("energy driver", energy_driver),
+            ("phonetic driver", phonetic_driver), ("lip-sync quality", lipsync_quality)]
+
+
+SUITES = _suites()

@@ -166,6 +166,12 @@ def register_animate(sub) -> None:
     animate.add_argument("--fps", type=float, default=30.0, help="frame rate (default 30)")
     animate.add_argument("--driver", choices=sorted(DRIVERS), default=DEFAULT_DRIVER,
                          help=f"how speech becomes motion (default {DEFAULT_DRIVER})")
+    animate.add_argument("--transcript", metavar="TEXT_OR_FILE",
+                         help="the words spoken (text, or a .txt file): the phonetic driver aligns them "
+                              "instead of recognising phones")
+    animate.add_argument("--style", action="append", metavar="NAME=VALUE",
+                         help="a speaking-style parameter, repeatable (articulation, smoothness, smile, "
+                              "brow, brow_accent, head_motion, blink_rate)")
     animate.add_argument("--seed", type=int, default=0, help="seed of blinks, gaze and head sway")
     animate.add_argument("--start-frame", type=int, default=1, help="scene frame of the clip's first frame")
     animate.set_defaults(handler=run_animate)
@@ -173,12 +179,72 @@ def register_animate(sub) -> None:
 
 def run_animate(args) -> int:
     from ..animate import animate
+    from ..style import SpeakingStyle
 
+    values = _parse_assignments(args.style or (), "style parameter")
+    if any(v.size != 1 for v in values.values()):
+        raise InputError("Each style parameter takes one number, e.g. --style smile=0.5.")
+    style = SpeakingStyle.from_dict({k: float(v[0]) for k, v in values.items()})
     clip = animate(args.audio, fps=args.fps, driver=args.driver, seed=args.seed,
-                   start_frame=args.start_frame, reporter=reporter())
+                   start_frame=args.start_frame, reporter=reporter(),
+                   transcript=read_transcript(args.transcript), style=style)
     out = write_clip(clip, args.output)
     print(f"wrote {out}: {clip.num_frames} frames at {clip.fps:g} fps, {len(clip.names)} channels "
           f"({args.driver} driver)", file=sys.stdout)
+    return 0
+
+
+def read_transcript(value):
+    """The --transcript argument: the text itself, or the contents of the text file it names."""
+    if value is None:
+        return None
+    path = Path(value)
+    if path.suffix.lower() in (".txt", ".lab", ".text") or (len(value) < 256 and path.is_file()):
+        if not path.is_file():
+            raise InputError(f"The transcript file '{value}' does not exist.")
+        try:
+            value = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise InputError(f"The transcript file '{value}' is not UTF-8 text.") from None
+    if not value.strip():
+        raise InputError("The transcript is empty; give the words spoken, or leave --transcript out.")
+    return value.strip()
+
+
+# -- eval-lipsync -------------------------------------------------------------------------------
+
+def register_eval_lipsync(sub) -> None:
+    from ..animate import DRIVERS
+
+    ev = sub.add_parser("eval-lipsync", help="score drivers against known phone timings on held-out "
+                                             "synthetic (festival) speech")
+    ev.add_argument("--clips", type=int, default=12, help="held-out sentences (default 12)")
+    ev.add_argument("--driver", action="append", choices=sorted(DRIVERS),
+                    help="driver to score, repeatable (default: all)")
+    ev.add_argument("--fps", type=float, default=30.0, help="frame rate (default 30)")
+    ev.add_argument("--seed", type=int, default=None, help="seed of the held-out sentences")
+    ev.add_argument("--out", default="out", help="folder for eval_lipsync.json and .png (default out/)")
+    ev.set_defaults(handler=run_eval_lipsync)
+
+
+def run_eval_lipsync(args) -> int:
+    from ..animate import DRIVERS
+    from ..training.evaluate_lipsync import EVAL_SEED, evaluate_lipsync, heldout_clips, write_evaluation
+
+    if not 1 <= args.clips <= 1000:
+        raise InputError(f"--clips must be between 1 and 1000, not {args.clips}.")
+    clips = heldout_clips(args.clips, EVAL_SEED if args.seed is None else args.seed)
+    out = Path(args.out)
+    evaluation = evaluate_lipsync(clips, drivers=args.driver or sorted(DRIVERS), fps=args.fps,
+                                  reporter=reporter(), plot=out / "eval_lipsync.png")
+    path = write_evaluation(evaluation, out)
+    print(f"{'driver':22} {'recall':>7} {'precision':>9} {'corr':>6} {'LVE mm':>7} {'x real time':>12}")
+    for s in evaluation.scores:
+        speed = f"{s.real_time:12.0f}" if s.wall_seconds > 0 else f"{'':12}"
+        precision = f"{s.closure_precision:9.2f}" if s.closure_precision is not None else f"{'n/a':>9}"
+        print(f"{s.driver:22} {s.closure_recall:7.2f} {precision} {s.opening_correlation:6.2f} "
+              f"{s.lip_vertex_error_mm:7.2f} {speed}")
+    print(f"wrote {path} and {out / 'eval_lipsync.png'}")
     return 0
 
 
@@ -201,4 +267,4 @@ def run_bench(args) -> int:
     return 0
 
 
-REGISTRY = [register_animate, register_head, register_clip, register_bench]
+REGISTRY = [register_animate, register_eval_lipsync, register_head, register_clip, register_bench]

@@ -7,13 +7,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.animate import animate
+from engine.animate import animate as animate_any
 from engine.audio import audio_from_array
 from engine.errors import InputError
 from engine.motion.channels import POSE_CHANNELS
 
 SAMPLE = Path(__file__).resolve().parents[3] / "engine" / "data" / "voices" / "sample_en.wav"
 RATE = 16000
+
+
+def animate(audio, **kwargs):
+    """`engine.animate` with the energy driver unless a test names another."""
+    return animate_any(audio, **{"driver": "energy", **kwargs})
 
 
 def bursts(on=((0.5, 1.0), (1.5, 2.0)), seconds=2.5):

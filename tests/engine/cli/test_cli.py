@@ -20,7 +20,7 @@ def run(capsys, *argv):
 
 
 @pytest.mark.parametrize("argv", [[], ["animate"], ["head"], ["head", "export"], ["clip"], ["clip", "convert"],
-                                  ["bench"]])
+                                  ["bench"], ["eval-lipsync"]])
 def test_help_everywhere(argv):
     with pytest.raises(SystemExit) as info:
         main(argv + ["--help"])
@@ -81,3 +81,29 @@ def test_bad_head_arguments(tmp_path, capsys, monkeypatch, argv, sentence):
 def test_head_info_lists_expressions(capsys):
     code, out, _ = run(capsys, "head", "info")
     assert code == 0 and "mouthFunnel" in out and "eye_left" in out
+
+
+def test_transcript_text_or_file_and_style_arguments(tmp_path):
+    from engine.cli.commands import read_transcript
+    from engine.errors import InputError
+
+    assert read_transcript("hello there") == "hello there"
+    words = tmp_path / "words.txt"
+    words.write_text("  severe myopia\n", encoding="utf-8")
+    assert read_transcript(str(words)) == "severe myopia"
+    with pytest.raises(InputError, match="does not exist"):
+        read_transcript(str(tmp_path / "missing.txt"))
+    words.write_bytes(b"\xff\xfe\x00bad")
+    with pytest.raises(InputError, match="not UTF-8"):
+        read_transcript(str(words))
+    with pytest.raises(InputError, match="empty"):
+        read_transcript("   ")
+    assert read_transcript(None) is None
+
+
+@pytest.mark.parametrize("style,sentence", [("smile=3", "between -1.0 and 1.0"), ("grin=1", "Unknown style"),
+                                            ("smile", "NAME=VALUE"), ("smile=1,2", "one number")])
+def test_bad_style_is_one_sentence_exit_2(tmp_path, capsys, style, sentence):
+    code, _, err = run(capsys, "animate", str(SAMPLE), "-o", str(tmp_path / "c.npz"), "--driver", "energy",
+                       "--style", style)
+    assert code == 2 and sentence in err and err.count("\n") == 1

@@ -1,0 +1,55 @@
+"""Speech benchmarks: the phonetic driver's speed, and lip-sync quality on held-out speech."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .report import Row
+from .suites import best_time, long_speech
+
+
+def phonetic_driver(quick: bool, out: Path) -> list:
+    """File-to-clip speed of the phonetic driver (recognition with 2 workers + performance)."""
+    from ..animate import animate
+
+    speech = long_speech(0.5 if quick else 2.0)
+    seconds = best_time(lambda: animate(speech, fps=30.0, driver="phonetic"), 1 if quick else 2)
+    speed = speech.duration / seconds
+    return [Row("Speech to motion", f"phonetic driver, {speech.duration / 60:.1f} min of speech at 30 fps",
+                speed, "x real time", "real time", 1.0, speed, target=">= 50x real time on 2 cores",
+                note="pocketsphinx all-phone recognition in 2 processes + features + coarticulation")]
+
+
+def lipsync_quality(quick: bool, out: Path) -> list:
+    """eval-lipsync on held-out festival speech: every driver side by side with the target's own."""
+    from ..training.evaluate_lipsync import EVAL_SEED, evaluate_lipsync, heldout_clips, write_evaluation
+
+    clips = heldout_clips(4 if quick else 20, EVAL_SEED)
+    evaluation = evaluate_lipsync(clips, drivers=("phonetic", "energy"), plot=out / "eval_lipsync.png")
+    write_evaluation(evaluation, out)
+    scores = {s.driver: s for s in evaluation.scores}
+    base = scores["energy"]
+    speech = f"{evaluation.clips} held-out festival sentences, {base.seconds_of_speech:.0f} s"
+    rows = []
+    for name in ("phonetic", "target (true phones)"):
+        s = scores[name]
+        label = "phonetic driver" if name == "phonetic" else "target rendered from the true phones"
+        rows += [
+            Row("Lip sync", f"{label}: bilabial closure recall ({speech})", s.closure_recall, "",
+                "energy driver", base.closure_recall, _ratio(s.closure_recall, base.closure_recall),
+                target="1.0 (lips close on every p/b/m)"),
+            Row("Lip sync", f"{label}: closure precision", s.closure_precision or 0.0, "",
+                "energy driver", base.closure_precision, _ratio(s.closure_precision, base.closure_precision),
+                note="" if base.closure_precision is not None else "the energy driver never closes the lips in speech"),
+            Row("Lip sync", f"{label}: mouth-opening correlation with the target", s.opening_correlation, "",
+                "energy driver", base.opening_correlation, _ratio(s.opening_correlation, base.opening_correlation)),
+        ]
+    s = scores["phonetic"]
+    rows.append(Row("Lip sync", "phonetic driver: lip-vertex error vs the target", s.lip_vertex_error_mm, "mm",
+                    "energy driver", base.lip_vertex_error_mm, _ratio(base.lip_vertex_error_mm, s.lip_vertex_error_mm),
+                    note="ratio = energy error / phonetic error (higher is better); plot: eval_lipsync.png"))
+    return rows
+
+
+def _ratio(a, b):
+    return a / b if a is not None and b is not None and abs(b) > 1e-9 else None
