@@ -22,7 +22,7 @@ from typing import Sequence
 import numpy as np
 
 from ..style import NEUTRAL, SpeakingStyle
-from .phones import BILABIALS, LABIODENTALS, Phone
+from .phones import BILABIALS, LABIODENTALS, SILENCE, Phone
 from .visemes import JAW, LIP_CHANNELS, LIP_GAP_MM, MOUTH_CHANNELS, PHONE_VISEMES, VISEMES, lip_gap_mm
 
 POWER = 1.5                 # shape of the dominance falloff (1 = exponential, 2 = Gaussian)
@@ -35,14 +35,17 @@ TEETH_GAP_MM = 2.5          # lower lip at the upper teeth on f/v
 TEETH_ROLL = 0.55           # at least this much mouthRollLower on f/v
 CONSTRAINT_RAMP_S = 0.035   # constraints fade in and out over this time around their phone
 CLOSE_PER_MM = -1.0 / LIP_GAP_MM["mouthClose"]
+SHORT_PAUSE_S = 0.2         # silences shorter than this between phones do not close the mouth
 
 
 def segments(phones: Sequence[Phone]) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Viseme segments of the phones: names [S], starts [S] and ends [S] (s).
-    Diphthongs give two segments (first and second half)."""
+    Diphthongs give two segments (first and second half); a short pause between phones is a
+    weak "pause" segment, so the mouth does not snap shut between words."""
     names, starts, ends = [], [], []
-    for p in phones:
-        parts = PHONE_VISEMES[p.label]
+    for k, p in enumerate(phones):
+        inside = 0 < k < len(phones) - 1
+        parts = ("pause",) if p.label == SILENCE and inside and p.duration < SHORT_PAUSE_S else PHONE_VISEMES[p.label]
         edges = np.linspace(p.start, p.end, len(parts) + 1)
         for name, a, b in zip(parts, edges[:-1], edges[1:]):
             names.append(name)

@@ -62,6 +62,7 @@ def _v(name, lips=1.0, jaw=1.0, spread=1.0, **target) -> Viseme:
 
 VISEMES = {v.name: v for v in (
     _v("rest", lips=0.6, jaw=0.6, spread=1.5, jaw_rx=0.0),
+    _v("pause", lips=0.1, jaw=0.15, jaw_rx=0.0),  # a short pause inside speech: the mouth barely moves
     _v("bilabial", lips=1.5, jaw=2.0, jaw_rx=0.01, mouthPress=0.35, mouthRollUpper=0.1),
     _v("labiodental", lips=2.5, jaw=1.5, jaw_rx=0.05, mouthRollLower=0.65, mouthUpperUp=0.25, mouthShrugUpper=0.15),
     _v("dental", lips=0.5, jaw=1.2, jaw_rx=0.08, mouthStretch=0.12, mouthUpperUp=0.1),

@@ -167,3 +167,17 @@ def test_values_stay_in_range_and_linear_gap_is_never_open_on_bilabials():
         if p.label in BILABIALS:
             k = int(np.argmin(np.abs(times - (p.start + p.end) / 2)))
             assert gap[k] <= 1.0
+
+
+def test_a_short_pause_between_words_does_not_close_the_mouth(head):
+    fps = 100.0
+    joined = spoken("AA SIL AA", durations=[0.15, 0.08, 0.15])
+    times = np.arange(int(joined[-1].end * fps)) / fps
+    opening = mouth_opening(head, clip_of(articulate(joined, times), fps))
+    pause = joined[2]
+    assert opening[int(round((pause.start + pause.end) / 2 * fps))] > 5.0
+    long_pause = spoken("AA SIL AA", durations=[0.15, 0.5, 0.15])
+    times = np.arange(int(long_pause[-1].end * fps)) / fps
+    opening = mouth_opening(head, clip_of(articulate(long_pause, times), fps))
+    pause = long_pause[2]
+    assert opening[int(round((pause.start + pause.end) / 2 * fps))] < 3.0
