@@ -82,6 +82,7 @@ QUIET_DB = 1.0                       # frames this close to the quietest are equ
 SPEECH_BELOW_LOUD_DB = 40.0          # frames quieter than the loud level minus this are silence
 SPEECH_FLOOR_DB = -60.0              # ... and never louder than this
 TRIM_MARGIN_SECONDS = 0.2            # silence kept around speech at a chunk's ends
+ENERGY_BLOCK_FRAMES = 6000          # frames (60 s) of energy computed at a time
 ENERGY_FLOOR = 1e-10                 # -100 dB: digital silence
 STAGE = "recognising phones"
 ALIGN_STAGE = "aligning phones to the transcript"
@@ -114,9 +115,9 @@ def recognize_phones(samples: np.ndarray, rate: int = RATE, transcript: Optional
 
 def normalized(samples: np.ndarray) -> np.ndarray:
     """samples [N] scaled to TARGET_PEAK (gain at most MAX_GAIN); pocketsphinx is level-sensitive."""
-    peak = float(np.max(np.abs(samples)))
+    peak = max(float(samples.max()), -float(samples.min()))  # no |samples| copy of a long file
     gain = MAX_GAIN if peak * MAX_GAIN <= TARGET_PEAK else TARGET_PEAK / peak
-    return (samples * gain).astype(np.float32)
+    return np.multiply(samples, gain, dtype=np.float32)
 
 
 # ----------------------------------------------------------------------------- the model
@@ -218,9 +219,14 @@ def chunk_count(duration: float, workers: int) -> int:
 def frame_energy_db(samples: np.ndarray) -> np.ndarray:
     """Energy [F] in dB (floor -100) of the 10 ms frames of samples [N] at 16 kHz, F = ceil(N / 160)."""
     frames = math.ceil(len(samples) / FRAME_SAMPLES)
-    padded = np.zeros(frames * FRAME_SAMPLES, dtype=np.float64)
-    padded[:len(samples)] = samples
-    return 10.0 * np.log10(np.mean(padded.reshape(frames, FRAME_SAMPLES) ** 2, axis=1) + ENERGY_FLOOR)
+    power = np.empty(frames)
+    for first in range(0, frames, ENERGY_BLOCK_FRAMES):  # a block at a time: memory stays bounded
+        block = samples[first * FRAME_SAMPLES:(first + ENERGY_BLOCK_FRAMES) * FRAME_SAMPLES].astype(np.float64)
+        count = math.ceil(len(block) / FRAME_SAMPLES)
+        padded = np.zeros(count * FRAME_SAMPLES)
+        padded[:len(block)] = block
+        power[first:first + count] = np.mean(padded.reshape(count, FRAME_SAMPLES) ** 2, axis=1)
+    return 10.0 * np.log10(power + ENERGY_FLOOR)
 
 
 def split_at_pauses(energy_db: np.ndarray, n_chunks: int) -> np.ndarray:
