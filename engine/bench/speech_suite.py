@@ -25,15 +25,17 @@ def lipsync_quality(quick: bool, out: Path) -> list:
     from ..training.evaluate_lipsync import EVAL_SEED, evaluate_lipsync, heldout_clips, write_evaluation
 
     clips = heldout_clips(4 if quick else 20, EVAL_SEED)
-    evaluation = evaluate_lipsync(clips, drivers=("phonetic", "energy"), plot=out / "eval_lipsync.png")
+    evaluation = evaluate_lipsync(clips, drivers=("phonetic", "phonetic+transcript", "energy"),
+                                  plot=out / "eval_lipsync.png")
     write_evaluation(evaluation, out)
     scores = {s.driver: s for s in evaluation.scores}
     base = scores["energy"]
     speech = f"{evaluation.clips} held-out festival sentences, {base.seconds_of_speech:.0f} s"
     rows = []
-    for name in ("phonetic", "target (true phones)"):
+    labels = {"phonetic": "phonetic driver", "phonetic+transcript": "phonetic driver given the transcript",
+              "target (true phones)": "target rendered from the true phones"}
+    for name, label in labels.items():
         s = scores[name]
-        label = "phonetic driver" if name == "phonetic" else "target rendered from the true phones"
         rows += [
             Row("Lip sync", f"{label}: bilabial closure recall ({speech})", s.closure_recall, "",
                 "energy driver", base.closure_recall, _ratio(s.closure_recall, base.closure_recall),

@@ -219,8 +219,8 @@ def register_eval_lipsync(sub) -> None:
     ev = sub.add_parser("eval-lipsync", help="score drivers against known phone timings on held-out "
                                              "synthetic (festival) speech")
     ev.add_argument("--clips", type=int, default=12, help="held-out sentences (default 12)")
-    ev.add_argument("--driver", action="append", choices=sorted(DRIVERS),
-                    help="driver to score, repeatable (default: all)")
+    ev.add_argument("--driver", action="append", choices=sorted(DRIVERS) + ["phonetic+transcript"],
+                    help="driver to score, repeatable (default: all; phonetic+transcript aligns the known text)")
     ev.add_argument("--fps", type=float, default=30.0, help="frame rate (default 30)")
     ev.add_argument("--seed", type=int, default=None, help="seed of the held-out sentences")
     ev.add_argument("--out", default="out", help="folder for eval_lipsync.json and .png (default out/)")
@@ -235,8 +235,9 @@ def run_eval_lipsync(args) -> int:
         raise InputError(f"--clips must be between 1 and 1000, not {args.clips}.")
     clips = heldout_clips(args.clips, EVAL_SEED if args.seed is None else args.seed)
     out = Path(args.out)
-    evaluation = evaluate_lipsync(clips, drivers=args.driver or sorted(DRIVERS), fps=args.fps,
-                                  reporter=reporter(), plot=out / "eval_lipsync.png")
+    drivers = args.driver or sorted(DRIVERS) + ["phonetic+transcript"]
+    evaluation = evaluate_lipsync(clips, drivers=drivers, fps=args.fps, reporter=reporter(),
+                                  plot=out / "eval_lipsync.png")
     path = write_evaluation(evaluation, out)
     print(f"{'driver':22} {'recall':>7} {'precision':>9} {'corr':>6} {'LVE mm':>7} {'x real time':>12}")
     for s in evaluation.scores:

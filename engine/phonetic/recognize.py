@@ -268,7 +268,7 @@ def decode_chunks(chunks: list[np.ndarray], workers: int, reporter: Reporter) ->
         return []
     with all_phone_decoder() as decoder:
         if workers > 1 and len(chunks) > 1:
-            return decode_in_pool(chunks, workers, reporter)  # forked workers inherit the idle decoder
+            return decode_in_pool(chunks, workers, reporter)
         results = []
         for chunk in chunks:
             reporter.cancel.check()
@@ -277,7 +277,7 @@ def decode_chunks(chunks: list[np.ndarray], workers: int, reporter: Reporter) ->
         return results
 
 
-_decoder = None  # this process's all-phone Decoder (~0.1 s to make): kept, and inherited by forks
+_decoder = None  # this process's all-phone Decoder (~0.1 s to make), kept for the next job
 _decoder_lock = threading.Lock()
 
 
@@ -297,18 +297,31 @@ def all_phone_decoder():
 
 def _start_worker() -> None:
     global _decoder
-    _decoder = _decoder or new_decoder(all_phones=True)  # made here when spawned, inherited when forked
+    _decoder = _decoder or new_decoder(all_phones=True)  # once per worker process
 
 
 def _decode_in_worker(samples: np.ndarray) -> list[Phone]:
     return decode_all_phones(_decoder, samples)
 
 
+def worker_context():
+    """The multiprocessing context of the recognition workers: a fork server preloading this
+    module where the platform has one (workers then start in milliseconds), else spawn."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
+
+
 def decode_in_pool(chunks: list[np.ndarray], workers: int, reporter: Reporter) -> list[list[Phone]]:
-    """`decode_chunks` on a pool of `workers` processes (fork where the platform has it)."""
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    """`decode_chunks` on a pool of `workers` processes.
+
+    Workers come from a fork server (spawn where there is none) that has loaded only this
+    module, not from this process: a forked copy of a process holding an hour of audio would
+    carry that audio in every worker."""
     results: list = [None] * len(chunks)
-    with ProcessPoolExecutor(min(workers, len(chunks)), mp_context=multiprocessing.get_context(method),
+    with ProcessPoolExecutor(min(workers, len(chunks)), mp_context=worker_context(),
                              initializer=_start_worker) as pool:
         futures = {pool.submit(_decode_in_worker, chunk): i for i, chunk in enumerate(chunks)}
         try:

@@ -73,9 +73,10 @@ def heldout_clips(n: int, seed: int = EVAL_SEED):
     return heldout_festival_clips(n, seed)
 
 
-def evaluate_lipsync(clips: Sequence, drivers: Sequence[str] = ("phonetic", "energy"), fps: float = 30.0,
+def evaluate_lipsync(clips: Sequence, drivers: Sequence[str] = ("phonetic", "phonetic+transcript", "energy"), fps: float = 30.0,
                      reporter: Optional[Reporter] = None, plot: Optional[Path] = None) -> LipsyncEvaluation:
-    """Score each driver on `clips` [(Audio, phones, text)] against perform(true phones)."""
+    """Score each driver on `clips` [(Audio, phones, text)] against perform(true phones).
+    A driver named "<driver>+transcript" is given each clip's text as its transcript."""
     reporter = reporter or silent()
     head = load_head()
     targets = [perform(phones, audio, fps) for audio, phones, _ in clips]
@@ -87,8 +88,9 @@ def evaluate_lipsync(clips: Sequence, drivers: Sequence[str] = ("phonetic", "ene
         reporter.stage(f"evaluating the {driver} driver", len(clips))
         start = time.perf_counter()
         predicted = []
-        for k, (audio, _, _) in enumerate(clips):
-            predicted.append(animate(audio, fps=fps, driver=driver))
+        name, _, with_text = driver.partition("+")
+        for k, (audio, _, text) in enumerate(clips):
+            predicted.append(animate(audio, fps=fps, driver=name, transcript=text if with_text else None))
             reporter.update(k + 1)
         wall = time.perf_counter() - start
         opening = [mouth_opening(head, p) for p in predicted]
