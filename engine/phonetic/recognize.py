@@ -103,21 +103,23 @@ def recognize_phones(samples: np.ndarray, rate: int = RATE, transcript: Optional
     reporter = reporter or silent()
     if workers < 1:
         raise InputError(f"workers must be at least 1, not {workers}.")
-    speech = normalized(audio_from_array(samples, rate, RATE).samples)
+    speech = audio_from_array(samples, rate, RATE).samples
+    gain = level_gain(speech)  # applied chunk by chunk: no scaled copy of a long file
     message = ""
     if transcript and transcript_words(transcript):
-        phones = align_transcript(speech, transcript, reporter)
+        phones = align_transcript(speech, transcript, reporter, gain)
         if phones is not None:
             return phones
         message = FALLBACK_MESSAGE
-    return recognize_all_phones(speech, workers, reporter, message)
+    return recognize_all_phones(speech, workers, reporter, message, gain)
 
 
-def normalized(samples: np.ndarray) -> np.ndarray:
-    """samples [N] scaled to TARGET_PEAK (gain at most MAX_GAIN); pocketsphinx is level-sensitive."""
+def level_gain(samples: np.ndarray) -> float:
+    """The gain that brings samples [N] to TARGET_PEAK (at most MAX_GAIN): pocketsphinx is
+    level-sensitive."""
     peak = max(float(samples.max()), -float(samples.min()))  # no |samples| copy of a long file
-    gain = MAX_GAIN if peak * MAX_GAIN <= TARGET_PEAK else TARGET_PEAK / peak
-    return np.multiply(samples, gain, dtype=np.float32)
+    return MAX_GAIN if peak * MAX_GAIN <= TARGET_PEAK else TARGET_PEAK / peak
+
 
 
 # ----------------------------------------------------------------------------- the model
@@ -150,11 +152,11 @@ def new_decoder(all_phones: bool):
         raise ModelError(f"pocketsphinx could not load its English model ({error}); {REINSTALL}.") from None
 
 
-def to_pcm(samples: np.ndarray, dither: float) -> bytes:
-    """samples [N] float at 16 kHz -> int16 PCM bytes [N + 2 * pad]: padded, dithered (noise of
-    RMS `dither`), clipped."""
+def to_pcm(samples: np.ndarray, dither: float, gain: float = 1.0) -> bytes:
+    """samples [N] float at 16 kHz -> int16 PCM bytes [N + 2 * pad]: scaled by `gain`, padded,
+    dithered (noise of RMS `dither`), clipped."""
     pad = np.zeros(round(PAD_SECONDS * RATE), dtype=np.float32)
-    padded = np.concatenate([pad, samples, pad])
+    padded = np.concatenate([pad, np.multiply(samples, gain, dtype=np.float32), pad])
     padded += np.random.default_rng(DITHER_SEED).normal(0.0, dither, padded.shape).astype(np.float32)
     return (np.clip(padded, -1.0, 1.0) * 32767.0).astype(np.int16).tobytes()
 
@@ -191,19 +193,21 @@ def covering(phones: Sequence[Phone], duration: float) -> list[Phone]:
 
 # ----------------------------------------------------------------------------- all-phone
 
-def decode_all_phones(decoder, samples: np.ndarray) -> list[Phone]:
+def decode_all_phones(decoder, samples: np.ndarray, gain: float = 1.0) -> list[Phone]:
     """Phones of one chunk samples [N] (16 kHz), in seconds from the chunk's start."""
     decoder.reinit_feat()  # forget the last chunk's cepstral mean: a chunk decodes the same anywhere
-    run_utterance(decoder, to_pcm(samples, ALL_PHONE_DITHER_RMS))
+    run_utterance(decoder, to_pcm(samples, ALL_PHONE_DITHER_RMS, gain))
     segments = [(s.word, s.start_frame / FRAME_RATE, (s.end_frame + 1) / FRAME_RATE) for s in decoder.seg()]
     return unpadded(segments, len(samples) / RATE)
 
 
-def recognize_all_phones(samples: np.ndarray, workers: int, reporter: Reporter, message: str = "") -> list[Phone]:
-    """All-phone recognition of samples [N] (16 kHz): chunks at pauses on `workers` processes."""
-    spans = speech_spans(samples, chunk_count(len(samples) / RATE, workers))
+def recognize_all_phones(samples: np.ndarray, workers: int, reporter: Reporter, message: str = "",
+                         gain: float = 1.0) -> list[Phone]:
+    """All-phone recognition of samples [N] (16 kHz, heard scaled by `gain`): chunks at pauses
+    on `workers` processes."""
+    spans = speech_spans(samples, chunk_count(len(samples) / RATE, workers), gain)
     reporter.stage(STAGE, len(spans), message)
-    results = decode_chunks([samples[a:b] for a, b in spans], workers, reporter)
+    results = decode_chunks([samples[a:b] for a, b in spans], workers, reporter, gain)
     phones = [Phone(p.label, p.start + a / RATE, p.end + a / RATE)
               for (a, _), chunk in zip(spans, results) for p in chunk]
     return covering(phones, len(samples) / RATE)
@@ -246,10 +250,10 @@ def split_at_pauses(energy_db: np.ndarray, n_chunks: int) -> np.ndarray:
     return np.array(cuts + [n_frames])
 
 
-def speech_spans(samples: np.ndarray, n_chunks: int) -> list[tuple[int, int]]:
+def speech_spans(samples: np.ndarray, n_chunks: int, gain: float = 1.0) -> list[tuple[int, int]]:
     """Sample ranges (start, stop) of the chunks to decode: cut at pauses, silent ends trimmed
     (keeping TRIM_MARGIN_SECONDS), chunks with no speech at all left out."""
-    energy = frame_energy_db(samples)
+    energy = frame_energy_db(samples) + 20.0 * math.log10(gain)
     threshold = max(SPEECH_FLOOR_DB, float(np.percentile(energy, 95)) - SPEECH_BELOW_LOUD_DB)
     margin = round(TRIM_MARGIN_SECONDS * FRAME_RATE)
     cuts = split_at_pauses(energy, n_chunks)
@@ -262,17 +266,18 @@ def speech_spans(samples: np.ndarray, n_chunks: int) -> list[tuple[int, int]]:
     return spans
 
 
-def decode_chunks(chunks: list[np.ndarray], workers: int, reporter: Reporter) -> list[list[Phone]]:
+def decode_chunks(chunks: list[np.ndarray], workers: int, reporter: Reporter,
+                  gain: float = 1.0) -> list[list[Phone]]:
     """Phones of each chunk [N_i] (in its own seconds), in order; one step of progress per chunk."""
     if not chunks:
         return []
     with all_phone_decoder() as decoder:
         if workers > 1 and len(chunks) > 1:
-            return decode_in_pool(chunks, workers, reporter)
+            return decode_in_pool(chunks, workers, reporter, gain)
         results = []
         for chunk in chunks:
             reporter.cancel.check()
-            results.append(decode_all_phones(decoder, chunk))
+            results.append(decode_all_phones(decoder, chunk, gain))
             reporter.advance()
         return results
 
@@ -297,33 +302,27 @@ def all_phone_decoder():
 
 def _start_worker() -> None:
     global _decoder
-    _decoder = _decoder or new_decoder(all_phones=True)  # once per worker process
+    _decoder = _decoder or new_decoder(all_phones=True)  # made here when spawned, inherited when forked
 
 
-def _decode_in_worker(samples: np.ndarray) -> list[Phone]:
-    return decode_all_phones(_decoder, samples)
+def _decode_in_worker(samples: np.ndarray, gain: float) -> list[Phone]:
+    return decode_all_phones(_decoder, samples, gain)
 
 
 def worker_context():
-    """The multiprocessing context of the recognition workers: a fork server preloading this
-    module where the platform has one (workers then start in milliseconds), else spawn."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    return context
+    """The multiprocessing context of the recognition workers: fork where the platform has it
+    (workers start at once and share the parent's audio pages copy-on-write, and scripts need
+    no `if __name__ == "__main__"` guard), else spawn."""
+    return multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
 
 
-def decode_in_pool(chunks: list[np.ndarray], workers: int, reporter: Reporter) -> list[list[Phone]]:
-    """`decode_chunks` on a pool of `workers` processes.
-
-    Workers come from a fork server (spawn where there is none) that has loaded only this
-    module, not from this process: a forked copy of a process holding an hour of audio would
-    carry that audio in every worker."""
+def decode_in_pool(chunks: list[np.ndarray], workers: int, reporter: Reporter,
+                   gain: float = 1.0) -> list[list[Phone]]:
+    """`decode_chunks` on a pool of `workers` processes (see `worker_context`)."""
     results: list = [None] * len(chunks)
     with ProcessPoolExecutor(min(workers, len(chunks)), mp_context=worker_context(),
                              initializer=_start_worker) as pool:
-        futures = {pool.submit(_decode_in_worker, chunk): i for i, chunk in enumerate(chunks)}
+        futures = {pool.submit(_decode_in_worker, chunk, gain): i for i, chunk in enumerate(chunks)}
         try:
             for future in as_completed(futures):
                 results[futures[future]] = future.result()
@@ -336,13 +335,14 @@ def decode_in_pool(chunks: list[np.ndarray], workers: int, reporter: Reporter) -
 
 # ----------------------------------------------------------------------------- alignment
 
-def align_transcript(samples: np.ndarray, transcript: str, reporter: Reporter) -> Optional[list[Phone]]:
+def align_transcript(samples: np.ndarray, transcript: str, reporter: Reporter,
+                     gain: float = 1.0) -> Optional[list[Phone]]:
     """Phones of `transcript` force-aligned to samples [N] (16 kHz) in one pass over the whole
     audio, covering it; None when pocketsphinx cannot align them (the text does not match)."""
     words = transcript_words(transcript)
     decoder = new_decoder(all_phones=False)
     add_missing_words(decoder, words)
-    pcm, duration = to_pcm(samples, ALIGN_DITHER_RMS), len(samples) / RATE
+    pcm, duration = to_pcm(samples, ALIGN_DITHER_RMS, gain), len(samples) / RATE
     reporter.stage(ALIGN_STAGE, 2)
     try:
         decoder.set_align_text(" ".join(words))

@@ -216,13 +216,13 @@ def test_two_workers_agree_with_one_and_report_each_chunk(long_speech):
 
 
 @needs_espeak
-def test_spawned_workers_decode_like_fork_server_ones(long_speech, monkeypatch):
+def test_spawned_workers_decode_like_forked_ones(long_speech, monkeypatch):
     import multiprocessing
 
     speech = long_speech[:21 * RATE]  # two chunks, the fewest that use a pool
-    served = recognize_phones(speech, RATE, workers=2)
+    forked = recognize_phones(speech, RATE, workers=2)
     monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
-    assert recognize_phones(speech, RATE, workers=2) == served
+    assert recognize_phones(speech, RATE, workers=2) == forked
 
 
 @needs_espeak
