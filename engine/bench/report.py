@@ -27,7 +27,7 @@ def write_report(out: Path, rows: list, machine: str, when: str) -> Path:
     """Write bench.json (rows as dicts) and bench.md (one table per section); return bench.md."""
     (out / "bench.json").write_text(json.dumps({"machine": machine, "when": when,
                                                 "rows": [asdict(r) for r in rows]}, indent=1))
-    lines = [f"# Benchmarks\n", f"{when} on {machine}. Ratios compare two things measured side by side "
+    lines = ["# Benchmarks\n", f"{when} on {machine}. Ratios compare two things measured side by side "
              "in this run.\n"]
     for section in dict.fromkeys(r.section for r in rows):
         lines += [f"\n## {section}\n", "| measure | value | compared with | ratio | target | note |",

@@ -13,7 +13,9 @@ on 18 of 31 test clips, and drags the cepstral mean of long files with pauses so
 transcripts score like wrong ones. Dither at -80 / -60 / -50 dBFS: espeak bilabials found by
 all-phone 93 / 101 / 127 of 209, phone error rate .63 / .60 / .57 (real speech: 9 / 10 / 10 of
 19 bilabials); right transcripts score at worst -38 / -30 / -27 per frame on single clips and
--49 / -43 / -38 on 110 s of espeak clips with pauses.
+-49 / -43 / -38 on 110 s of espeak clips with pauses. Alignment therefore dithers at -50 dBFS;
+all-phone search at about -66 dBFS, because festival speech loses most of its closures at
+-50 (see ALL_PHONE_DITHER_RMS).
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ import multiprocessing
 import os
 import re
 import threading
-import unicodedata
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from typing import Optional, Sequence
@@ -34,6 +35,7 @@ from ..audio.load import ANALYSIS_RATE, audio_from_array
 from ..errors import InputError, ModelError
 from ..progress import Reporter, silent
 from .phones import SILENCE, Phone, clean_phones, normalize_label
+from .spelling import letter_to_sound, transcript_words
 
 RATE = ANALYSIS_RATE                 # pocketsphinx's en-us model wants 16 kHz
 FRAME_RATE = 100                     # pocketsphinx frames per second (10 ms hop)
@@ -375,79 +377,3 @@ def add_missing_words(decoder, words: Sequence[str]) -> None:
     for word in sorted(set(words)):
         if decoder.lookup_word(word) is None:
             decoder.add_word(word, letter_to_sound(word), True)
-
-
-# ----------------------------------------------------------------------------- spelling
-
-NUMBER_WORDS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
-                "fourteen fifteen sixteen seventeen eighteen nineteen").split()
-TENS_WORDS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
-VOWEL_LETTERS = "aeiouy"
-# (graphemes, ARPAbet), longest first: the first that matches at a position wins.
-LETTER_RULES = (
-    ("tion", "SH AH N"), ("sion", "ZH AH N"), ("ough", "AO"), ("augh", "AO"), ("eigh", "EY"),
-    ("tch", "CH"), ("dge", "JH"), ("igh", "AY"), ("sch", "S K"),
-    ("ch", "CH"), ("sh", "SH"), ("th", "TH"), ("ph", "F"), ("wh", "W"), ("ck", "K"), ("ng", "NG"),
-    ("qu", "K W"), ("gh", ""), ("ee", "IY"), ("ea", "IY"), ("oo", "UW"), ("ou", "AW"), ("ow", "OW"),
-    ("oi", "OY"), ("oy", "OY"), ("ai", "EY"), ("ay", "EY"), ("au", "AO"), ("aw", "AO"), ("ei", "EY"),
-    ("ey", "IY"), ("ie", "IY"), ("oa", "OW"), ("ue", "UW"), ("ew", "UW"),
-    ("ar", "AA R"), ("or", "AO R"), ("er", "ER"), ("ir", "ER"), ("ur", "ER"),
-    ("a", "AE"), ("e", "EH"), ("i", "IH"), ("o", "AA"), ("u", "AH"), ("y", "IY"),
-    ("b", "B"), ("c", "K"), ("d", "D"), ("f", "F"), ("g", "G"), ("h", "HH"), ("j", "JH"), ("k", "K"),
-    ("l", "L"), ("m", "M"), ("n", "N"), ("p", "P"), ("q", "K"), ("r", "R"), ("s", "S"), ("t", "T"),
-    ("v", "V"), ("w", "W"), ("x", "K S"), ("z", "Z"),
-)
-WORD_START_RULES = {"kn": "N", "wr": "R", "y": "Y"}
-SOFT_CONSONANTS = {"c": "S", "g": "JH"}      # before e, i, y
-LONG_VOWELS = {"a": "EY", "e": "IY", "i": "AY", "o": "OW", "u": "UW", "y": "AY"}  # before consonant + silent e
-
-
-def transcript_words(text: str) -> list[str]:
-    """Words of a transcript as the dictionary spells them: lower case, accents and punctuation
-    dropped (apostrophes inside words kept), numbers spelled out ("It's 42!" -> it's forty two)."""
-    plain = unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode()
-    words = []
-    for token in re.findall(r"[a-z]+(?:'[a-z]+)*|[0-9]+", plain):
-        words += number_words(token) if token.isdigit() else [token]
-    return words
-
-
-def number_words(digits: str) -> list[str]:
-    """"7" -> [seven], "42" -> [forty, two]; longer numbers digit by digit ("2024" -> two zero two four)."""
-    if len(digits) > 2 or (len(digits) == 2 and digits[0] == "0"):
-        return [NUMBER_WORDS[int(d)] for d in digits]
-    n = int(digits)
-    if n < len(NUMBER_WORDS):
-        return [NUMBER_WORDS[n]]
-    return [TENS_WORDS[n // 10 - 2]] + ([NUMBER_WORDS[n % 10]] if n % 10 else [])
-
-
-def letter_to_sound(word: str) -> str:
-    """A rule-based ARPAbet guess for an English word, space-separated ("blorptastic" ->
-    "B L AO R P T AE S T IH K"); for words the pronouncing dictionary lacks."""
-    letters = re.sub(r"[^a-z]", "", word.lower())
-    silent_e = len(letters) > 2 and letters.endswith("e") and letters[-2] not in VOWEL_LETTERS
-    phones, i = [], 0
-    while i < len(letters):
-        graphemes, sound = grapheme_at(letters, i, silent_e)
-        phones += [p for p in sound.split() if not phones or p != phones[-1]]
-        i += len(graphemes)
-    return " ".join(phones) or "AH"
-
-
-def grapheme_at(letters: str, i: int, silent_e: bool) -> tuple[str, str]:
-    """The graphemes starting at letters[i] and their phones (possibly none)."""
-    letter, after = letters[i], letters[i + 1:i + 2]
-    if silent_e and i == len(letters) - 1:
-        return letter, ""
-    for start, sound in WORD_START_RULES.items():
-        if i == 0 and letters.startswith(start):
-            return start, sound
-    if i > 0 and letter == letters[i - 1] and letter not in VOWEL_LETTERS:
-        return letter, ""  # a doubled consonant sounds once
-    if letter in SOFT_CONSONANTS and after and after in "eiy":
-        return letter, SOFT_CONSONANTS[letter]
-    closed_by_e = silent_e and i == len(letters) - 3 and after not in VOWEL_LETTERS
-    if closed_by_e and letter in LONG_VOWELS and (i == 0 or letters[i - 1] not in VOWEL_LETTERS):
-        return letter, LONG_VOWELS[letter]
-    return next((g, sound) for g, sound in LETTER_RULES if letters.startswith(g, i))

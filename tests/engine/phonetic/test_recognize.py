@@ -17,8 +17,9 @@ from engine.audio.load import load_audio
 from engine.errors import AudioError, Cancelled, InputError, ModelError
 from engine.phonetic import recognize
 from engine.phonetic.phones import BILABIALS, PHONE_SET, SILENCE, Phone
-from engine.phonetic.recognize import (FALLBACK_MESSAGE, STAGE, chunk_count, frame_energy_db, letter_to_sound,
-                                       recognize_phones, speech_spans, split_at_pauses, transcript_words)
+from engine.phonetic.recognize import (FALLBACK_MESSAGE, STAGE, chunk_count, frame_energy_db,
+                                       recognize_phones, speech_spans, split_at_pauses)
+from engine.phonetic.spelling import letter_to_sound, transcript_words
 from engine.progress import CancelToken, Reporter
 
 RATE = 16000
