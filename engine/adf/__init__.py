@@ -1,0 +1,1 @@
+"""The audio-driven FLAME stage (ADF) at run time: the ONNX network through onnxruntime."""

@@ -1,0 +1,50 @@
+"""python -m engine.training.adf train --config run.json --out runs/adf1 [--set key=value ...]
+   python -m engine.training.adf export runs/adf1/checkpoint.pt --out engine/models/adf"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ...errors import EngineError
+from ...progress import Reporter, TerminalBar
+from .config import ADFConfig
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m engine.training.adf", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    tr = sub.add_parser("train", help="train a network on corpus folders")
+    tr.add_argument("--config", help="JSON with ADFConfig fields (others keep their defaults)")
+    tr.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help="override one field")
+    tr.add_argument("--out", required=True, help="run folder (config.json, checkpoint.pt, log.jsonl)")
+    ex = sub.add_parser("export", help="export a checkpoint to ONNX + sidecar")
+    ex.add_argument("checkpoint")
+    ex.add_argument("--out", required=True, help="output path without suffix (writes .onnx and .json)")
+    ex.add_argument("--command", default="", help="the training command to record in the sidecar")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "train":
+            from .train import train
+
+            values = json.loads(Path(args.config).read_text()) if args.config else {}
+            for item in args.set:
+                key, _, value = item.partition("=")
+                values[key] = json.loads(value)
+            path = train(ADFConfig.from_dict(values), Path(args.out), Reporter(TerminalBar()))
+            print(f"wrote {path}")
+        else:
+            from .export import export
+
+            onnx_path, sidecar = export(Path(args.checkpoint), Path(args.out), recipe=args.command)
+            print(f"wrote {onnx_path} and {sidecar}")
+    except EngineError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code if hasattr(error, "exit_code") else 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""ADFConfig: every choice of a training run in one dataclass; unknown keys are errors.
+
+The resolved config is saved beside each checkpoint (config.json) and travels
+into the exported model's sidecar, so a model always says how it was made.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from ...audio.features import FeatureConfig
+from ...errors import InputError
+
+
+@dataclass
+class ADFConfig:
+    """One ADF training run."""
+
+    # model
+    width: int = 128                 # channels of the temporal encoder
+    layers: int = 3                  # transformer layers
+    heads: int = 4                   # attention heads
+    attention_reach_s: float = 0.6   # each output frame attends to +- this much audio (local attention)
+    dropout: float = 0.1
+    style_hidden: int = 64           # width of the style encoder
+    # data
+    corpora: list = field(default_factory=list)   # corpus folders (engine.training.corpus shards)
+    window_s: float = 4.0            # training windows of this much audio
+    heldout_fraction: float = 0.05   # clips kept out for validation (by clip index, seeded)
+    # optimisation
+    steps: int = 3000
+    batch: int = 32
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-4
+    warmup_steps: int = 200
+    # losses
+    jaw_weight: float = 8.0          # jaw (radians) weighs this much more than expression weights
+    velocity_weight: float = 0.5     # L1 on frame-to-frame differences
+    lip_vertex_weight: float = 0.05  # L1 on the built-in head's lip landmarks (mm, linearised)
+    style_weight: float = 0.2        # style encoder regression of the style code
+    # bookkeeping
+    seed: int = 0
+    threads: int = 2                 # torch CPU threads
+    log_every: int = 50
+    features: dict = field(default_factory=lambda: FeatureConfig().to_dict())
+
+    def __post_init__(self) -> None:
+        for name in ("width", "layers", "heads", "steps", "batch", "style_hidden"):
+            if int(getattr(self, name)) < 1:
+                raise InputError(f"ADF config '{name}' must be at least 1, not {getattr(self, name)}.")
+        if self.width % self.heads:
+            raise InputError(f"ADF config 'width' ({self.width}) must be a multiple of 'heads' ({self.heads}).")
+        if not 0.5 <= self.window_s <= 30.0:
+            raise InputError(f"ADF config 'window_s' must be between 0.5 and 30 s, not {self.window_s}.")
+        FeatureConfig.from_dict(self.features)
+
+    @property
+    def feature_config(self) -> FeatureConfig:
+        return FeatureConfig.from_dict(self.features)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "ADFConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise InputError(f"Unknown ADF config key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}.")
+        return cls(**values)
+
+    def save(self, path: Path) -> Path:
+        path.write_text(json.dumps(self.to_dict(), indent=2))
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> "ADFConfig":
+        try:
+            return cls.from_dict(json.loads(Path(path).read_text()))
+        except (OSError, json.JSONDecodeError) as error:
+            raise InputError(f"Cannot read the ADF config '{path}' ({error}).") from None

@@ -1,0 +1,88 @@
+"""Training examples for ADF: corpus clips -> (features, targets, style code) and random windows.
+
+Features are the normalised log-mel of engine.audio.features (the runtime
+computes exactly the same); targets are the clip's channels resampled to the
+network's 50 Hz; the style code comes from the clip's recorded SpeakingStyle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Optional, Sequence
+
+import numpy as np
+
+from ...adf.channels import MODEL_RATE, OUTPUT_CHANNELS, style_code
+from ...audio.features import FeatureConfig, features_of, normalize_features
+from ...errors import InputError
+from ...progress import Reporter, silent
+from ..corpus import iter_corpus
+from .model import STYLE_INPUTS
+
+
+@dataclass
+class Example:
+    """One clip ready for training: mel [Tm, M], target [To, C], reference [To, K], style [S]."""
+
+    mel: np.ndarray
+    target: np.ndarray
+    reference: np.ndarray
+    style: np.ndarray
+
+
+def channels_of(clip, names: Sequence[str], frames: int) -> np.ndarray:
+    """clip values [T, C] at MODEL_RATE for `names` (zeros for channels it lacks), cut/padded to `frames`."""
+    clip = clip.resample(MODEL_RATE) if abs(clip.fps - MODEL_RATE) > 1e-9 else clip
+    out = np.zeros((frames, len(names)), np.float32)
+    column = {n: k for k, n in enumerate(clip.names)}
+    T = min(frames, clip.num_frames)
+    for k, name in enumerate(names):
+        if name in column:
+            out[:T, k] = clip.values[:T, column[name]]
+    return out
+
+
+def example_of(audio, target_clip, style, features: FeatureConfig) -> Example:
+    """An Example from one voice, its target MotionClip and its SpeakingStyle."""
+    mel = normalize_features(features_of(audio, features)).log_mel.astype(np.float32)
+    frames = (mel.shape[0] + 1) // 2
+    return Example(mel=mel, target=channels_of(target_clip, OUTPUT_CHANNELS, frames),
+                   reference=channels_of(target_clip, STYLE_INPUTS, frames), style=style_code(style))
+
+
+def load_examples(folders: Iterable, features: FeatureConfig, reporter: Optional[Reporter] = None,
+                  limit: Optional[int] = None) -> list[Example]:
+    """Every clip of the corpus folders as Examples (at most `limit`)."""
+    reporter = reporter or silent()
+    examples = []
+    for folder in folders:
+        reporter.stage(f"reading {folder}", 0)
+        for clip in iter_corpus(folder):
+            examples.append(example_of(clip.audio, clip.target, clip.style, features))
+            reporter.advance(1)
+            if limit is not None and len(examples) >= limit:
+                return examples
+    if not examples:
+        raise InputError("The ADF corpora hold no clips; build one with python -m engine.training.corpus.")
+    return examples
+
+
+def sample_batch(examples: Sequence[Example], batch: int, window_frames: int, rng: np.random.Generator):
+    """A random batch of windows: mel [B, 2W, M], target [B, W, C], reference [B, W, K],
+    style [B, S] and mask [B, W] (1 where the window has data; short clips are zero-padded)."""
+    weights = np.array([e.target.shape[0] for e in examples], np.float64)
+    picks = rng.choice(len(examples), size=batch, p=weights / weights.sum())
+    M, C, K = examples[0].mel.shape[1], examples[0].target.shape[1], examples[0].reference.shape[1]
+    mel = np.zeros((batch, 2 * window_frames, M), np.float32)
+    target = np.zeros((batch, window_frames, C), np.float32)
+    reference = np.zeros((batch, window_frames, K), np.float32)
+    mask = np.zeros((batch, window_frames), np.float32)
+    for b, k in enumerate(picks):
+        e = examples[k]
+        start = int(rng.integers(0, max(1, e.target.shape[0] - window_frames + 1)))
+        n = min(window_frames, e.target.shape[0] - start)
+        target[b, :n], reference[b, :n], mask[b, :n] = e.target[start:start + n], e.reference[start:start + n], 1.0
+        m = e.mel[2 * start:2 * start + 2 * n]
+        mel[b, :m.shape[0]] = m
+    style = np.stack([examples[k].style for k in picks])
+    return mel, target, reference, style, mask

@@ -1,0 +1,61 @@
+"""Export a trained ADF checkpoint to ONNX (network + style encoder), each with its sidecar.
+
+The wrappers give the graphs named inputs and outputs with a dynamic length:
+
+    adf.onnx        mel [1, T, M] float32, style [1, S] float32 -> channels [1, ceil(T / 2), C]
+    adf_style.onnx  reference [1, R, K] float32 -> style [1, S]
+
+and the sidecars (adf.json, adf_style.json) record what the runtime checks:
+format version, inputs/outputs, channel names, rates, feature config, the
+sha256 of the .onnx, and the training recipe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import torch
+
+from ...adf.channels import MODEL_RATE, OUTPUT_CHANNELS, STYLE_NAMES
+from ...adf.sidecar import FORMAT_VERSION
+from .model import STYLE_INPUTS
+from .train import load_checkpoint
+
+OPSET = 17
+EXAMPLE_FRAMES = 400
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def export(checkpoint: Path, out: Path, recipe: str = "") -> tuple[Path, Path]:
+    """Write out.onnx/out.json (network) and out_style.onnx/out_style.json; returns the first pair."""
+    config, net, style_net = load_checkpoint(checkpoint)
+    n_mels = net.front[0].in_channels
+    out.parent.mkdir(parents=True, exist_ok=True)
+    net_path, style_path = out.with_suffix(".onnx"), out.parent / f"{out.name}_style.onnx"
+    mel, style = torch.zeros(1, EXAMPLE_FRAMES, n_mels), torch.zeros(1, len(STYLE_NAMES))
+    torch.onnx.export(net, (mel, style), str(net_path), input_names=["mel", "style"], output_names=["channels"],
+                      dynamic_axes={"mel": {1: "frames"}, "channels": {1: "out_frames"}}, opset_version=OPSET,
+                      dynamo=False)
+    reference = torch.zeros(1, EXAMPLE_FRAMES // 2, len(STYLE_INPUTS))
+    torch.onnx.export(style_net, (reference,), str(style_path), input_names=["reference"], output_names=["style"],
+                      dynamic_axes={"reference": {1: "frames"}}, opset_version=OPSET, dynamo=False)
+    common = {"format_version": FORMAT_VERSION, "model_rate": MODEL_RATE, "style_names": list(STYLE_NAMES),
+              "features": config.features, "training": {"recipe": recipe, "config": config.to_dict()}}
+    sidecar = _write_sidecar(net_path, {**common, "kind": "adf", "channels": list(OUTPUT_CHANNELS),
+                                        "inputs": {"mel": ["1", "frames", n_mels], "style": [1, len(STYLE_NAMES)]},
+                                        "outputs": {"channels": [1, "ceil(frames / 2)", len(OUTPUT_CHANNELS)]}})
+    _write_sidecar(style_path, {**common, "kind": "adf_style", "reference_channels": list(STYLE_INPUTS),
+                                "inputs": {"reference": [1, "frames", len(STYLE_INPUTS)]},
+                                "outputs": {"style": [1, len(STYLE_NAMES)]}})
+    return net_path, sidecar
+
+
+def _write_sidecar(onnx_path: Path, fields: dict) -> Path:
+    path = onnx_path.with_suffix(".json")
+    path.write_text(json.dumps({**fields, "onnx": onnx_path.name, "sha256": sha256_of(onnx_path)}, indent=2))
+    return path

@@ -1,0 +1,111 @@
+"""Train ADF: corpus windows -> AdamW with warm-up and cosine decay -> checkpoint + resolved config.
+
+    python -m engine.training.adf train --config run.json --out runs/adf1
+
+Writes out/config.json (resolved, before the first step), out/checkpoint.pt
+(weights of the network and the style encoder, with the config), and
+out/log.jsonl (one line per log_every steps: the loss terms, train and held out).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import torch
+
+from ...progress import Reporter, silent
+from .config import ADFConfig
+from .data import load_examples, sample_batch
+from .losses import adf_loss, lip_jacobian
+from .model import ADFNet, StyleEncoder
+
+
+def split(examples, fraction: float, seed: int):
+    """(train, held out) lists of examples; at least one example stays for training."""
+    order = np.random.default_rng(seed).permutation(len(examples))
+    n_held = min(len(examples) - 1, int(round(fraction * len(examples))))
+    return [examples[k] for k in order[n_held:]], [examples[k] for k in order[:n_held]]
+
+
+def learning_rate(step: int, config: ADFConfig) -> float:
+    """Linear warm-up then cosine decay to 5% of the peak."""
+    if step < config.warmup_steps:
+        return config.learning_rate * (step + 1) / config.warmup_steps
+    progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
+    return config.learning_rate * (0.05 + 0.95 * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress))))
+
+
+def train(config: ADFConfig, out: Path, reporter: Optional[Reporter] = None, examples=None) -> Path:
+    """Train a network and style encoder; returns the checkpoint path."""
+    reporter = reporter or silent()
+    out.mkdir(parents=True, exist_ok=True)
+    config.save(out / "config.json")
+    torch.manual_seed(config.seed)
+    torch.set_num_threads(config.threads)
+    examples = examples if examples is not None else load_examples(config.corpora, config.feature_config, reporter)
+    train_set, held_set = split(examples, config.heldout_fraction, config.seed)
+    net, style_net = ADFNet(config, train_set[0].mel.shape[1]), StyleEncoder(config)
+    params = list(net.parameters()) + list(style_net.parameters())
+    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
+    jacobian = torch.from_numpy(lip_jacobian())
+    rng = np.random.default_rng(config.seed)
+    window = int(round(config.window_s * 50.0))
+    reporter.stage("training ADF", config.steps)
+    with open(out / "log.jsonl", "w") as log:
+        for step in range(config.steps):
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(step, config)
+            terms = _step(net, style_net, train_set, config, window, rng, jacobian, optimizer)
+            if (step + 1) % config.log_every == 0 or step + 1 == config.steps:
+                held = evaluate(net, held_set or train_set, config, window, jacobian)
+                log.write(json.dumps({"step": step + 1, "time": round(time.time(), 1), **terms,
+                                      **{f"held_{k}": v for k, v in held.items()}}) + "\n")
+                log.flush()
+            reporter.update(step + 1, f"loss {terms['total']:.4f}")
+    path = out / "checkpoint.pt"
+    torch.save({"config": config.to_dict(), "net": net.state_dict(), "style": style_net.state_dict(),
+                "n_mels": train_set[0].mel.shape[1]}, path)
+    return path
+
+
+def _step(net, style_net, examples, config, window, rng, jacobian, optimizer) -> dict:
+    net.train()
+    style_net.train()
+    mel, target, reference, style, mask = (torch.from_numpy(a) for a in sample_batch(examples, config.batch, window, rng))
+    pred = net(mel, style)[:, :window]
+    terms = adf_loss(pred, target, mask, jacobian, config)
+    style_error = (style_net(reference) - style).abs().mean()
+    total = terms["total"] + config.style_weight * style_error
+    optimizer.zero_grad()
+    total.backward()
+    torch.nn.utils.clip_grad_norm_(list(net.parameters()) + list(style_net.parameters()), 1.0)
+    optimizer.step()
+    return {k: float(v.detach()) for k, v in terms.items()} | {"style": float(style_error.detach())}
+
+
+@torch.no_grad()
+def evaluate(net, examples, config, window, jacobian, batches: int = 4) -> dict:
+    """Mean loss terms over a few fixed-seed batches of `examples`."""
+    net.eval()
+    rng = np.random.default_rng(12345)
+    sums: dict = {}
+    for _ in range(batches):
+        mel, target, _, style, mask = (torch.from_numpy(a) for a in sample_batch(examples, config.batch, window, rng))
+        for k, v in adf_loss(net(mel, style)[:, :window], target, mask, jacobian, config).items():
+            sums[k] = sums.get(k, 0.0) + float(v) / batches
+    return sums
+
+
+def load_checkpoint(path: Path):
+    """(config, network, style encoder) from a checkpoint, in eval mode."""
+    data = torch.load(path, map_location="cpu", weights_only=False)
+    config = ADFConfig.from_dict(data["config"])
+    net, style_net = ADFNet(config, data["n_mels"]), StyleEncoder(config)
+    net.load_state_dict(data["net"])
+    style_net.load_state_dict(data["style"])
+    return config, net.eval(), style_net.eval()

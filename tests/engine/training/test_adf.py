@@ -1,0 +1,95 @@
+"""ADF: config checks, a two-iteration training smoke test, ONNX export parity and sidecar checks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from engine.adf.channels import OUTPUT_CHANNELS, STYLE_NAMES, style_code, style_from_code  # noqa: E402
+from engine.adf.runtime import load_model, run_network  # noqa: E402
+from engine.errors import InputError, ModelError  # noqa: E402
+from engine.style import SpeakingStyle  # noqa: E402
+from engine.training.adf.config import ADFConfig  # noqa: E402
+from engine.training.adf.export import export  # noqa: E402
+from engine.training.adf.train import load_checkpoint, train  # noqa: E402
+from engine.training.corpus import CorpusConfig, build_corpus  # noqa: E402
+
+pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="the corpus needs espeak-ng")
+TINY = dict(width=32, layers=1, heads=2, style_hidden=16, steps=2, batch=4, window_s=1.0, log_every=1,
+            warmup_steps=1)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """A tiny corpus, two training steps and an export."""
+    root = tmp_path_factory.mktemp("adf")
+    build_corpus(CorpusConfig(minutes=8 / 60, shard_seconds=4.0), root / "corpus", workers=1)
+    config = ADFConfig(corpora=[str(root / "corpus")], **TINY)
+    checkpoint = train(config, root / "run")
+    onnx_path, _ = export(checkpoint, root / "model" / "adf", recipe="pytest")
+    return root, checkpoint, onnx_path
+
+
+def test_config_rejects_unknown_keys_and_bad_values():
+    with pytest.raises(InputError, match="Unknown ADF config key"):
+        ADFConfig.from_dict({"widht": 64})
+    with pytest.raises(InputError, match="multiple of 'heads'"):
+        ADFConfig(width=30, heads=4)
+    with pytest.raises(InputError, match="window_s"):
+        ADFConfig(window_s=0.1)
+
+
+def test_style_codes_round_trip():
+    style = SpeakingStyle(articulation=1.4, smile=-0.5, blink_rate=30.0)
+    assert len(style_code(style)) == len(STYLE_NAMES) and np.all(np.abs(style_code(style)) <= 1.0)
+    back = style_from_code(style_code(style))
+    assert back.to_dict() == pytest.approx(style.to_dict(), rel=1e-5)
+
+
+def test_two_training_steps_write_config_log_and_checkpoint(run):
+    root, checkpoint, _ = run
+    saved = json.loads((root / "run" / "config.json").read_text())
+    assert saved["steps"] == 2 and saved["width"] == 32
+    lines = (root / "run" / "log.jsonl").read_text().splitlines()
+    assert len(lines) == 2 and all(np.isfinite(json.loads(line)["total"]) for line in lines)
+    config, net, style_net = load_checkpoint(checkpoint)
+    assert config.width == 32
+
+
+def test_onnx_matches_torch_and_windows_join_seamlessly(run):
+    _, checkpoint, onnx_path = run
+    _, net, _ = load_checkpoint(checkpoint)
+    model = load_model(onnx_path)
+    rng = np.random.default_rng(0)
+    mel = rng.standard_normal((1, 301, net.front[0].in_channels)).astype(np.float32)
+    code = style_code(SpeakingStyle(smile=0.4))
+    with torch.no_grad():
+        expected = net(torch.from_numpy(mel), torch.from_numpy(code[None])).numpy()[0]
+    got = model.session.run(["channels"], {"mel": mel, "style": code[None]})[0][0]
+    assert got.shape == (151, len(OUTPUT_CHANNELS))
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+    long = rng.standard_normal((4000, mel.shape[2])).astype(np.float32)  # 40 s: three windows
+    windowed = run_network(model, long, code)
+    assert windowed.shape == (2000, len(OUTPUT_CHANNELS)) and np.all(np.isfinite(windowed))
+
+
+def test_mismatched_or_missing_sidecars_are_refused(run, tmp_path):
+    _, _, onnx_path = run
+    copy = tmp_path / "adf.onnx"
+    shutil.copy(onnx_path, copy)
+    with pytest.raises(ModelError, match="has no sidecar"):
+        load_model(copy)
+    sidecar = json.loads(onnx_path.with_suffix(".json").read_text())
+    copy.with_suffix(".json").write_text(json.dumps(sidecar | {"sha256": "0" * 64}))
+    with pytest.raises(ModelError, match="does not match its sidecar"):
+        load_model(copy)
+    copy.with_suffix(".json").write_text(json.dumps(sidecar | {"kind": "nldf"}))
+    with pytest.raises(ModelError, match="not 'adf'"):
+        load_model(copy)
+    with pytest.raises(ModelError, match="does not exist"):
+        load_model(tmp_path / "missing.onnx")
