@@ -1,13 +1,28 @@
-"""Operators: add the built-in head, animate a head from a voice clip."""
+"""Operators: add the built-in head; animate a head from a voice clip, and cancel that.
+
+Animating runs the engine in a child process (`jobs.Job`). From the UI the
+operator is modal: a window timer polls the job, the panel and status bar
+show its progress, Esc or the Cancel button stops it. From scripts and in
+background mode (`execute`), the same job is started and waited for. Either
+way keys are written only here, on the main thread, once the child has
+returned a complete clip, as one undo step; a failed or cancelled job leaves
+the scene as it was.
+"""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import Optional
 
 import bpy
 
-from . import bridge, head_object, results
+from . import bridge, head_object, jobs, results
 from .engine_link import engine
+
+TICK_S = 0.1            # how often the modal operator polls the job
+_RUNNING: dict = {}     # scene name -> the AnimateRun working for that scene (one per scene)
+_LAST_FAILURE: dict = {}  # scene name -> the sentence of its last failed run, shown in the panel
 
 
 class TALKINGHEAD_OT_add_builtin_head(bpy.types.Operator):
@@ -35,7 +50,7 @@ class TALKINGHEAD_OT_add_builtin_head(bpy.types.Operator):
 
 
 class TALKINGHEAD_OT_animate(bpy.types.Operator):
-    """Animate the head from the voice clip: keys on a new Action, the voice in the sequencer"""
+    """Animate the head from the voice clip: keys on a new Action, the voice in the sequencer (Esc cancels)"""
 
     bl_idname = "talking_head.animate"
     bl_label = "Animate"
@@ -44,6 +59,9 @@ class TALKINGHEAD_OT_animate(bpy.types.Operator):
     @classmethod
     def poll(cls, context):
         settings = context.scene.talking_head
+        if running(context.scene) is not None:
+            cls.poll_message_set("The head is being animated; wait for it, or press Esc to cancel.")
+            return False
         if settings.target is None:
             cls.poll_message_set("Choose a head (or add the built-in head) first.")
             return False
@@ -52,23 +70,193 @@ class TALKINGHEAD_OT_animate(bpy.types.Operator):
             return False
         return True
 
-    def execute(self, context):
-        settings = context.scene.talking_head
-        scene = context.scene
-        audio = bpy.path.abspath(settings.audio_path)
+    def invoke(self, context, event):
+        if bpy.app.background or context.window is None:
+            return self.execute(context)
         try:
-            clip = engine.animate(audio, fps=bridge.scene_fps(scene), driver=settings.driver,
-                                  seed=settings.seed, start_frame=settings.start_frame)
+            self._run = AnimateRun.start(context)
         except engine.EngineError as error:
             self.report({'ERROR'}, str(error))
             return {'CANCELLED'}
-        result = bridge.key_clip(clip, settings.target)
-        results.remember(settings.target, clip)
-        bridge.extend_frame_range(scene, *result.frames)
-        bridge.place_sound(bridge.sequencer_scene(context), audio, settings.start_frame)
-        settings.status = _summary(result, Path(audio).name)
-        self.report({'WARNING'} if result.unmapped else {'INFO'}, settings.status)
+        self._timer = context.window_manager.event_timer_add(TICK_S, window=context.window)
+        context.window_manager.modal_handler_add(self)
+        show_progress(context, self._run)
+        return {'RUNNING_MODAL'}
+
+    def modal(self, context, event):
+        if event.type == 'ESC' and event.value == 'PRESS':
+            self._run.job.cancel()
+        elif event.type != 'TIMER':
+            return {'PASS_THROUGH'}
+        if not self._run.tick(context):
+            return {'PASS_THROUGH'}
+        context.window_manager.event_timer_remove(self._timer)
+        return self._run.finish(context, self.report)
+
+    def cancel(self, context):
+        """Blender ends the operator (a file is loaded, the window closes): stop the engine."""
+        context.window_manager.event_timer_remove(self._timer)
+        self._run.job.cancel()
+        self._run.close(context)
+
+    def execute(self, context):
+        """Scripts and background mode: the same job, waited for; the keys exist when this returns."""
+        try:
+            run = AnimateRun.start(context)
+        except engine.EngineError as error:
+            self.report({'ERROR'}, str(error))
+            return {'CANCELLED'}
+        run.wait(context)
+        return run.finish(context, self.report)
+
+
+class TALKINGHEAD_OT_cancel_animate(bpy.types.Operator):
+    """Stop animating: the engine stops and the scene stays exactly as it was"""
+
+    bl_idname = "talking_head.cancel_animate"
+    bl_label = "Cancel"
+    bl_options = {'INTERNAL'}
+
+    @classmethod
+    def poll(cls, context):
+        if running(context.scene) is None:
+            cls.poll_message_set("Nothing is being animated.")
+            return False
+        return True
+
+    def execute(self, context):
+        running(context.scene).job.cancel()
         return {'FINISHED'}
+
+
+class AnimateRun:
+    """One animation of a head: the engine's job in its child process, then (main thread only) the
+    clip written back as keys, a sound strip and the frame range.
+
+    Holds names, not Blender data: the user may edit, undo or delete while the engine works.
+    """
+
+    def __init__(self, context) -> None:
+        scene = context.scene
+        settings = scene.talking_head
+        self.scene_name = scene.name
+        self.target_name = settings.target.name
+        self.audio = bpy.path.abspath(settings.audio_path)
+        self.start_frame = settings.start_frame
+        self.job = jobs.Job(jobs.JobSpec(audio=self.audio, fps=bridge.scene_fps(scene), driver=settings.driver,
+                                         seed=settings.seed, start_frame=settings.start_frame))
+
+    @classmethod
+    def start(cls, context) -> "AnimateRun":
+        """Start the engine for the context's scene and head; EngineError when it cannot start."""
+        run = cls(context)
+        run.job.start()
+        _RUNNING[run.scene_name] = run
+        _LAST_FAILURE.pop(run.scene_name, None)
+        return run
+
+    def tick(self, context) -> bool:
+        """Take the child's news (main thread): progress into the panel and status bar. True once it ended."""
+        self.job.poll()
+        if not self.job.finished:
+            show_progress(context, self)
+        return self.job.finished
+
+    def wait(self, context) -> None:
+        """Block until the job ends (scripts, background mode), printing the progress of long stages."""
+        try:
+            self.job.wait(listener=engine.progress.TerminalBar(delay=1.0))
+        except BaseException:  # Ctrl+C in a script: stop the child too
+            self.job.cancel()
+            self.close(context)
+            raise
+
+    def close(self, context) -> None:
+        """Forget the run and clear its progress display."""
+        if _RUNNING.get(self.scene_name) is self:
+            del _RUNNING[self.scene_name]
+        workspace = getattr(context, "workspace", None)
+        if workspace is not None:
+            workspace.status_text_set(None)
+        redraw_sidebars(context)
+
+    def finish(self, context, report) -> set:
+        """Write the finished job's clip back, or `report` why there is none; the operator's result."""
+        self.close(context)
+        if self.job.failure is not None:
+            return self._report_failure(report)
+        scene, target = bpy.data.scenes.get(self.scene_name), bpy.data.objects.get(self.target_name)
+        if scene is None or target is None:
+            report({'ERROR'}, f"The head '{self.target_name}' or its scene was removed while it was being "
+                              "animated; nothing was keyed.")
+            return {'CANCELLED'}
+        result = write_clip(context, scene, target, self.job.clip, self.audio, self.start_frame)
+        report({'WARNING'} if result.unmapped else {'INFO'}, scene.talking_head.status)
+        return {'FINISHED'}
+
+    def _report_failure(self, report) -> set:
+        failure = self.job.failure
+        if failure.kind in jobs.CRASH_KINDS and self.job.log_tail:
+            print(f"Talking Head: the engine's last output:\n{self.job.log_tail}", file=sys.stderr)
+        if failure is not jobs.CANCELLED:
+            _LAST_FAILURE[self.scene_name] = failure.message
+        report({'WARNING'} if failure is jobs.CANCELLED else {'ERROR'}, failure.message)
+        return {'CANCELLED'}
+
+
+def write_clip(context, scene, target, clip, audio: str, start_frame: int):
+    """Key `clip` on `target`, put the voice in the sequencer, grow the frame range, set the status."""
+    fps = bridge.scene_fps(scene)
+    if abs(clip.fps - fps) > 1e-6:  # the scene's rate changed while the engine worked
+        clip = clip.resample(fps)
+    result = bridge.key_clip(clip, target)
+    results.remember(target, clip)
+    bridge.extend_frame_range(scene, *result.frames)
+    sound_scene = bridge.sequencer_scene(context) if scene == context.scene else scene
+    bridge.place_sound(sound_scene, audio, start_frame)
+    scene.talking_head.status = _summary(result, Path(audio).name)
+    return result
+
+
+def running(scene) -> Optional[AnimateRun]:
+    """The run animating a head of `scene`, or None."""
+    return _RUNNING.get(scene.name) if scene is not None else None
+
+
+def last_failure(scene) -> str:
+    """The sentence of the scene's last failed run in this session ("" when the last run did not fail)."""
+    return _LAST_FAILURE.get(scene.name, "") if scene is not None else ""
+
+
+def cancel_all() -> None:
+    """Stop every running engine (the add-on is being disabled)."""
+    for run in list(_RUNNING.values()):
+        run.job.cancel()
+    _RUNNING.clear()
+
+
+def progress_text(job) -> str:
+    """'Recognising phones 40%': the job's current stage and how far it is."""
+    if job.latest is None:
+        return "Starting the engine"
+    return f"{job.latest.stage[:1].upper()}{job.latest.stage[1:]} {100 * job.fraction:.0f}%"
+
+
+def show_progress(context, run: AnimateRun) -> None:
+    """Progress in the status bar and the sidebar panel (main thread)."""
+    workspace = getattr(context, "workspace", None)
+    if workspace is not None:
+        workspace.status_text_set(f"Talking Head: {progress_text(run.job)} (Esc to cancel)")
+    redraw_sidebars(context)
+
+
+def redraw_sidebars(context) -> None:
+    """Ask every 3D View to redraw, so the panel's progress bar moves."""
+    wm = getattr(context, "window_manager", None)
+    for window in (wm.windows if wm is not None else ()):
+        for area in window.screen.areas:
+            if area.type == 'VIEW_3D':
+                area.tag_redraw()
 
 
 def _summary(result, audio_name: str) -> str:
@@ -79,4 +267,4 @@ def _summary(result, audio_name: str) -> str:
     return text + "."
 
 
-CLASSES = (TALKINGHEAD_OT_add_builtin_head, TALKINGHEAD_OT_animate)
+CLASSES = (TALKINGHEAD_OT_add_builtin_head, TALKINGHEAD_OT_animate, TALKINGHEAD_OT_cancel_animate)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import bpy
 
+from . import operators
+
 
 class TALKINGHEAD_PT_main(bpy.types.Panel):
     bl_label = "Talking Head"
@@ -23,9 +25,23 @@ class TALKINGHEAD_PT_main(bpy.types.Panel):
         row = col.row(align=True)
         row.prop(settings, "seed")
         row.prop(settings, "start_frame")
-        layout.operator("talking_head.animate", icon='PLAY_SOUND')
-        if settings.status:
+        draw_animate(layout, context.scene)
+        failure = operators.last_failure(context.scene)
+        if failure:
+            layout.label(text=failure, icon='ERROR')
+        elif settings.status:
             layout.label(text=settings.status)
+
+
+def draw_animate(layout, scene) -> None:
+    """The Animate button, or, while the engine works, its progress bar and a Cancel button."""
+    run = operators.running(scene)
+    if run is None:
+        layout.operator("talking_head.animate", icon='PLAY_SOUND')
+        return
+    row = layout.row(align=True)
+    row.progress(factor=run.job.fraction, type='BAR', text=operators.progress_text(run.job))
+    row.operator("talking_head.cancel_animate", text="", icon='CANCEL')
 
 
 CLASSES = (TALKINGHEAD_PT_main,)

@@ -1,0 +1,126 @@
+"""The animation engine's child process: a job in, progress and a complete MotionClip file out.
+
+    <python> -u worker.py    (stdin: one JSON launch message; the protocol is in jobs.py)
+
+`jobs.Job` runs this file with a plain Python interpreter, never inside
+Blender: it imports the engine from the folder it is told and never bpy.
+It must not import its neighbours either (they are the add-on), so it
+stands alone. Stray prints of the engine's libraries go to stderr, keeping
+stdout for the protocol.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+
+TEST_HOOK = "TALKING_HEAD_WORKER_TEST"  # tests only: "crash:<code>" exits at once, "hang:<s>" stalls
+EXIT_PARENT_GONE = 75                   # the parent closed our stdin before we finished
+PROGRESS_INTERVAL_S = 0.05              # at most ~20 progress lines a second per stage
+
+
+def main() -> int:
+    """Run one job; every outcome the parent should hear about is a protocol line, and exit code 0."""
+    channel = _protocol_channel()
+    engine = None
+    try:
+        launch = json.loads(sys.stdin.buffer.readline() or b"null")
+        if not isinstance(launch, dict):
+            raise ValueError("no launch message on stdin")
+        _exit_when_parent_goes()
+        engine = _import_engine(launch["engine_dir"], launch.get("sys_path", []))
+        _run(engine, launch, channel)
+    except Exception as error:  # noqa: BLE001 - every failure becomes one sentence for the user
+        _send(channel, **_failure(error, engine))
+    return 0
+
+
+def _run(engine, launch: dict, channel) -> None:
+    """Animate the job's audio, save the clip atomically, then announce it."""
+    job = launch["job"]
+    reporter = engine.Reporter(_progress_sender(channel))
+    _test_hook(reporter)
+    style = engine.style.SpeakingStyle.from_dict(job["style"]) if job.get("style") else engine.style.NEUTRAL
+    clip = engine.animate(job["audio"], fps=float(job["fps"]), driver=job["driver"], seed=int(job["seed"]),
+                          start_frame=int(job["start_frame"]), reporter=reporter,
+                          transcript=job.get("transcript"), style=style)
+    clip.save(launch["output"])
+    _send(channel, result=launch["output"])
+
+
+def _failure(error: Exception, engine) -> dict:
+    """An engine error keeps its sentence and class name; anything else is an internal error."""
+    if engine is not None and isinstance(error, engine.EngineError):
+        return {"error": str(error), "kind": type(error).__name__}
+    traceback.print_exc()
+    return {"error": f"The animation engine failed ({type(error).__name__}: {error}); "
+                     "your scene is unchanged.", "kind": "InternalError"}
+
+
+def _protocol_channel():
+    """A private copy of stdout for the protocol; file descriptor 1 and sys.stdout then go to stderr."""
+    sys.stdout.flush()
+    channel = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return channel
+
+
+def _send(channel, **message) -> None:
+    channel.write(json.dumps(message) + "\n")
+    channel.flush()
+
+
+def _progress_sender(channel):
+    """A Reporter listener sending progress lines: every stage start and end, else throttled."""
+    last = {"stage": None, "time": 0.0}
+
+    def send(event) -> None:
+        now = time.monotonic()
+        boundary = event.stage != last["stage"] or event.done in (0, event.total)
+        if boundary or now - last["time"] >= PROGRESS_INTERVAL_S:
+            last["stage"], last["time"] = event.stage, now
+            _send(channel, stage=event.stage, done=event.done, total=event.total, message=event.message)
+    return send
+
+
+def _exit_when_parent_goes() -> None:
+    """Exit when stdin closes: the parent (Blender) has gone or given up on us."""
+    def watch() -> None:  # raw reads: a buffered reader's lock would abort interpreter shutdown
+        while os.read(sys.stdin.fileno(), 4096):
+            pass
+        os._exit(EXIT_PARENT_GONE)
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _import_engine(engine_dir: str, extra_path: list):
+    """Import the engine package at `engine_dir` as `engine`, with the parent's import path for its
+    dependencies (Blender's extension wheels), but not this add-on's folder."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if p and os.path.abspath(p) != here]
+    sys.path.extend(p for p in extra_path if p not in sys.path and os.path.abspath(p) != here)
+    spec = importlib.util.spec_from_file_location("engine", os.path.join(engine_dir, "__init__.py"),
+                                                  submodule_search_locations=[engine_dir])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["engine"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _test_hook(reporter) -> None:
+    """For the tests of jobs.py only: simulate a crashing or a stuck engine."""
+    action, _, value = os.environ.get(TEST_HOOK, "").partition(":")
+    if action == "crash":
+        os._exit(int(value))
+    if action == "hang":
+        reporter.stage("testing", 1, "hanging on purpose")
+        time.sleep(float(value))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
