@@ -29,6 +29,7 @@ def register() -> None:
 
 
 def unregister() -> None:
+    operators.cancel_all()  # no engine child process outlives the add-on
     for cls in reversed(CLASSES):
         bpy.utils.unregister_class(cls)
     properties.unregister()
