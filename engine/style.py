@@ -54,3 +54,22 @@ class SpeakingStyle:
 
 
 NEUTRAL = SpeakingStyle()
+
+
+PRESETS = {
+    "neutral": NEUTRAL,
+    "subtle": SpeakingStyle(articulation=0.6, smoothness=1.4, brow_accent=0.4, head_motion=0.4, blink_rate=12.0),
+    "expressive": SpeakingStyle(articulation=1.4, smoothness=0.8, brow=0.2, brow_accent=2.0, head_motion=2.0,
+                                blink_rate=22.0),
+    "happy": SpeakingStyle(articulation=1.15, smile=0.7, brow=0.3, brow_accent=1.4, head_motion=1.3, blink_rate=18.0),
+    "serious": SpeakingStyle(articulation=0.9, smoothness=1.1, smile=-0.3, brow=-0.5, brow_accent=0.5,
+                             head_motion=0.5, blink_rate=10.0),
+}
+
+
+def preset(name: str) -> SpeakingStyle:
+    """A named style preset; InputError naming the presets for an unknown name."""
+    try:
+        return PRESETS[name.strip().lower()]
+    except KeyError:
+        raise InputError(f"Unknown style preset '{name}'; choose one of: {', '.join(PRESETS)}.") from None

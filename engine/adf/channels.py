@@ -24,6 +24,7 @@ LIP_OUTPUTS = tuple(c for c in MOUTH_CHANNELS if c not in EXPRESSIVE_CHANNELS)
 POSE_OUTPUTS = tuple(sorted(set(EXPRESSIVE_CHANNELS) - set(LIP_OUTPUTS))) + ("neck_rx",)
 OUTPUT_CHANNELS = LIP_OUTPUTS + POSE_OUTPUTS
 STYLE_NAMES = tuple(RANGES)
+STYLE_INPUTS = OUTPUT_CHANNELS + ("eyeBlinkLeft", "neck_ry", "neck_rz")  # what the style encoder reads
 MODEL_RATE = 50.0          # the network's output frames per second (features at 100 Hz, stride 2)
 
 

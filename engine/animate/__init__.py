@@ -2,8 +2,8 @@
 
 Drivers (each a function (audio, fps, seed, transcript, style, reporter) -> {channel: values [T]}):
 - "phonetic": recognised phones -> coarticulated visemes, prosody -> brows/head/blinks (default);
-- "energy": loudness/brightness baseline (no phonemes, no network).
-The ADF network registers here under its name when it lands.
+- "energy": loudness/brightness baseline (no phonemes, no network);
+- "adf": the ADF network (ONNX), registered when its model file is installed.
 """
 
 from __future__ import annotations
@@ -31,7 +31,22 @@ def _phonetic(audio, fps, seed, transcript=None, style=NEUTRAL, reporter=None):
     return phonetic_channels(audio, fps, seed, transcript=transcript, style=style, reporter=reporter)
 
 
-DRIVERS = {"phonetic": _phonetic, "energy": _energy}
+def _adf(audio, fps, seed, transcript=None, style=NEUTRAL, reporter=None):
+    from ..adf.driver import adf_channels
+
+    return adf_channels(audio, fps, seed, style=style, reporter=reporter)
+
+
+def _registered() -> dict:
+    from ..adf.driver import available
+
+    drivers = {"phonetic": _phonetic, "energy": _energy}
+    if available():
+        drivers["adf"] = _adf
+    return drivers
+
+
+DRIVERS = _registered()
 DEFAULT_DRIVER = "phonetic"
 
 

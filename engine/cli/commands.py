@@ -168,9 +168,10 @@ def register_animate(sub) -> None:
     animate.add_argument("--transcript", metavar="TEXT_OR_FILE",
                          help="the words spoken (text, or a .txt file): the phonetic driver aligns them "
                               "instead of recognising phones")
-    animate.add_argument("--style", action="append", metavar="NAME=VALUE",
-                         help="a speaking-style parameter, repeatable (articulation, smoothness, smile, "
-                              "brow, brow_accent, head_motion, blink_rate)")
+    animate.add_argument("--style", action="append", metavar="PRESET|NAME=VALUE",
+                         help="a style preset (neutral, subtle, expressive, happy, serious) and/or style "
+                              "parameters, repeatable (articulation, smoothness, smile, brow, brow_accent, "
+                              "head_motion, blink_rate)")
     animate.add_argument("--seed", type=int, default=0, help="seed of blinks, gaze and head sway")
     animate.add_argument("--start-frame", type=int, default=1, help="scene frame of the clip's first frame")
     animate.set_defaults(handler=run_animate)
@@ -178,12 +179,8 @@ def register_animate(sub) -> None:
 
 def run_animate(args) -> int:
     from ..animate import animate
-    from ..style import SpeakingStyle
 
-    values = _parse_assignments(args.style or (), "style parameter")
-    if any(v.size != 1 for v in values.values()):
-        raise InputError("Each style parameter takes one number, e.g. --style smile=0.5.")
-    style = SpeakingStyle.from_dict({k: float(v[0]) for k, v in values.items()})
+    style = style_from_arguments(args.style or ())
     clip = animate(args.audio, fps=args.fps, driver=args.driver, seed=args.seed,
                    start_frame=args.start_frame, reporter=reporter(),
                    transcript=read_transcript(args.transcript), style=style)
@@ -191,6 +188,30 @@ def run_animate(args) -> int:
     print(f"wrote {out}: {clip.num_frames} frames at {clip.fps:g} fps, {len(clip.names)} channels "
           f"({args.driver} driver)", file=sys.stdout)
     return 0
+
+
+def style_from_arguments(items) -> "SpeakingStyle":
+    """--style arguments -> SpeakingStyle: a preset name (neutral, subtle, expressive, happy,
+    serious) and/or NAME=VALUE parameters, applied in order on top of the preset."""
+    from dataclasses import replace
+
+    from ..style import NEUTRAL, preset
+
+    style = NEUTRAL
+    for item in items:
+        if "=" not in item:
+            style = preset(item)
+            continue
+        name, _, value = (part.strip() for part in item.partition("="))
+        try:
+            number = float(value)
+        except ValueError:
+            raise InputError(f"Cannot read the style parameter '{item}'; each takes one number, "
+                             "e.g. --style smile=0.5.") from None
+        if name not in style.to_dict():
+            style.from_dict({name: number})  # raises the sentence naming the known parameters
+        style = replace(style, **{name: number})
+    return style
 
 
 def read_transcript(value):

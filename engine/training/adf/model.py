@@ -18,10 +18,8 @@ import math
 import torch
 from torch import nn
 
-from ...adf.channels import LIP_OUTPUTS, MODEL_RATE, POSE_OUTPUTS, STYLE_NAMES
+from ...adf.channels import LIP_OUTPUTS, MODEL_RATE, POSE_OUTPUTS, STYLE_INPUTS, STYLE_NAMES
 from .config import ADFConfig
-
-STYLE_INPUTS = LIP_OUTPUTS + POSE_OUTPUTS + ("eyeBlinkLeft", "neck_ry", "neck_rz")
 
 
 class ADFNet(nn.Module):

@@ -102,8 +102,17 @@ def test_transcript_text_or_file_and_style_arguments(tmp_path):
 
 
 @pytest.mark.parametrize("style,sentence", [("smile=3", "between -1.0 and 1.0"), ("grin=1", "Unknown style"),
-                                            ("smile", "NAME=VALUE"), ("smile=1,2", "one number")])
+                                            ("smile", "Unknown style preset"), ("smile=1,2", "one number"),
+                                            ("smile=x", "one number")])
 def test_bad_style_is_one_sentence_exit_2(tmp_path, capsys, style, sentence):
     code, _, err = run(capsys, "animate", str(SAMPLE), "-o", str(tmp_path / "c.npz"), "--driver", "energy",
                        "--style", style)
     assert code == 2 and sentence in err and err.count("\n") == 1
+
+
+def test_style_presets_then_parameters(tmp_path, capsys):
+    out = tmp_path / "c.npz"
+    code, _, _ = run(capsys, "animate", str(SAMPLE), "-o", str(out), "--driver", "energy", "--style", "happy",
+                     "--style", "smile=0.2")
+    style = MotionClip.load(out).metadata["style"]
+    assert code == 0 and style["smile"] == 0.2 and style["articulation"] == 1.15 and style["blink_rate"] == 18.0

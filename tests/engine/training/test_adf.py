@@ -93,3 +93,19 @@ def test_mismatched_or_missing_sidecars_are_refused(run, tmp_path):
         load_model(copy)
     with pytest.raises(ModelError, match="does not exist"):
         load_model(tmp_path / "missing.onnx")
+
+
+def test_the_adf_driver_gives_every_frame_at_any_length(run):
+    from engine.adf.driver import PROCEDURAL, adf_channels, style_of_clip
+    from engine.audio import audio_from_array
+    from engine.motion import MotionClip
+
+    _, _, onnx_path = run
+    rng = np.random.default_rng(1)
+    for seconds in (0.2, 3.0):
+        for samples in (np.zeros(int(seconds * 16000)), 0.1 * rng.standard_normal(int(seconds * 16000))):
+            channels = adf_channels(audio_from_array(samples, 16000), 24.0, model_path=onnx_path)
+            assert set(OUTPUT_CHANNELS) | set(PROCEDURAL) <= set(channels)
+            assert all(v.shape == (int(np.ceil(seconds * 24)),) and np.all(np.isfinite(v)) for v in channels.values())
+    reference = MotionClip(list(OUTPUT_CHANNELS), rng.uniform(0, 0.5, (90, len(OUTPUT_CHANNELS))), 30.0)
+    assert isinstance(style_of_clip(reference, model_path=onnx_path), SpeakingStyle)

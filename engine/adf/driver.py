@@ -1,0 +1,74 @@
+"""The "adf" driver: speech -> the ADF network (onnxruntime) -> channels at the clip's rate.
+
+The network gives the mouth, brows, smile and head pitch; blinks, gaze and
+slow head sway (no audio cause to learn) come from the prosody module at the
+style's rates, seeded, exactly as for the phonetic driver.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from ..audio.features import FeatureConfig, features_of, normalize_features
+from ..audio.load import Audio
+from ..motion import MotionClip
+from ..phonetic.performance import frame_count
+from ..phonetic.prosody import prosody_channels
+from ..style import NEUTRAL, SpeakingStyle
+from .channels import MODEL_RATE, STYLE_INPUTS, style_code, style_from_code
+from .runtime import DEFAULT_MODEL, load_model, run_network
+
+PROCEDURAL = ("eyeBlinkLeft", "eyeBlinkRight", "eye_left_rx", "eye_right_rx", "eye_left_ry", "eye_right_ry",
+              "neck_ry", "neck_rz")
+
+
+def available(path: Path = DEFAULT_MODEL) -> bool:
+    """True when the shipped (or given) model file is there."""
+    return Path(path).exists()
+
+
+@lru_cache(maxsize=4)
+def _model(path: str, kind: str):
+    return load_model(Path(path), kind=kind)
+
+
+def adf_channels(audio: Audio, fps: float, seed: int = 0, style: SpeakingStyle = NEUTRAL,
+                 reporter=None, model_path: Optional[Path] = None) -> dict[str, np.ndarray]:
+    """Channel values {name: [T]} for `audio` at `fps` (T = ceil(duration * fps))."""
+    model = _model(str(model_path or DEFAULT_MODEL), "adf")
+    features = features_of(audio, FeatureConfig.from_dict(model.sidecar["features"]))
+    network = run_network(model, normalize_features(features).log_mel, style_code(style), reporter)
+    T = frame_count(audio.duration, fps)
+    clip = MotionClip(list(model.channels), network, MODEL_RATE).resample(fps)
+    values = np.zeros((T, len(model.channels)), np.float32)
+    n = min(T, clip.num_frames)
+    values[:n] = clip.values[:n]
+    values[n:] = values[n - 1] if n else 0.0
+    channels = {name: values[:, k] for k, name in enumerate(model.channels)}
+    for name in channels:
+        if not name.endswith(("_rx", "_ry", "_rz")):
+            channels[name] = np.clip(channels[name], 0.0, 1.0)
+    level = features.energy_db - np.percentile(features.energy_db, 95.0)
+    extra = prosody_channels(np.arange(T) / fps, features.times, level, features.pitch_hz, [], style,
+                             np.random.default_rng(seed))
+    channels.update({name: extra[name] for name in PROCEDURAL})
+    return {name: np.asarray(v, np.float32) for name, v in channels.items()}
+
+
+def style_of_clip(reference: MotionClip, model_path: Optional[Path] = None) -> SpeakingStyle:
+    """The speaking style of a reference performance (a few seconds of any MotionClip), by the
+    style encoder shipped beside the network."""
+    path = Path(model_path or DEFAULT_MODEL)
+    encoder = _model(str(path.parent / f"{path.stem}_style.onnx"), "adf_style")
+    clip = reference.resample(MODEL_RATE) if abs(reference.fps - MODEL_RATE) > 1e-9 else reference
+    column = {n: k for k, n in enumerate(clip.names)}
+    frames = np.zeros((clip.num_frames, len(STYLE_INPUTS)), np.float32)
+    for k, name in enumerate(STYLE_INPUTS):
+        if name in column:
+            frames[:, k] = clip.values[:, column[name]]
+    code = encoder.session.run(["style"], {"reference": frames[None]})[0][0]
+    return style_from_code(code)
