@@ -17,9 +17,9 @@ bl_info = {  # read only when loaded as a legacy add-on folder (development)
 
 import bpy
 
-from . import operators, panel, properties
+from . import export_ops, operators, panel, properties, retarget_ui
 
-CLASSES = operators.CLASSES + panel.CLASSES
+CLASSES = operators.CLASSES + panel.CLASSES + retarget_ui.CLASSES + export_ops.CLASSES
 
 
 def register() -> None:

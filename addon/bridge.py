@@ -5,51 +5,87 @@ Everything here runs on Blender's main thread.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 
 import bpy
 import numpy as np
+from mathutils import Quaternion
 
 from .action_compat import OWNER_TAG, ActionWriter, write_keys
-from .axes import to_flame
+from .axes import FLAME_TO_BLENDER, to_flame
 from .head_object import CORRECTIVE_PREFIX
 from .engine_link import engine
 
+retarget = importlib.import_module(engine.__name__ + ".retarget")  # bundled or checkout engine alike
+
 JOINTS = engine.head.model.JOINT_NAMES
 VOICE_STRIP = "voice"
+MAPPING_PROP = "talking_head_mapping"  # custom property of a target mesh: its Mapping as JSON
+EULER_ORDERS = ('XYZ', 'XZY', 'YXZ', 'YZX', 'ZXY', 'ZYX')
 
 
 @dataclass
 class KeyResult:
     """What `key_clip` did: channels keyed per target, channels nothing received, Actions made."""
 
-    keyed: dict = field(default_factory=dict)      # clip channel -> data path
+    keyed: dict = field(default_factory=dict)      # clip channel -> data path (its first target)
+    targets: dict = field(default_factory=dict)    # clip channel -> every data path it drives
     unmapped: list = field(default_factory=list)   # clip channels with no target
     actions: list = field(default_factory=list)
     frames: tuple = (0, 0)
 
 
-def key_clip(clip, mesh_obj, armature=None) -> KeyResult:
+def key_clip(clip, mesh_obj, armature=None, mapping=None, bones=None) -> KeyResult:
     """Key a MotionClip (already at the scene's fps) onto a mesh's shape keys and its armature.
 
-    Shape keys match channels by name, case-insensitively; joint channels
-    (`jaw_rx`, ...) key the armature bone of that joint; pose-corrective shape
-    keys follow the joint rotations. Each target gets a new Action of ours;
-    an artist's Action is kept (moved to a muted NLA track), never overwritten.
+    `mapping` (an `engine.retarget.Mapping`) says which shape keys each
+    channel drives and with what weight: key k gets sum_c weight_ck * channel_c.
+    None: the mapping stored on the mesh (`MAPPING_PROP`), else names matched
+    by `engine.retarget.map_by_name` (case, separators, sides and the alias
+    table ignored: an ARKit rig's `EyeBlink_L` takes `eyeBlinkLeft`).
+    Joint rotations (`jaw_rx`, ...) key the bone of that joint: `bones`
+    ({"jaw": "Jaw_Bone", ...}), else the mapping's bones, else a bone named
+    like the joint; the jaw and eyes also drive ARKit shape keys (JawOpen,
+    EyeLook*) when they have no bone. Pose-corrective keys follow the joints.
+    Each target gets a new Action of ours; an artist's Action is kept (moved
+    to a muted NLA track), never overwritten. A mapping naming shape keys or
+    bones the rig lacks raises `engine.retarget.MappingError`.
     """
     result = KeyResult()
     frames = clip.start_frame + np.arange(clip.num_frames, dtype=np.float64)
     result.frames = (int(frames[0]), int(frames[-1]))
     rotations = joint_rotations(clip)
+    if mapping is None:
+        mapping = stored_mapping(mesh_obj)
+    armature = armature or find_armature(mesh_obj)
+    joint_bones = bones_for_joints(armature, mapping, bones) if armature is not None else {}
+    if joint_bones:
+        _key_bones(armature, joint_bones, clip, frames, rotations, result)
     key = mesh_obj.data.shape_keys if mesh_obj is not None and mesh_obj.type == 'MESH' else None
     if key is not None:
-        _key_shapes(key, clip, frames, rotations, result)
-    armature = armature or find_armature(mesh_obj)
-    if armature is not None:
-        _key_bones(armature, clip, frames, rotations, result)
-    keyed_channels = set(result.keyed)
-    result.unmapped = [n for n in clip.names if n not in keyed_channels]
+        _key_shapes(key, clip, frames, rotations, mapping, set(joint_bones), result)
+    result.unmapped = [n for n in clip.names if n not in result.keyed]
     return result
+
+
+def stored_mapping(obj):
+    """The Mapping the user keeps on `obj` (JSON in the `MAPPING_PROP` custom property), or None."""
+    text = obj.get(MAPPING_PROP) if obj is not None else None
+    return retarget.Mapping.from_json(text) if text else None
+
+
+def store_mapping(obj, mapping) -> None:
+    """Keep `mapping` on `obj` as editable JSON (custom property `MAPPING_PROP`)."""
+    obj[MAPPING_PROP] = mapping.to_json()
+
+
+def shape_key_targets(mesh_obj) -> list:
+    """Names of the mesh's shape keys a mapping may drive: all but the basis and pose correctives."""
+    key = mesh_obj.data.shape_keys if mesh_obj is not None and mesh_obj.type == 'MESH' else None
+    if key is None:
+        return []
+    return [b.name for b in key.key_blocks[1:] if not b.name.startswith(CORRECTIVE_PREFIX)]
 
 
 def evaluated_vertices(context, obj) -> np.ndarray:
@@ -76,6 +112,20 @@ def find_armature(obj):
     return obj.parent if obj.parent is not None and obj.parent.type == 'ARMATURE' else None
 
 
+def bones_for_joints(armature, mapping=None, bones=None) -> dict:
+    """{FLAME joint: bone name} of `armature`: bones named like the joint, then the mapping's, then `bones`.
+
+    A chosen bone the armature lacks, or an unknown joint, raises MappingError.
+    """
+    chosen = dict(mapping.bones) if mapping is not None else {}
+    chosen.update(retarget.Mapping(bones=dict(bones or {})).bones)
+    by_key = {retarget.name_key(b.name): b.name for b in armature.pose.bones}
+    found = {j: by_key[retarget.name_key(j)] for j in JOINTS if retarget.name_key(j) in by_key}
+    found.update(chosen)
+    retarget.Mapping(bones=found).validate(bone_names=[b.name for b in armature.pose.bones])
+    return found
+
+
 def joint_rotations(clip) -> dict:
     """Rotation matrices [T, 3, 3] of every joint the clip drives, keyed by joint name."""
     lowered = {n.lower(): i for i, n in enumerate(clip.names)}
@@ -89,18 +139,22 @@ def joint_rotations(clip) -> dict:
     return out
 
 
-def _key_shapes(key, clip, frames, rotations, result: KeyResult) -> None:
-    blocks = {b.name.lower(): b.name for b in key.key_blocks[1:]}
+def _key_shapes(key, clip, frames, rotations, mapping, joints_on_bones, result: KeyResult) -> None:
+    block_names = [b.name for b in key.key_blocks[1:] if not b.name.startswith(CORRECTIVE_PREFIX)]
+    names, values, sources = retarget.shape_channels(clip, skip_joints=joints_on_bones)
+    mapping = mapping if mapping is not None else retarget.map_by_name(names, block_names)
+    mapping.validate(target_names=block_names)
+    targets, W = mapping.weights(names)
     action_name = f"TalkingHead_{key.user.name}_Shapes"
     writer = None
-    for c, name in enumerate(clip.names):
-        target = blocks.get(name.lower())
-        if target is None:
-            continue
+    for k, target in enumerate(targets):
         writer = writer or _new_writer(key, action_name, 'KEY', result)
         path = f'key_blocks["{target}"].value'
-        write_keys(writer.fcurve(path, 0, group="Expressions"), frames, clip.values[:, c])
-        result.keyed[name] = path
+        write_keys(writer.fcurve(path, 0, group="Expressions"), frames, values @ W[:, k])
+        for c in np.nonzero(W[:, k])[0]:
+            channel = sources.get(names[c], names[c])
+            result.keyed.setdefault(channel, path)
+            result.targets.setdefault(channel, []).append(path)
     for block in key.key_blocks:
         if block.name.startswith(CORRECTIVE_PREFIX):
             values = _corrective_values(block.name, rotations)
@@ -122,24 +176,66 @@ def _corrective_values(key_name: str, rotations: dict):
     return R[:, r, c] - (1.0 if r == c else 0.0)
 
 
-def _key_bones(armature, clip, frames, rotations, result: KeyResult) -> None:
-    bones = {b.name.lower(): b.name for b in armature.pose.bones}
+def _key_bones(armature, joint_bones: dict, clip, frames, rotations, result: KeyResult) -> None:
+    """Each driven joint's rotation on its bone, in the bone's own rest frame (see `bone_to_flame`)."""
     writer = None
     for joint, (aa, _) in rotations.items():
-        bone = bones.get(joint)
+        bone = joint_bones.get(joint)
         if bone is None:
             continue
         writer = writer or _new_writer(armature, f"TalkingHead_{armature.name}_Pose", 'OBJECT', result)
-        armature.pose.bones[bone].rotation_mode = 'QUATERNION'
-        path = f'pose.bones["{bone}"].rotation_quaternion'
-        quats = quaternions(aa)
-        for i in range(4):
-            write_keys(writer.fcurve(path, i, group=bone), frames, quats[:, i])
+        pose_bone = armature.pose.bones[bone]
+        path = _write_rotation(writer, pose_bone, aa @ bone_to_flame(armature, bone), frames)
         for axis in "xyz":
             if f"{joint}_r{axis}" in clip.names:
                 result.keyed[f"{joint}_r{axis}"] = path
+                result.targets[f"{joint}_r{axis}"] = [path]
     if writer is not None:
         writer.assign()
+
+
+def bone_to_flame(armature, bone: str) -> np.ndarray:
+    """G [3, 3], the rotation from the bone's rest frame to FLAME's axes: a FLAME rotation R is R_bone = G^T R G.
+
+    On our own head the bones' axes are FLAME's (G = I, wherever the rig is
+    placed). A foreign rig is taken to stand as Blender characters do in the
+    world, Z up and facing -Y: G = C^T W B, with B the bone's rest rotation in
+    armature space, W the armature object's world rotation and C FLAME_TO_BLENDER.
+    """
+    if armature.get(OWNER_TAG + "_head"):
+        return np.eye(3)
+    rest = np.array(armature.data.bones[bone].matrix_local.to_quaternion().to_matrix())
+    world = np.array(armature.matrix_world.to_quaternion().to_matrix())
+    return FLAME_TO_BLENDER.T @ world @ rest
+
+
+def _write_rotation(writer, pose_bone, axis_angle: np.ndarray, frames) -> str:
+    """Key axis-angle rotations [T, 3] (bone frame) in the bone's rotation mode (Euler kept, else quaternion)."""
+    group = pose_bone.name
+    if pose_bone.rotation_mode in EULER_ORDERS:
+        path = f'pose.bones["{pose_bone.name}"].rotation_euler'
+        eulers = euler_angles(axis_angle, pose_bone.rotation_mode)
+        for i in range(3):
+            write_keys(writer.fcurve(path, i, group=group), frames, eulers[:, i])
+        return path
+    pose_bone.rotation_mode = 'QUATERNION'
+    path = f'pose.bones["{pose_bone.name}"].rotation_quaternion'
+    quats = quaternions(axis_angle)
+    for i in range(4):
+        write_keys(writer.fcurve(path, i, group=group), frames, quats[:, i])
+    return path
+
+
+def euler_angles(axis_angle: np.ndarray, order: str) -> np.ndarray:
+    """Axis-angle [T, 3] -> Blender Euler angles [T, 3] (x, y, z) in `order`, continuous over time."""
+    out = np.empty((len(axis_angle), 3))
+    previous = None
+    for t, aa in enumerate(np.asarray(axis_angle, dtype=np.float64)):
+        angle = float(np.linalg.norm(aa))
+        quat = Quaternion(aa / angle if angle > 1e-12 else (1.0, 0.0, 0.0), angle)
+        euler = quat.to_euler(order, previous) if previous is not None else quat.to_euler(order)
+        out[t], previous = tuple(euler), euler
+    return out
 
 
 def quaternions(axis_angle: np.ndarray) -> np.ndarray:

@@ -190,7 +190,11 @@ class AnimateRun:
             report({'ERROR'}, f"The head '{self.target_name}' or its scene was removed while it was being "
                               "animated; nothing was keyed.")
             return {'CANCELLED'}
-        result = write_clip(context, scene, target, self.job.clip, self.audio, self.start_frame)
+        try:
+            result = write_clip(context, scene, target, self.job.clip, self.audio, self.start_frame)
+        except engine.EngineError as error:  # e.g. a stored mapping that names keys the head lost
+            report({'ERROR'}, str(error))
+            return {'CANCELLED'}
         report({'WARNING'} if result.unmapped else {'INFO'}, scene.talking_head.status)
         return {'FINISHED'}
 

@@ -1,0 +1,419 @@
+"""The Mapping subpanel: which shape keys and bones of the chosen head each channel drives.
+
+The mapping lives on the head's mesh as JSON (custom property `talking_head_mapping`,
+see `bridge.MAPPING_PROP`), so the user can read and edit it; Animate uses it.
+Without one, names are matched (`engine.retarget.map_by_name`) and the panel
+shows that default. Fitting needs the 68 iBUG landmark vertices of the mesh,
+kept as the custom property `talking_head_landmarks`.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import bpy
+import numpy as np
+from bpy.props import EnumProperty, StringProperty
+
+from . import bridge, results
+from .action_compat import OWNER_TAG
+from .axes import to_blender, to_flame
+from .engine_link import engine
+
+retarget = bridge.retarget
+LANDMARKS_PROP = "talking_head_landmarks"  # custom property: 68 vertex indices in iBUG-68 order
+LANDMARK_COUNT = 68
+BY_NAME = "__by_name__"                     # bone choice meaning "the bone named like the joint"
+JOINT_LABELS = (("jaw", "Jaw"), ("neck", "Head turn (neck)"), ("global", "Head root (global)"),
+                ("eye_left", "Left eye"), ("eye_right", "Right eye"))
+TEXT_PREFIX = "TalkingHead Mapping: "
+
+
+# ---- the mapping of a head --------------------------------------------------------------------
+
+def target_of(context):
+    """The head the panel works on: the Talking Head target mesh, or None."""
+    settings = getattr(context.scene, "talking_head", None)
+    obj = getattr(settings, "target", None)
+    return obj if obj is not None and obj.type == 'MESH' else None
+
+
+@functools.cache
+def builtin_channels() -> tuple:
+    """Channels our drivers make for shape keys: the built-in head's expressions and the joint-implied ARKit shapes."""
+    names = list(engine.load_head().expression_names)
+    return tuple(names + [n for n in retarget.JOINT_SHAPE_SOURCES if n not in names])
+
+
+def mapping_channels(obj) -> list:
+    """The channels a mapping for `obj` should cover: ours, plus those of its latest clip."""
+    names = list(builtin_channels())
+    clip = results.latest(obj)
+    if clip is not None:
+        lowered = {n.lower() for n in names}
+        names += [n for n in retarget.shape_channels(clip)[0] if n.lower() not in lowered]
+    return names
+
+
+def current_mapping(obj):
+    """(mapping, stored): the mapping on `obj`, else the by-name default (not stored)."""
+    stored = bridge.stored_mapping(obj)
+    if stored is not None:
+        return stored, True
+    return retarget.map_by_name(mapping_channels(obj), bridge.shape_key_targets(obj)), False
+
+
+def landmark_indices(obj):
+    """The 68 landmark vertex indices kept on `obj`, or None when missing or malformed."""
+    value = obj.get(LANDMARKS_PROP) if obj is not None else None
+    try:
+        indices = [int(i) for i in (value.to_list() if hasattr(value, "to_list") else value)]
+    except (TypeError, ValueError):
+        return None
+    return indices if len(indices) == LANDMARK_COUNT else None
+
+
+def shape_key_coordinates(obj) -> tuple:
+    """(basis [V, 3], shapes [K, V, 3], names [K]) of the mesh's keys in FLAME axes (each key applied
+    alone on the basis, relative to its own reference key)."""
+    blocks = obj.data.shape_keys.key_blocks
+    names = bridge.shape_key_targets(obj)
+    count = len(obj.data.vertices)
+
+    def coordinates(block):
+        co = np.empty(count * 3, np.float32)
+        block.data.foreach_get("co", co)
+        return co.reshape(-1, 3).astype(np.float64)
+
+    basis = coordinates(blocks[0])
+    shapes = [basis + coordinates(blocks[n]) - coordinates(blocks[n].relative_key) for n in names]
+    return to_flame(basis), to_flame(np.stack(shapes) if shapes else np.zeros((0, count, 3))), names
+
+
+def overlay_head(context, obj):
+    """A built-in head laid over `obj` (selected ones first), for finding its landmarks; or None."""
+    candidates = list(context.selected_objects) + list(context.scene.objects)
+    return next((o for o in candidates if o is not obj and o.type == 'MESH'
+                 and o.get(OWNER_TAG + "_head") == "builtin"), None)
+
+
+def _keep_bones(obj, mapping):
+    previous = bridge.stored_mapping(obj)
+    if previous is not None:
+        mapping.bones = dict(previous.bones)
+    return mapping
+
+
+# ---- operators --------------------------------------------------------------------------------
+
+class _OnTarget:
+    """Operators on the Talking Head target mesh; poll explains what is missing."""
+
+    bl_options = {'REGISTER', 'UNDO'}
+
+    @classmethod
+    def poll(cls, context):
+        if target_of(context) is None:
+            cls.poll_message_set("Choose a head mesh in the Talking Head panel first.")
+            return False
+        return True
+
+    def run(self, action) -> set:
+        """Call `action()`; an engine error becomes a report instead of a traceback."""
+        try:
+            message = action()
+        except engine.EngineError as error:
+            self.report({'ERROR'}, str(error))
+            return {'CANCELLED'}
+        self.report({'INFO'}, message)
+        return {'FINISHED'}
+
+
+class TALKINGHEAD_OT_mapping_by_name(_OnTarget, bpy.types.Operator):
+    """Match channels to the head's shape keys by name (any case or side spelling, ARKit/CC4/VRM aliases) and keep it"""
+
+    bl_idname = "talking_head.mapping_by_name"
+    bl_label = "Map by Name"
+
+    def execute(self, context):
+        obj = target_of(context)
+
+        def build():
+            mapping = _keep_bones(obj, retarget.map_by_name(mapping_channels(obj), bridge.shape_key_targets(obj)))
+            bridge.store_mapping(obj, mapping)
+            return f"Mapped {len(mapping.targets)} channels by name; {len(mapping.unmapped)} have no shape key."
+        return self.run(build)
+
+
+class TALKINGHEAD_OT_mapping_fit(_OnTarget, bpy.types.Operator):
+    """Fit the head's shape keys to the built-in expressions on 68 landmarks, for keys whose names mean nothing"""
+
+    bl_idname = "talking_head.mapping_fit"
+    bl_label = "Fit Mapping"
+
+    @classmethod
+    def poll(cls, context):
+        if not super().poll(context):
+            return False
+        obj = target_of(context)
+        if not bridge.shape_key_targets(obj):
+            cls.poll_message_set(f"'{obj.name}' has no shape keys to fit.")
+            return False
+        if landmark_indices(obj) is None:
+            cls.poll_message_set(f"Fitting needs the 68 landmark vertices of '{obj.name}' (custom property "
+                                 f"'{LANDMARKS_PROP}'): lay the built-in head over it and press Find Landmarks.")
+            return False
+        return True
+
+    def execute(self, context):
+        obj = target_of(context)
+
+        def fit():
+            basis, shapes, names = shape_key_coordinates(obj)
+            rest, deltas = retarget.landmark_deltas(basis, shapes, landmark_indices(obj))
+            mapping = retarget.fit_mapping(engine.load_head(), deltas, names, target_landmarks=rest)
+            bridge.store_mapping(obj, _keep_bones(obj, mapping))
+            return (f"Fitted {len(mapping.targets)} expressions to the shape keys; "
+                    f"{len(mapping.unmapped)} have no good match.")
+        return self.run(fit)
+
+
+class TALKINGHEAD_OT_find_landmarks(_OnTarget, bpy.types.Operator):
+    """Find the head's 68 landmark vertices: the vertices nearest the landmarks of a built-in head laid over it"""
+
+    bl_idname = "talking_head.find_landmarks"
+    bl_label = "Find Landmarks"
+
+    @classmethod
+    def poll(cls, context):
+        if not super().poll(context):
+            return False
+        if overlay_head(context, target_of(context)) is None:
+            cls.poll_message_set("Add the built-in head, then move and scale it over this face.")
+            return False
+        return True
+
+    def execute(self, context):
+        obj = target_of(context)
+        overlay = overlay_head(context, obj)
+
+        def find():
+            head = engine.load_head()
+            to_target = np.array(obj.matrix_world.inverted()) @ np.array(overlay.matrix_world)
+            points = to_blender(retarget.head_landmarks(head)) @ to_target[:3, :3].T + to_target[:3, 3]
+            directions = to_blender(retarget.landmark_directions(head)) @ to_target[:3, :3].T
+            basis = to_blender(shape_key_coordinates(obj)[0]) if obj.data.shape_keys else _vertices(obj)
+            index = retarget.landmark_vertices(points, directions, basis, _edges(obj))
+            obj[LANDMARKS_PROP] = [int(i) for i in index]
+            return f"Stored {len(index)} landmark vertices on '{obj.name}' (from '{overlay.name}')."
+        return self.run(find)
+
+
+def _edges(obj) -> np.ndarray:
+    pairs = np.empty(len(obj.data.edges) * 2, np.int32)
+    obj.data.edges.foreach_get("vertices", pairs)
+    return pairs.reshape(-1, 2)
+
+
+def _vertices(obj) -> np.ndarray:
+    co = np.empty(len(obj.data.vertices) * 3, np.float32)
+    obj.data.vertices.foreach_get("co", co)
+    return co.reshape(-1, 3)
+
+
+_BONE_ITEMS: list = []  # Blender needs enum item strings kept alive while the search popup is open
+
+
+def _bone_items(_self, context):
+    armature = bridge.find_armature(target_of(context))
+    _BONE_ITEMS[:] = [(BY_NAME, "(Bone named like the joint)", "Use the bone whose name is the joint's, if any")]
+    if armature is not None:
+        _BONE_ITEMS.extend((b.name, b.name, "") for b in armature.data.bones)
+    return _BONE_ITEMS
+
+
+class TALKINGHEAD_OT_mapping_choose_bone(_OnTarget, bpy.types.Operator):
+    """Choose the bone of the head's armature that takes this joint's rotation"""
+
+    bl_idname = "talking_head.mapping_choose_bone"
+    bl_label = "Choose Bone"
+    bl_property = "bone"
+
+    joint: StringProperty(name="Joint", options={'HIDDEN'})
+    bone: EnumProperty(name="Bone", items=_bone_items)
+
+    @classmethod
+    def poll(cls, context):
+        if not super().poll(context):
+            return False
+        if bridge.find_armature(target_of(context)) is None:
+            cls.poll_message_set("The head has no armature (an Armature modifier or armature parent).")
+            return False
+        return True
+
+    def invoke(self, context, _event):
+        context.window_manager.invoke_search_popup(self)
+        return {'RUNNING_MODAL'}
+
+    def execute(self, context):
+        obj = target_of(context)
+
+        def choose():
+            mapping, _ = current_mapping(obj)
+            bones = dict(mapping.bones)
+            if self.bone == BY_NAME:
+                bones.pop(self.joint, None)
+            else:
+                bones[self.joint] = self.bone
+            mapping.bones = retarget.Mapping(bones=bones).bones
+            bridge.store_mapping(obj, mapping)
+            return f"The {self.joint} joint now drives {bones.get(self.joint, 'the bone named like it')}."
+        return self.run(choose)
+
+
+def _text_name(obj) -> str:
+    return TEXT_PREFIX + obj.name
+
+
+class TALKINGHEAD_OT_mapping_edit_text(_OnTarget, bpy.types.Operator):
+    """Open the mapping as JSON in a text block to edit it; Apply Text stores it back"""
+
+    bl_idname = "talking_head.mapping_edit_text"
+    bl_label = "Edit as Text"
+
+    def execute(self, context):
+        obj = target_of(context)
+        mapping, _ = current_mapping(obj)
+        text = bpy.data.texts.get(_text_name(obj)) or bpy.data.texts.new(_text_name(obj))
+        text.from_string(mapping.to_json())
+        for area in getattr(context.screen, "areas", []):
+            if area.type == 'TEXT_EDITOR':
+                area.spaces.active.text = text
+        self.report({'INFO'}, f"Edit the text '{text.name}' in a Text Editor, then press Apply Text.")
+        return {'FINISHED'}
+
+
+class TALKINGHEAD_OT_mapping_apply_text(_OnTarget, bpy.types.Operator):
+    """Check the edited mapping text against the head's shape keys and bones, and store it"""
+
+    bl_idname = "talking_head.mapping_apply_text"
+    bl_label = "Apply Text"
+
+    @classmethod
+    def poll(cls, context):
+        if not super().poll(context):
+            return False
+        if bpy.data.texts.get(_text_name(target_of(context))) is None:
+            cls.poll_message_set("Press Edit as Text first.")
+            return False
+        return True
+
+    def execute(self, context):
+        obj = target_of(context)
+
+        def apply():
+            mapping = retarget.Mapping.from_json(bpy.data.texts[_text_name(obj)].as_string())
+            check_on_rig(obj, mapping)
+            current, _ = current_mapping(obj)
+            if (mapping.targets, mapping.bones) != (current.targets, current.bones):
+                mapping.method = "edited"
+            bridge.store_mapping(obj, mapping)
+            return f"Stored the edited mapping ({len(mapping.targets)} channels) on '{obj.name}'."
+        return self.run(apply)
+
+
+def check_on_rig(obj, mapping) -> None:
+    """Raise MappingError when the mapping names shape keys or bones `obj` does not have."""
+    armature = bridge.find_armature(obj)
+    bones = [b.name for b in armature.data.bones] if armature is not None else []
+    mapping.validate(target_names=bridge.shape_key_targets(obj), bone_names=bones)
+
+
+class TALKINGHEAD_OT_mapping_clear(_OnTarget, bpy.types.Operator):
+    """Forget the stored mapping: Animate matches names again"""
+
+    bl_idname = "talking_head.mapping_clear"
+    bl_label = "Clear Mapping"
+
+    def execute(self, context):
+        obj = target_of(context)
+        if bridge.MAPPING_PROP in obj:
+            del obj[bridge.MAPPING_PROP]
+        self.report({'INFO'}, f"'{obj.name}' is mapped by name again.")
+        return {'FINISHED'}
+
+
+# ---- panel ------------------------------------------------------------------------------------
+
+class TALKINGHEAD_PT_mapping(bpy.types.Panel):
+    bl_label = "Mapping"
+    bl_idname = "TALKINGHEAD_PT_mapping"
+    bl_parent_id = "TALKINGHEAD_PT_main"
+    bl_space_type = 'VIEW_3D'
+    bl_region_type = 'UI'
+    bl_category = "Talking Head"
+    bl_options = {'DEFAULT_CLOSED'}
+
+    def draw(self, context):
+        layout = self.layout
+        obj = target_of(context)
+        if obj is None:
+            layout.label(text="Choose a head mesh first.", icon='INFO')
+            return
+        row = layout.row(align=True)
+        row.operator("talking_head.mapping_by_name", icon='SORTALPHA')
+        row.operator("talking_head.mapping_fit", icon='MOD_SHRINKWRAP')
+        row = layout.row(align=True)
+        row.operator("talking_head.find_landmarks", icon='PIVOT_INDIVIDUAL')
+        row.operator("talking_head.mapping_clear", icon='X', text="")
+        row = layout.row(align=True)
+        row.operator("talking_head.mapping_edit_text", icon='TEXT')
+        row.operator("talking_head.mapping_apply_text", icon='CHECKMARK')
+        try:
+            mapping, stored = current_mapping(obj)
+            check_on_rig(obj, mapping)
+        except engine.EngineError as error:
+            layout.label(text=str(error), icon='ERROR')
+            return
+        source = f"Stored ({mapping.method})" if stored else "By name (default, not stored)"
+        layout.label(text=source, icon='LINKED' if stored else 'UNLINKED')
+        draw_bones(layout, obj, mapping)
+        draw_targets(layout, mapping)
+
+
+def draw_bones(layout, obj, mapping) -> None:
+    """Joint -> bone rows, each with a button to choose another bone."""
+    armature = bridge.find_armature(obj)
+    if armature is None:
+        return
+    found = bridge.bones_for_joints(armature, mapping)
+    box = layout.box()
+    for joint, label in JOINT_LABELS:
+        split = box.split(factor=0.45)
+        split.label(text=label)
+        row = split.row(align=True)
+        bone = found.get(joint)
+        row.label(text=bone if joint in mapping.bones else (f"{bone} (by name)" if bone else "-"))
+        row.operator("talking_head.mapping_choose_bone", text="", icon='BONE_DATA').joint = joint
+
+
+def draw_targets(layout, mapping) -> None:
+    """Channel -> shape keys (with weights other than 1) rows, then the channels with no target."""
+    box = layout.box()
+    if not mapping.targets:
+        box.label(text="No channel drives a shape key.", icon='INFO')
+    for channel, pairs in mapping.targets.items():
+        split = box.split(factor=0.45)
+        split.label(text=channel)
+        split.label(text=", ".join(t if w == 1.0 else f"{t} \u00d7{w:.3g}" for t, w in pairs))
+    if mapping.unmapped:
+        col = layout.column(align=True)
+        col.label(text=f"No target ({len(mapping.unmapped)}):", icon='ERROR')
+        for start in range(0, len(mapping.unmapped), 3):
+            col.label(text=", ".join(mapping.unmapped[start:start + 3]))
+
+
+CLASSES = (TALKINGHEAD_OT_mapping_by_name, TALKINGHEAD_OT_mapping_fit, TALKINGHEAD_OT_find_landmarks,
+           TALKINGHEAD_OT_mapping_choose_bone, TALKINGHEAD_OT_mapping_edit_text, TALKINGHEAD_OT_mapping_apply_text,
+           TALKINGHEAD_OT_mapping_clear, TALKINGHEAD_PT_mapping)
+
