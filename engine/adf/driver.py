@@ -40,15 +40,14 @@ def adf_channels(audio: Audio, fps: float, seed: int = 0, style: SpeakingStyle =
                  reporter=None, model_path: Optional[Path] = None) -> dict[str, np.ndarray]:
     """Channel values {name: [T]} for `audio` at `fps` (T = ceil(duration * fps))."""
     model = _model(str(model_path or DEFAULT_MODEL), "adf")
-    features = features_of(audio, FeatureConfig.from_dict(model.sidecar["features"]))
+    config = FeatureConfig.from_dict({**model.sidecar["features"], "voice": False})  # mel + energy: all it needs
+    features = features_of(audio, config)
     network = run_network(model, normalize_features(features).log_mel, style_code(style), reporter)
     T = frame_count(audio.duration, fps)
-    clip = MotionClip(list(model.channels), network, MODEL_RATE).resample(fps)
-    values = np.zeros((T, len(model.channels)), np.float32)
-    n = min(T, clip.num_frames)
-    values[:n] = clip.values[:n]
-    values[n:] = values[n - 1] if n else 0.0
-    channels = {name: values[:, k] for k, name in enumerate(model.channels)}
+    model_times, frame_times = np.arange(network.shape[0]) / MODEL_RATE, np.arange(T) / fps
+    # linear interpolation: the network's 50 Hz output is already smooth, and this is 100x cheaper
+    # than the band-limited MotionClip.resample
+    channels = {name: np.interp(frame_times, model_times, network[:, k]) for k, name in enumerate(model.channels)}
     for name in channels:
         if not name.endswith(("_rx", "_ry", "_rz")):
             channels[name] = np.clip(channels[name], 0.0, 1.0)

@@ -55,6 +55,7 @@ class FeatureConfig:
     pitch_max: float = 500.0   # highest pitch searched, Hz
     lpc_order: int = 14        # LPC poles for the formant envelope
     n_formants: int = 3        # formants reported per frame
+    voice: bool = True         # pitch, voicing and formants; False: log-mel and energy only (faster)
 
     def __post_init__(self) -> None:
         for broken, sentence in _config_problems(self):
@@ -122,6 +123,7 @@ class AnalysisPlan:
     lpc_order: int
     hop: int
     window: int
+    voice: bool                # compute pitch, voicing and formants
     n_fft: int                 # next power of two >= window + lpc_order
     hann: np.ndarray           # [window] float32, periodic Hann
     mel: np.ndarray            # [n_mels, n_fft // 2 + 1] float32, Slaney filterbank
@@ -143,7 +145,8 @@ def analysis_plan(config: FeatureConfig) -> AnalysisPlan:
     w = 2 * np.pi * np.arange(n_fft // 2 + 1) / n_fft
     max_lag = int(np.ceil(c.rate / c.pitch_min))
     return AnalysisPlan(
-        rate=c.rate, n_formants=c.n_formants, lpc_order=c.lpc_order, hop=c.hop, window=window, n_fft=n_fft,
+        rate=c.rate, n_formants=c.n_formants, lpc_order=c.lpc_order, hop=c.hop, window=window, voice=c.voice,
+        n_fft=n_fft,
         hann=_periodic_hann(window), mel=mel.astype(np.float32),
         emphasis=(1 + PRE_EMPHASIS ** 2 - 2 * PRE_EMPHASIS * np.cos(w)).astype(np.float32),
         min_lag=max(2, int(np.floor(c.rate / c.pitch_max))), max_lag=max_lag,
@@ -212,15 +215,20 @@ def _block_features(seg: np.ndarray, count: int, plan: AnalysisPlan) -> dict:
     frames = frames_of(seg, plan.reach - plan.window // 2, plan.window, plan.hop, count)
     energy_db = energy_dbfs(frames)
     power = power_spectrum(frames, plan)
+    formants = np.full((count, plan.n_formants), np.nan, np.float32)
+    log_mel = np.log(power @ plan.mel.T + MEL_FLOOR)
+    if not plan.voice:
+        zeros = np.zeros(count, np.float32)
+        return {"log_mel": log_mel, "energy_db": energy_db, "pitch_hz": zeros, "voicing": zeros,
+                "formants_hz": formants}
     pitch, voicing = yin_pitch(seg, count, plan)
     audible = energy_db > SILENCE_DB
     voicing = np.where(audible, voicing, 0.0)
     pitch = np.where(audible, pitch, 0.0)
-    formants = np.full((count, plan.n_formants), np.nan, np.float32)
     voiced = pitch > 0
     if voiced.any():
         formants[voiced] = lpc_formants(power[voiced], plan)
-    return {"log_mel": np.log(power @ plan.mel.T + MEL_FLOOR), "energy_db": energy_db,
+    return {"log_mel": log_mel, "energy_db": energy_db,
             "pitch_hz": pitch, "voicing": voicing, "formants_hz": formants}
 
 

@@ -44,7 +44,7 @@ class ADFConfig:
     seed: int = 0
     threads: int = 2                 # torch CPU threads
     log_every: int = 50
-    features: dict = field(default_factory=lambda: FeatureConfig().to_dict())
+    features: dict = field(default_factory=lambda: FeatureConfig(voice=False).to_dict())  # log-mel is all it reads
 
     def __post_init__(self) -> None:
         for name in ("width", "layers", "heads", "steps", "batch", "style_hidden"):

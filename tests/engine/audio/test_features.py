@@ -199,3 +199,14 @@ def test_progress_and_cancel(monkeypatch):
     token.cancel()
     with pytest.raises(Cancelled):
         compute_features(np.zeros(RATE, np.float32), reporter=Reporter(cancel=token))
+
+
+def test_without_voice_analysis_log_mel_and_energy_are_the_same():
+    rng = np.random.default_rng(3)
+    t = np.arange(16000) / 16000
+    samples = (0.3 * np.sin(2 * np.pi * 140 * t) + 0.01 * rng.standard_normal(t.size)).astype(np.float32)
+    full = compute_features(samples, FeatureConfig())
+    quick = compute_features(samples, FeatureConfig(voice=False))
+    np.testing.assert_array_equal(quick.log_mel, full.log_mel)
+    np.testing.assert_array_equal(quick.energy_db, full.energy_db)
+    assert full.pitch_hz.max() > 100 and quick.pitch_hz.max() == 0.0 and np.all(np.isnan(quick.formants_hz))
