@@ -55,3 +55,57 @@ def lipsync_quality(quick: bool, out: Path) -> list:
 
 def _ratio(a, b):
     return a / b if a is not None and b is not None and abs(b) > 1e-9 else None
+
+
+SHARED_SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
+
+
+def adf_driver(quick: bool, out: Path) -> list:
+    """The ADF network (when installed): speed, memory at 1 and 10 minutes, and quality side by side
+    with the phonetic driver and the energy baseline on held-out festival speech and real speech."""
+    from ..adf.driver import available
+
+    if not available():
+        return [Row("ADF network", "ADF driver", 0.0, "", note="no model installed (engine/models/adf.onnx)")]
+    from ..animate import animate
+    from ..training.evaluate_lipsync import EVAL_SEED, evaluate_lipsync, heldout_clips, real_sample_clips
+
+    speech = long_speech(0.5 if quick else 2.0)
+    seconds = best_time(lambda: animate(speech, fps=30.0, driver="adf"), 2)
+    rows = [Row("ADF network", f"adf driver, {speech.duration / 60:.1f} min of speech at 30 fps, file features "
+                f"included", speech.duration / seconds, "x real time", "real time", 1.0, speech.duration / seconds,
+                target=">= 500x real time on 2 cores")]
+    rows += adf_memory(quick)
+    sets = {"held-out festival": heldout_clips(4 if quick else 20, EVAL_SEED),
+            "real speech": real_sample_clips(SHARED_SAMPLES)}
+    for name, clips in sets.items():
+        if not clips:
+            continue
+        evaluation = evaluate_lipsync(clips, drivers=("adf", "phonetic", "energy"),
+                                      plot=out / f"eval_adf_{name.split()[0].replace('-', '')}.png")
+        scores = {s.driver: s for s in evaluation.scores}
+        for metric, label in (("closure_recall", "bilabial closure recall"),
+                              ("opening_correlation", "mouth-opening correlation"),
+                              ("lip_vertex_error_mm", "lip-vertex error (mm)")):
+            a, p = getattr(scores["adf"], metric), getattr(scores["phonetic"], metric)
+            rows.append(Row("ADF network", f"{name}: {label}", a, "", "phonetic driver", p, _ratio(a, p),
+                            note=f"energy baseline {getattr(scores['energy'], metric):.3g}"))
+    return rows
+
+
+def adf_memory(quick: bool) -> list:
+    """Peak memory of animating 1 and 10 minutes of speech with the adf driver, each in a fresh process."""
+    import subprocess
+    import sys
+
+    script = ("import resource, sys; from engine.bench.suites import long_speech; from engine.animate import animate; "
+              "a = long_speech(float(sys.argv[1])); animate(a, fps=30.0, driver='adf'); "
+              "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    rows = []
+    for minutes in ((1.0,) if quick else (1.0, 10.0)):
+        done = subprocess.run([sys.executable, "-c", script, str(minutes)], capture_output=True, text=True,
+                              check=True, cwd=Path(__file__).resolve().parents[2])
+        rows.append(Row("ADF network", f"adf driver, {minutes:.0f} min of speech: peak memory",
+                        float(done.stdout.split()[-1]) / 1024.0, "MB", target="flat, < 1 GB",
+                        note="fresh process, ru_maxrss (audio already decoded in that process)"))
+    return rows

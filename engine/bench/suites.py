@@ -63,10 +63,10 @@ def energy_driver(quick: bool, out: Path) -> list:
 
 def _suites() -> list:
     from .audio_suite import long_file_loading
-    from .speech_suite import lipsync_quality, phonetic_driver
+    from .speech_suite import adf_driver, lipsync_quality, phonetic_driver
 
     return [("skinning", skinning), ("long audio file", long_file_loading), ("energy driver", energy_driver),
-            ("phonetic driver", phonetic_driver), ("lip-sync quality", lipsync_quality)]
+            ("phonetic driver", phonetic_driver), ("lip-sync quality", lipsync_quality), ("adf network", adf_driver)]
 
 
 SUITES = _suites()

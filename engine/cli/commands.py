@@ -172,6 +172,9 @@ def register_animate(sub) -> None:
                          help="a style preset (neutral, subtle, expressive, happy, serious) and/or style "
                               "parameters, repeatable (articulation, smoothness, smile, brow, brow_accent, "
                               "head_motion, blink_rate)")
+    animate.add_argument("--style-clip", metavar="REF.npz",
+                         help="take the speaking style from a reference performance (a MotionClip: .npz, "
+                              ".json or ARKit .csv); needs the ADF model's style encoder")
     animate.add_argument("--seed", type=int, default=0, help="seed of blinks, gaze and head sway")
     animate.add_argument("--start-frame", type=int, default=1, help="scene frame of the clip's first frame")
     animate.set_defaults(handler=run_animate)
@@ -180,7 +183,7 @@ def register_animate(sub) -> None:
 def run_animate(args) -> int:
     from ..animate import animate
 
-    style = style_from_arguments(args.style or ())
+    style = style_from_arguments(args.style or (), base=style_of_reference(args.style_clip))
     clip = animate(args.audio, fps=args.fps, driver=args.driver, seed=args.seed,
                    start_frame=args.start_frame, reporter=reporter(),
                    transcript=read_transcript(args.transcript), style=style)
@@ -190,14 +193,24 @@ def run_animate(args) -> int:
     return 0
 
 
-def style_from_arguments(items) -> "SpeakingStyle":
+def style_of_reference(path):
+    """The style of the --style-clip reference performance (None without one)."""
+    if not path:
+        return None
+    from ..adf.driver import style_of_clip
+
+    return style_of_clip(read_clip(path))
+
+
+def style_from_arguments(items, base=None) -> "SpeakingStyle":
     """--style arguments -> SpeakingStyle: a preset name (neutral, subtle, expressive, happy,
-    serious) and/or NAME=VALUE parameters, applied in order on top of the preset."""
+    serious) and/or NAME=VALUE parameters, applied in order on top of `base` (a reference
+    clip's style) or the neutral style."""
     from dataclasses import replace
 
     from ..style import NEUTRAL, preset
 
-    style = NEUTRAL
+    style = base or NEUTRAL
     for item in items:
         if "=" not in item:
             style = preset(item)

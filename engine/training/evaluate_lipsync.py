@@ -73,6 +73,25 @@ def heldout_clips(n: int, seed: int = EVAL_SEED):
     return heldout_festival_clips(n, seed)
 
 
+REAL_SAMPLES = {  # real recordings beside the checkout (never shipped) with what they say
+    "test_sentence.wav": "severe myopia contributed to ron's inferiority complex",
+}
+
+
+def real_sample_clips(folder: Path):
+    """[(Audio, phones, text)] of the real recordings in `folder` that are there; their "true"
+    phones are the forced alignment of the known words (the best timing we have for them)."""
+    from ..audio import load_audio
+    from ..phonetic.recognize import recognize_phones
+
+    clips = []
+    for name, text in REAL_SAMPLES.items():
+        if (Path(folder) / name).exists():
+            audio = load_audio(Path(folder) / name)
+            clips.append((audio, recognize_phones(audio.samples, audio.rate, transcript=text), text))
+    return clips
+
+
 def evaluate_lipsync(clips: Sequence, drivers: Sequence[str] = ("phonetic", "phonetic+transcript", "energy"), fps: float = 30.0,
                      reporter: Optional[Reporter] = None, plot: Optional[Path] = None) -> LipsyncEvaluation:
     """Score each driver on `clips` [(Audio, phones, text)] against perform(true phones).

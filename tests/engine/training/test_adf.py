@@ -109,3 +109,23 @@ def test_the_adf_driver_gives_every_frame_at_any_length(run):
             assert all(v.shape == (int(np.ceil(seconds * 24)),) and np.all(np.isfinite(v)) for v in channels.values())
     reference = MotionClip(list(OUTPUT_CHANNELS), rng.uniform(0, 0.5, (90, len(OUTPUT_CHANNELS))), 30.0)
     assert isinstance(style_of_clip(reference, model_path=onnx_path), SpeakingStyle)
+
+
+def test_style_clip_on_the_command_line(run, tmp_path, monkeypatch, capsys):
+    import engine.adf.driver as driver
+    from engine.cli.main import main
+    from engine.motion import MotionClip
+
+    _, _, onnx_path = run
+    voice = driver.Path(__file__).resolve().parents[3] / "engine" / "data" / "voices" / "sample_en.wav"
+    reference = tmp_path / "ref.npz"
+    rng = np.random.default_rng(2)
+    MotionClip(list(OUTPUT_CHANNELS), rng.uniform(0, 0.4, (60, len(OUTPUT_CHANNELS))), 30.0).save(reference)
+    out = tmp_path / "clip.npz"
+    argv = ["animate", str(voice), "-o", str(out), "--driver", "energy", "--style-clip", str(reference)]
+    monkeypatch.setattr(driver, "DEFAULT_MODEL", tmp_path / "missing" / "adf.onnx")
+    assert main(argv) == 1 and "does not exist" in capsys.readouterr().err
+    monkeypatch.setattr(driver, "DEFAULT_MODEL", onnx_path)
+    assert main(argv + ["--style", "smile=0.25"]) == 0
+    style = MotionClip.load(out).metadata["style"]
+    assert style["smile"] == 0.25 and set(style) == set(STYLE_NAMES)
