@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from ..head.landmarks import landmarks
-from ..head.model import HeadModel
+from ..head.model import JOINT_NAMES, HeadModel
 from ..motion import MotionClip
 from .phones import BILABIALS, SILENCE, Phone
 
@@ -24,10 +24,16 @@ CHUNK_FRAMES = 512                           # frames posed at a time (bounded m
 
 
 def _lip_points(head: HeadModel, clip: MotionClip, ids: Sequence[int]) -> np.ndarray:
-    """Landmarks with iBUG numbers `ids` of every frame of `clip` on `head`: [T, len(ids), 3] (m)."""
+    """Landmarks with iBUG numbers `ids` of every frame of `clip` on `head`: [T, len(ids), 3] (m),
+    in the head's own frame (only the jaw of the pose applies: a nod is not a lip movement)."""
     order = {int(n): k for k, n in enumerate(head.landmark_embedding.ids)}
     columns = [order[i] for i in ids]
     params = clip.head_params(head)
+    jaw = JOINT_NAMES.index("jaw")
+    keep = np.zeros(params["pose"].shape[1], bool)
+    keep[jaw] = True
+    params["pose"] = params["pose"] * keep[None, :, None]  # in the head's frame: head and eye motion aside
+    params["translation"] = np.zeros_like(params["translation"])
     out = []
     for a in range(0, clip.num_frames, CHUNK_FRAMES):
         chunk = {k: v[a:a + CHUNK_FRAMES] for k, v in params.items()}
