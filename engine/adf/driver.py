@@ -13,7 +13,7 @@ from typing import Optional
 
 import numpy as np
 
-from ..audio.features import FeatureConfig, features_of, normalize_features
+from ..audio.features import FeatureConfig, features_of, normalize_features, relative_level_db
 from ..audio.load import Audio
 from ..motion import MotionClip
 from ..phonetic.performance import frame_count
@@ -24,11 +24,6 @@ from .runtime import DEFAULT_MODEL, load_model, run_network
 
 PROCEDURAL = ("eyeBlinkLeft", "eyeBlinkRight", "eye_left_rx", "eye_right_rx", "eye_left_ry", "eye_right_ry",
               "neck_ry", "neck_rz")
-
-
-def available(path: Path = DEFAULT_MODEL) -> bool:
-    """True when the shipped (or given) model file is there."""
-    return Path(path).exists()
 
 
 @lru_cache(maxsize=4)
@@ -51,7 +46,7 @@ def adf_channels(audio: Audio, fps: float, seed: int = 0, style: SpeakingStyle =
     for name in channels:
         if not name.endswith(("_rx", "_ry", "_rz")):
             channels[name] = np.clip(channels[name], 0.0, 1.0)
-    level = features.energy_db - np.percentile(features.energy_db, 95.0)
+    level = relative_level_db(features.energy_db)
     extra = prosody_channels(np.arange(T) / fps, features.times, level, features.pitch_hz, [], style,
                              np.random.default_rng(seed))
     channels.update({name: extra[name] for name in PROCEDURAL})

@@ -41,6 +41,11 @@ class ADFModel:
         return tuple(self.sidecar["channels"])
 
 
+def available(path: Path = DEFAULT_MODEL) -> bool:
+    """True when the shipped (or given) model file is there."""
+    return Path(path).exists()
+
+
 def providers(device: str = "auto") -> list[str]:
     """onnxruntime providers for `device` ("auto", "cpu", "gpu"): CUDA only where its libraries
     load (asking for it elsewhere makes onnxruntime print errors), CPU always last."""

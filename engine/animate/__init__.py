@@ -38,7 +38,7 @@ def _adf(audio, fps, seed, transcript=None, style=NEUTRAL, reporter=None):
 
 
 def _registered() -> dict:
-    from ..adf.driver import available
+    from ..adf.runtime import available  # light: the driver (features, prosody) loads only when used
 
     drivers = {"phonetic": _phonetic, "energy": _energy}
     if available():

@@ -354,6 +354,11 @@ def envelope_peaks(envelope: np.ndarray, rate: int, count: int) -> np.ndarray:
     return out
 
 
+def relative_level_db(energy_db: np.ndarray) -> np.ndarray:
+    """Energy [T] (dB) relative to the utterance's LOUD_PERCENTILE: 0 dB = loud speech."""
+    return energy_db - np.float32(np.percentile(energy_db, LOUD_PERCENTILE))
+
+
 def normalize_features(features: Features) -> Features:
     """Per-utterance normalisation: log_mel z-scored per band; energy_db relative to the utterance's
     95th percentile (0 = loud speech); pitch as z-scores of log pitch over voiced frames (0 where
@@ -361,7 +366,7 @@ def normalize_features(features: Features) -> Features:
     mean = features.log_mel.mean(axis=0, dtype=np.float64)
     std = np.maximum(features.log_mel.std(axis=0, dtype=np.float64), STD_FLOOR)
     log_mel = (features.log_mel - mean.astype(np.float32)) / std.astype(np.float32)
-    energy = features.energy_db - np.float32(np.percentile(features.energy_db, LOUD_PERCENTILE))
+    energy = relative_level_db(features.energy_db)
     voiced = features.pitch_hz > 0
     pitch = np.zeros_like(features.pitch_hz)
     if voiced.any():

@@ -63,7 +63,7 @@ SHARED_SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
 def adf_driver(quick: bool, out: Path) -> list:
     """The ADF network (when installed): speed, memory at 1 and 10 minutes, and quality side by side
     with the phonetic driver and the energy baseline on held-out festival speech and real speech."""
-    from ..adf.driver import available
+    from ..adf.runtime import available
 
     if not available():
         return [Row("ADF network", "ADF driver", 0.0, "", note="no model installed (engine/models/adf.onnx)")]

@@ -11,7 +11,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from ..audio.features import FeatureConfig, Features, features_of
+from ..audio.features import FeatureConfig, Features, features_of, relative_level_db
 from ..audio.load import Audio
 from ..motion import MotionClip
 from ..style import NEUTRAL, SpeakingStyle
@@ -19,7 +19,6 @@ from .coarticulation import articulate
 from .phones import Phone, clean_phones
 from .prosody import prosody_channels
 
-LOUD_PERCENTILE = 95.0   # energy is measured relative to this percentile of the voice's level
 PROSODY_FEATURES = FeatureConfig(n_mels=8)  # prosody needs level and pitch only; few mel bands are cheaper
 
 
@@ -39,7 +38,7 @@ def performance_channels(phones: Sequence[Phone], features: Features, duration: 
     frame_times = np.arange(frame_count(duration, fps)) / fps
     channels = articulate(phones, frame_times, style)
     rng = np.random.default_rng(seed)
-    level = features.energy_db - np.percentile(features.energy_db, LOUD_PERCENTILE)
+    level = relative_level_db(features.energy_db)
     for name, values in prosody_channels(frame_times, features.times, level, features.pitch_hz,
                                          phones, style, rng).items():
         merged = channels[name] + values if name in channels else values
