@@ -40,10 +40,16 @@ class ADFConfig:
     velocity_weight: float = 0.5     # L1 on frame-to-frame differences
     lip_vertex_weight: float = 0.05  # L1 on the built-in head's lip landmarks (mm, linearised)
     style_weight: float = 0.2        # style encoder regression of the style code
+    phone_weight: float = 0.0        # auxiliary cross-entropy on the corpus phones (0 = off)
+    closure_weight: float = 0.0      # extra L1 on the lip gap where the target's lips are closed
+    # augmentation of the features (SpecAugment-style; the corpus already degrades the audio)
+    time_masks: int = 0              # spans of up to 10 mel frames per window set to the mean
+    freq_masks: int = 0              # bands of up to 8 mel bins per window set to the mean
     # bookkeeping
     seed: int = 0
     threads: int = 2                 # torch CPU threads
     log_every: int = 50
+    checkpoint_every: int = 500      # steps between checkpoints (0 = only at the end)
     features: dict = field(default_factory=lambda: FeatureConfig(voice=False).to_dict())  # log-mel is all it reads
 
     def __post_init__(self) -> None:

@@ -2,7 +2,8 @@
 
 Features are the normalised log-mel of engine.audio.features (the runtime
 computes exactly the same); targets are the clip's channels resampled to the
-network's 50 Hz; the style code comes from the clip's recorded SpeakingStyle.
+network's 50 Hz; the style code comes from the clip's recorded SpeakingStyle;
+the phone labels (PHONE_SET indices at 50 Hz) feed the auxiliary phone loss.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 from ...adf.channels import MODEL_RATE, OUTPUT_CHANNELS, style_code
 from ...audio.features import FeatureConfig, features_of, normalize_features
 from ...errors import InputError
+from ...phonetic.phones import PHONE_SET, SILENCE, clean_phones
 from ...progress import Reporter, silent
 from ..corpus import iter_corpus
 from .model import STYLE_INPUTS
@@ -22,12 +24,24 @@ from .model import STYLE_INPUTS
 
 @dataclass
 class Example:
-    """One clip ready for training: mel [Tm, M], target [To, C], reference [To, K], style [S]."""
+    """One clip ready for training: mel [Tm, M], target [To, C], reference [To, K], style [S],
+    phones [To] (PHONE_SET indices)."""
 
     mel: np.ndarray
     target: np.ndarray
     reference: np.ndarray
     style: np.ndarray
+    phones: np.ndarray
+
+
+def phone_labels(phones, frames: int) -> np.ndarray:
+    """[frames] int64 PHONE_SET index of the phone at each MODEL_RATE frame centre (silence elsewhere)."""
+    index = {label: k for k, label in enumerate(PHONE_SET)}
+    out = np.full(frames, index[SILENCE], np.int64)
+    for p in clean_phones(phones):
+        a, b = int(np.ceil(p.start * MODEL_RATE - 0.5)), int(np.ceil(p.end * MODEL_RATE - 0.5))
+        out[max(a, 0):max(min(b, frames), 0)] = index[p.label]
+    return out
 
 
 def channels_of(clip, names: Sequence[str], frames: int) -> np.ndarray:
@@ -42,12 +56,13 @@ def channels_of(clip, names: Sequence[str], frames: int) -> np.ndarray:
     return out
 
 
-def example_of(audio, target_clip, style, features: FeatureConfig) -> Example:
-    """An Example from one voice, its target MotionClip and its SpeakingStyle."""
+def example_of(audio, target_clip, style, features: FeatureConfig, phones=()) -> Example:
+    """An Example from one voice, its target MotionClip, its SpeakingStyle and its phones."""
     mel = normalize_features(features_of(audio, features)).log_mel.astype(np.float32)
     frames = (mel.shape[0] + 1) // 2
     return Example(mel=mel, target=channels_of(target_clip, OUTPUT_CHANNELS, frames),
-                   reference=channels_of(target_clip, STYLE_INPUTS, frames), style=style_code(style))
+                   reference=channels_of(target_clip, STYLE_INPUTS, frames), style=style_code(style),
+                   phones=phone_labels(phones, frames))
 
 
 def load_examples(folders: Iterable, features: FeatureConfig, reporter: Optional[Reporter] = None,
@@ -58,7 +73,7 @@ def load_examples(folders: Iterable, features: FeatureConfig, reporter: Optional
     for folder in folders:
         reporter.stage(f"reading {folder}", 0)
         for clip in iter_corpus(folder):
-            examples.append(example_of(clip.audio, clip.target, clip.style, features))
+            examples.append(example_of(clip.audio, clip.target, clip.style, features, clip.phones))
             reporter.advance(1)
             if limit is not None and len(examples) >= limit:
                 return examples
@@ -69,7 +84,8 @@ def load_examples(folders: Iterable, features: FeatureConfig, reporter: Optional
 
 def sample_batch(examples: Sequence[Example], batch: int, window_frames: int, rng: np.random.Generator):
     """A random batch of windows: mel [B, 2W, M], target [B, W, C], reference [B, W, K],
-    style [B, S] and mask [B, W] (1 where the window has data; short clips are zero-padded)."""
+    style [B, S], mask [B, W] (1 where the window has data; short clips are zero-padded)
+    and phones [B, W] (PHONE_SET indices, -1 on padding)."""
     weights = np.array([e.target.shape[0] for e in examples], np.float64)
     picks = rng.choice(len(examples), size=batch, p=weights / weights.sum())
     M, C, K = examples[0].mel.shape[1], examples[0].target.shape[1], examples[0].reference.shape[1]
@@ -77,12 +93,32 @@ def sample_batch(examples: Sequence[Example], batch: int, window_frames: int, rn
     target = np.zeros((batch, window_frames, C), np.float32)
     reference = np.zeros((batch, window_frames, K), np.float32)
     mask = np.zeros((batch, window_frames), np.float32)
+    phones = np.full((batch, window_frames), -1, np.int64)
     for b, k in enumerate(picks):
         e = examples[k]
         start = int(rng.integers(0, max(1, e.target.shape[0] - window_frames + 1)))
         n = min(window_frames, e.target.shape[0] - start)
         target[b, :n], reference[b, :n], mask[b, :n] = e.target[start:start + n], e.reference[start:start + n], 1.0
+        phones[b, :n] = e.phones[start:start + n]
         m = e.mel[2 * start:2 * start + 2 * n]
         mel[b, :m.shape[0]] = m
     style = np.stack([examples[k].style for k in picks])
-    return mel, target, reference, style, mask
+    return mel, target, reference, style, mask, phones
+
+
+def mask_spectrogram(mel: np.ndarray, rng: np.random.Generator, time_masks: int, freq_masks: int,
+                     time_width: int = 10, freq_width: int = 8) -> np.ndarray:
+    """SpecAugment-style masking in place: per window, `time_masks` spans of up to `time_width`
+    mel frames and `freq_masks` bands of up to `freq_width` mel bins set to the window's mean."""
+    B, T, M = mel.shape
+    for b in range(B):
+        fill = float(mel[b].mean())
+        for _ in range(time_masks):
+            w = int(rng.integers(0, time_width + 1))
+            t = int(rng.integers(0, max(1, T - w)))
+            mel[b, t:t + w] = fill
+        for _ in range(freq_masks):
+            w = int(rng.integers(0, freq_width + 1))
+            f = int(rng.integers(0, max(1, M - w)))
+            mel[b, :, f:f + w] = fill
+    return mel

@@ -4,6 +4,8 @@
         --FiLM by the style code--> --conv position mixing--> --transformer, local attention-->
         --> lip head  -> LIP_OUTPUTS  (jaw, lip shapes)
         --> pose head -> POSE_OUTPUTS (brows, smile/frown, head pitch)
+        --> phone head -> PHONE_SET logits (training only: an auxiliary loss that makes the
+                          encoder learn what is said; the exported graph does not include it)
     reference clip [B, R, K] (50 Hz) --style encoder--> style code [B, S] in [-1, 1]
 
 Non-autoregressive and local (each frame attends to +- attention_reach_s), so
@@ -19,6 +21,7 @@ import torch
 from torch import nn
 
 from ...adf.channels import LIP_OUTPUTS, MODEL_RATE, POSE_OUTPUTS, STYLE_INPUTS, STYLE_NAMES
+from ...phonetic.phones import PHONE_SET
 from .config import ADFConfig
 
 
@@ -36,9 +39,14 @@ class ADFNet(nn.Module):
         self.encoder = nn.ModuleList(AttentionBlock(w, config.heads, config.dropout) for _ in range(config.layers))
         self.lip_head = _head(w, len(LIP_OUTPUTS))
         self.pose_head = _head(w, len(POSE_OUTPUTS))
+        self.phone_head = nn.Conv1d(w, len(PHONE_SET), 1)
 
     def forward(self, mel: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         """mel [B, T, M], style [B, S] -> channels [B, ceil(T / 2), C] (LIP_OUTPUTS + POSE_OUTPUTS)."""
+        return self.forward_with_phones(mel, style)[0]
+
+    def forward_with_phones(self, mel: torch.Tensor, style: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(channels [B, T2, C], phone logits [B, T2, len(PHONE_SET)])."""
         h = self.front(mel.transpose(1, 2))                      # [B, W, T2]
         gamma, beta = self.film(style).unsqueeze(-1).chunk(2, dim=1)
         h = h * (1.0 + gamma) + beta
@@ -47,7 +55,8 @@ class ADFNet(nn.Module):
         for block in self.encoder:
             h = block(h, mask)
         h = h.transpose(1, 2)
-        return torch.cat([self.lip_head(h), self.pose_head(h)], dim=1).transpose(1, 2)
+        channels = torch.cat([self.lip_head(h), self.pose_head(h)], dim=1).transpose(1, 2)
+        return channels, self.phone_head(h).transpose(1, 2)
 
 
 class AttentionBlock(nn.Module):

@@ -20,8 +20,8 @@ import torch
 
 from ...progress import Reporter, silent
 from .config import ADFConfig
-from .data import load_examples, sample_batch
-from .losses import adf_loss, lip_jacobian
+from .data import load_examples, mask_spectrogram, sample_batch
+from .losses import adf_loss, lip_gap_model, lip_jacobian, phone_cross_entropy
 from .model import ADFNet, StyleEncoder
 
 
@@ -53,6 +53,7 @@ def train(config: ADFConfig, out: Path, reporter: Optional[Reporter] = None, exa
     params = list(net.parameters()) + list(style_net.parameters())
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
     jacobian = torch.from_numpy(lip_jacobian())
+    gap = tuple(torch.as_tensor(v) for v in lip_gap_model())
     rng = np.random.default_rng(config.seed)
     window = int(round(config.window_s * 50.0))
     reporter.stage("training ADF", config.steps)
@@ -60,25 +61,40 @@ def train(config: ADFConfig, out: Path, reporter: Optional[Reporter] = None, exa
         for step in range(config.steps):
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(step, config)
-            terms = _step(net, style_net, train_set, config, window, rng, jacobian, optimizer)
+            terms = _step(net, style_net, train_set, config, window, rng, jacobian, gap, optimizer)
             if (step + 1) % config.log_every == 0 or step + 1 == config.steps:
-                held = evaluate(net, held_set or train_set, config, window, jacobian)
+                held = evaluate(net, held_set or train_set, config, window, jacobian, gap)
                 log.write(json.dumps({"step": step + 1, "time": round(time.time(), 1), **terms,
                                       **{f"held_{k}": v for k, v in held.items()}}) + "\n")
                 log.flush()
             reporter.update(step + 1, f"loss {terms['total']:.4f}")
-    path = out / "checkpoint.pt"
+            if config.checkpoint_every and (step + 1) % config.checkpoint_every == 0:
+                save_checkpoint(out / "checkpoint.pt", config, net, style_net, train_set[0].mel.shape[1])
+    return save_checkpoint(out / "checkpoint.pt", config, net, style_net, train_set[0].mel.shape[1])
+
+
+def save_checkpoint(path: Path, config: ADFConfig, net, style_net, n_mels: int) -> Path:
+    """Write the weights and config atomically (a killed run leaves the previous checkpoint)."""
+    tmp = path.with_name(path.name + ".partial")
     torch.save({"config": config.to_dict(), "net": net.state_dict(), "style": style_net.state_dict(),
-                "n_mels": train_set[0].mel.shape[1]}, path)
+                "n_mels": n_mels}, tmp)
+    tmp.replace(path)
     return path
 
 
-def _step(net, style_net, examples, config, window, rng, jacobian, optimizer) -> dict:
+def _step(net, style_net, examples, config, window, rng, jacobian, gap, optimizer) -> dict:
     net.train()
     style_net.train()
-    mel, target, reference, style, mask = (torch.from_numpy(a) for a in sample_batch(examples, config.batch, window, rng))
-    pred = net(mel, style)[:, :window]
-    terms = adf_loss(pred, target, mask, jacobian, config)
+    mel, target, reference, style, mask, phones = sample_batch(examples, config.batch, window, rng)
+    if config.time_masks or config.freq_masks:
+        mel = mask_spectrogram(mel, rng, config.time_masks, config.freq_masks)
+    mel, target, reference, style, mask, phones = (torch.from_numpy(a) for a in
+                                                   (mel, target, reference, style, mask, phones))
+    pred, logits = net.forward_with_phones(mel, style)
+    terms = adf_loss(pred[:, :window], target, mask, jacobian, config, gap if config.closure_weight else None)
+    if config.phone_weight:
+        terms["phones"] = phone_cross_entropy(logits, phones)
+        terms["total"] = terms["total"] + config.phone_weight * terms["phones"]
     style_error = (style_net(reference) - style).abs().mean()
     total = terms["total"] + config.style_weight * style_error
     optimizer.zero_grad()
@@ -89,14 +105,14 @@ def _step(net, style_net, examples, config, window, rng, jacobian, optimizer) ->
 
 
 @torch.no_grad()
-def evaluate(net, examples, config, window, jacobian, batches: int = 4) -> dict:
-    """Mean loss terms over a few fixed-seed batches of `examples`."""
+def evaluate(net, examples, config, window, jacobian, gap=None, batches: int = 4) -> dict:
+    """Mean loss terms over a few fixed-seed batches of `examples` (the closure term always)."""
     net.eval()
     rng = np.random.default_rng(12345)
     sums: dict = {}
     for _ in range(batches):
-        mel, target, _, style, mask = (torch.from_numpy(a) for a in sample_batch(examples, config.batch, window, rng))
-        for k, v in adf_loss(net(mel, style)[:, :window], target, mask, jacobian, config).items():
+        mel, target, _, style, mask, _ = (torch.from_numpy(a) for a in sample_batch(examples, config.batch, window, rng))
+        for k, v in adf_loss(net(mel, style)[:, :window], target, mask, jacobian, config, gap).items():
             sums[k] = sums.get(k, 0.0) + float(v) / batches
     return sums
 

@@ -21,7 +21,7 @@ from engine.training.corpus import CorpusConfig, build_corpus  # noqa: E402
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="the corpus needs espeak-ng")
 TINY = dict(width=32, layers=1, heads=2, style_hidden=16, steps=2, batch=4, window_s=1.0, log_every=1,
-            warmup_steps=1)
+            warmup_steps=1, phone_weight=0.3, closure_weight=0.5, time_masks=1, freq_masks=1, checkpoint_every=1)
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +57,9 @@ def test_two_training_steps_write_config_log_and_checkpoint(run):
     assert saved["steps"] == 2 and saved["width"] == 32
     lines = (root / "run" / "log.jsonl").read_text().splitlines()
     assert len(lines) == 2 and all(np.isfinite(json.loads(line)["total"]) for line in lines)
+    logged = json.loads(lines[-1])
+    assert np.isfinite(logged["phones"]) and np.isfinite(logged["closure_mm"]) and "held_closure_mm" in logged
+    assert not (root / "run" / "checkpoint.pt.partial").exists()
     config, net, style_net = load_checkpoint(checkpoint)
     assert config.width == 32
 
@@ -129,3 +132,28 @@ def test_style_clip_on_the_command_line(run, tmp_path, monkeypatch, capsys):
     assert main(argv + ["--style", "smile=0.25"]) == 0
     style = MotionClip.load(out).metadata["style"]
     assert style["smile"] == 0.25 and set(style) == set(STYLE_NAMES)
+
+
+def test_phone_labels_follow_the_phones_at_50_hz():
+    from engine.phonetic.phones import PHONE_SET, Phone
+    from engine.training.adf.data import phone_labels
+    labels = phone_labels([Phone("M", 0.1, 0.2), Phone("aa1", 0.2, 0.5)], 30)
+    names = [PHONE_SET[k] for k in labels]
+    assert names[:5] == ["SIL"] * 5 and names[5:10] == ["M"] * 5 and names[10:25] == ["AA"] * 15
+    assert names[25:] == ["SIL"] * 5
+
+
+def test_closure_term_costs_only_open_lips_where_the_target_is_closed():
+    from engine.training.adf.losses import closure_l1, lip_gap_model
+    gap0, grad, base = lip_gap_model()
+    jaw = OUTPUT_CHANNELS.index("jaw_rx")
+    assert gap0 > 1.5 and grad[jaw] > 0            # the jaw opens the lips
+    gap = tuple(torch.as_tensor(v) for v in (gap0, grad, base))
+    closed = torch.zeros(1, 4, len(OUTPUT_CHANNELS))
+    closed[..., jaw] = base[jaw] - gap0 / grad[jaw] - 0.01    # jaw just shut enough to close the lips
+    mask = torch.ones(1, 4)
+    opened = closed.clone()
+    opened[..., jaw] += 0.1
+    assert float(closure_l1(closed, closed, mask, gap)) == 0.0
+    assert float(closure_l1(opened, closed, mask, gap)) == pytest.approx(0.1 * grad[jaw], rel=1e-4)
+    assert float(closure_l1(closed, opened, mask, gap)) == 0.0   # an open target is not a closure
