@@ -60,6 +60,7 @@ class CorpusConfig:
     intonation_range: tuple = (25, 85)            # espeak pitch range (intonation), 0..100
     stretch_range: tuple = (0.85, 1.2)            # festival duration stretch (> 1 slower)
     f0_range: tuple = (85.0, 140.0)               # festival mean pitch, Hz
+    festival_voices: tuple = ("kal_diphone",)     # festival voices drawn from (kal_diphone is the held-out one)
     sentences_per_clip: tuple = (1, 3)            # sentences spoken in one clip (inclusive)
     pad_range: tuple = (0.05, 0.6)                # silence added before and after each clip, seconds
     style_spread: float = 1.0                     # spread of the speaking styles (0 = all neutral)
@@ -100,6 +101,11 @@ def _check_config(config: CorpusConfig) -> None:
             raise InputError(f"The corpus setting '{name}' must be a positive number, not {value!r}.")
     if not config.voices or not config.variants:
         raise InputError("The corpus needs at least one voice and one variant ('' is the voice's own).")
+    from .festival import FESTIVAL_VOICES
+    unknown = [v for v in config.festival_voices if v not in FESTIVAL_VOICES]
+    if not config.festival_voices or unknown:
+        raise InputError(f"The festival voices must be some of {', '.join(FESTIVAL_VOICES)}, "
+                         f"not {list(config.festival_voices)}.")
     if config.style_spread < 0:
         raise InputError(f"The style spread must be 0 or more, not {config.style_spread}.")
     for holder in (config, config.augmentation):

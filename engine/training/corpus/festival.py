@@ -1,8 +1,11 @@
-"""Festival (kal_diphone) as a second synthesizer, kept for held-out evaluation.
+"""Festival as a second synthesizer: kal_diphone is kept for held-out evaluation, other voices
+(ked_diphone, cmu_us_slt_arctic_hts) may join a training corpus.
 
 A Scheme script synthesizes one utterance, writes the Segment relation's
 phone names and end times (festival's own timings) to stdout and saves the
-wave. kal_diphone speaks the "radio" phone set, mapped here to ARPAbet.
+wave. The voices speak the "radio" phone set, mapped here to ARPAbet.
+Diphone voices are concatenated recordings of a real speaker, so they bring
+a human voice's spectrum that espeak's formant synthesis lacks.
 """
 
 from __future__ import annotations
@@ -30,10 +33,18 @@ F0_STD_RATIO = 14.0 / 105.0  # kal_diphone's target_f0_std relative to its mean
 STRETCH_LIMITS = (0.5, 2.0)
 F0_LIMITS = (50.0, 300.0)
 TIMEOUT_SECONDS = 60
+HELDOUT_VOICE = "kal_diphone"
+VOICE_PACKAGES = {  # festival voice -> the Debian package that installs it
+    "kal_diphone": "festvox-kallpc16k",        # US English male (held out)
+    "ked_diphone": "festvox-kdlpc16k",         # US English male
+    "cmu_us_slt_arctic_hts": "festvox-us-slt-hts",  # US English female (HTS)
+}
+FESTIVAL_VOICES = tuple(VOICE_PACKAGES)
 HELDOUT_STREAM = 7_000_001   # seeds the held-out sentences apart from any corpus shard
 HELDOUT_SENTENCES = (1, 3)
 
-SCRIPT = """(Parameter.set 'Duration_Stretch {stretch})
+SCRIPT = """(voice_{voice})
+(Parameter.set 'Duration_Stretch {stretch})
 (set! int_lr_params '((target_f0_mean {f0}) (target_f0_std {f0_std}) (model_f0_mean 170) (model_f0_std 34)))
 (set! utt (Utterance Text "{text}"))
 (utt.synth utt)
@@ -48,33 +59,36 @@ def festival_label(name: str) -> str:
     try:
         return FESTIVAL_TO_ARPABET[name.lower()]
     except KeyError:
-        raise EngineError(f"Festival's phone '{name}' has no ARPAbet mapping; use the kal_diphone voice.") from None
+        raise EngineError(f"Festival's phone '{name}' has no ARPAbet mapping; use one of {', '.join(FESTIVAL_VOICES)}.") from None
 
 
 def synthesize_festival(text: str, stretch: float = 1.0, f0_mean: float = DEFAULT_F0_MEAN,
-                        target_rate: int = ANALYSIS_RATE) -> tuple[Audio, list[Phone]]:
+                        target_rate: int = ANALYSIS_RATE, voice: str = HELDOUT_VOICE) -> tuple[Audio, list[Phone]]:
     """Speech for `text` from festival and its phones with festival's own segment timings.
 
     `stretch` scales the voice's durations (1 = its own tempo, 1.2 = slower),
     `f0_mean` is the target mean pitch in Hz. Returns Audio (samples [N]
-    float32 at `target_rate`) and phones covering [0, N / target_rate].
+    float32 at `target_rate`) and phones covering [0, N / target_rate]. `voice` is one of
+    FESTIVAL_VOICES (pitch and stretch are honoured by the diphone voices).
     """
-    audio, segments = festival_utterance(text, stretch, f0_mean, target_rate)
+    audio, segments = festival_utterance(text, stretch, f0_mean, target_rate, voice)
     return audio, phones_from_segments(segments, audio.duration)
 
 
 def festival_utterance(text: str, stretch: float = 1.0, f0_mean: float = DEFAULT_F0_MEAN,
-                       target_rate: int = ANALYSIS_RATE) -> tuple[Audio, list[tuple[str, float]]]:
+                       target_rate: int = ANALYSIS_RATE, voice: str = HELDOUT_VOICE) -> tuple[Audio, list[tuple[str, float]]]:
     """Festival's raw output: Audio [N] at `target_rate` and its Segment relation as
     (radio phone name, end seconds) pairs. Arguments as `synthesize_festival`."""
     _check_inputs(text, stretch, f0_mean)
+    if voice not in VOICE_PACKAGES:
+        raise InputError(f"Unknown festival voice '{voice}'; use one of {', '.join(FESTIVAL_VOICES)}.")
     with tempfile.TemporaryDirectory(prefix="festival-") as folder:
         wave, script = Path(folder) / "utt.wav", Path(folder) / "utt.scm"
-        script.write_text(SCRIPT.format(stretch=DEFAULT_STRETCH * stretch, f0=f0_mean,
+        script.write_text(SCRIPT.format(voice=voice, stretch=DEFAULT_STRETCH * stretch, f0=f0_mean,
                                         f0_std=F0_STD_RATIO * f0_mean, text=_scheme_string(text), wave=wave))
-        segments = _run_festival(script)
+        segments = _run_festival(script, voice)
         audio = load_audio(wave, rate=target_rate)
-    return Audio(audio.samples, target_rate, "festival:kal_diphone"), segments
+    return Audio(audio.samples, target_rate, f"festival:{voice}"), segments
 
 
 def phones_from_segments(segments, duration: float) -> list[Phone]:
@@ -103,7 +117,7 @@ def heldout_festival_clips(n: int, seed: int = 0) -> list[tuple[Audio, list[Phon
     return clips
 
 
-def _run_festival(script: Path) -> list[tuple[str, float]]:
+def _run_festival(script: Path, voice: str = HELDOUT_VOICE) -> list[tuple[str, float]]:
     """(name, end seconds) of every segment festival printed for the script."""
     if shutil.which("festival") is None:
         raise EngineError("Festival is not installed; install it with 'apt-get install festival festvox-kallpc16k'.")
@@ -118,6 +132,9 @@ def _run_festival(script: Path) -> list[tuple[str, float]]:
         parts = line.split()
         if len(parts) == 2:
             segments.append((parts[0], float(parts[1])))
+    if f"voice_{voice}" in result.stderr and "unbound variable" in result.stderr:
+        raise EngineError(f"The festival voice '{voice}' is not installed; install it with "
+                          f"'apt-get install {VOICE_PACKAGES[voice]}'.")
     if result.returncode != 0 or not segments:
         raise EngineError(f"Festival failed to synthesize ({result.stderr.strip()[:120] or 'no segments'}).")
     return segments

@@ -31,7 +31,8 @@ def synthesize(text: str, voice: VoiceSettings, synthesizer: str) -> tuple[Audio
     """Audio [N] at 16 kHz and its phones from the configured synthesizer."""
     if synthesizer == "festival":
         from .festival import synthesize_festival
-        return synthesize_festival(text, stretch=voice.stretch, f0_mean=voice.f0_mean)
+        return synthesize_festival(text, stretch=voice.stretch, f0_mean=voice.f0_mean,
+                                   voice=voice.voice.removeprefix("festival:"))
     from .espeak import synthesize_espeak
     return synthesize_espeak(text, voice.voice, voice.rate, voice.pitch, voice.intonation)
 

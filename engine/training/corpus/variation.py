@@ -47,7 +47,9 @@ class VoiceSettings:
 def sample_voice(rng: np.random.Generator, config: CorpusConfig) -> VoiceSettings:
     """Voice settings drawn uniformly from the config's lists and ranges."""
     if config.synthesizer == "festival":
-        return VoiceSettings("festival:kal_diphone", stretch=_uniform(rng, config.stretch_range),
+        voices = config.festival_voices   # one voice draws nothing, so older corpora stay the same
+        name = voices[int(rng.integers(len(voices)))] if len(voices) > 1 else voices[0]
+        return VoiceSettings(f"festival:{name}", stretch=_uniform(rng, config.stretch_range),
                              f0_mean=_uniform(rng, config.f0_range))
     voice = config.voices[rng.integers(len(config.voices))]
     variant = config.variants[rng.integers(len(config.variants))]

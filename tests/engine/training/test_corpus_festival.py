@@ -63,3 +63,29 @@ def test_bad_inputs_are_one_sentence_errors():
         synthesize_festival(" ")
     with pytest.raises(InputError, match="stretch"):
         synthesize_festival("Hi.", stretch=9.0)
+
+
+def test_training_voices_are_other_speakers_with_the_same_phone_set():
+    from engine.training.corpus.festival import FESTIVAL_VOICES, HELDOUT_VOICE
+    import numpy as np
+    spoken = {}
+    for voice in FESTIVAL_VOICES:
+        audio, phones = synthesize_festival("Bob may fetch the thin cheese.", voice=voice)
+        assert audio.source == f"festival:{voice}" and phones[-1].end == pytest.approx(audio.duration)
+        spoken[voice] = [p.label for p in phones if p.label != "SIL"]
+        assert spoken[voice][:3] == ["B", "AA", "B"] and "CH" in spoken[voice] and "TH" in spoken[voice]
+    base, other = (synthesize_festival("Hello.", voice=v)[0].samples for v in (HELDOUT_VOICE, FESTIVAL_VOICES[2]))
+    assert base.shape != other.shape or not np.allclose(base, other)   # a different speaker
+    with pytest.raises(InputError, match="Unknown festival voice"):
+        synthesize_festival("Hi.", voice="nobody")
+
+
+def test_a_festival_corpus_can_draw_training_voices():
+    from engine.training.corpus import CorpusConfig
+    from engine.training.corpus.recipe import make_shard
+    config = CorpusConfig(synthesizer="festival", festival_voices=("ked_diphone", "cmu_us_slt_arctic_hts"),
+                          minutes=0.2, shard_seconds=12.0)
+    voices = {clip.voice for clip in make_shard(config, 0, 12.0)}
+    assert voices <= {"festival:ked_diphone", "festival:cmu_us_slt_arctic_hts"} and voices
+    with pytest.raises(InputError, match="festival voices"):
+        CorpusConfig(festival_voices=("kal_diphone", "nobody"))
