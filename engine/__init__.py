@@ -1,6 +1,6 @@
 """Talking Head engine: a voice clip to FLAME-structured head motion to stylized frames.
 
-Pure Python on numpy, scipy, librosa and onnxruntime; never imports bpy (the
+Pure Python on numpy, scipy, pocketsphinx and onnxruntime; never imports bpy (the
 Blender add-on is a separate layer) and never imports torch outside
 `engine.training`. The public API:
 
@@ -10,7 +10,7 @@ Blender add-on is a separate layer) and never imports torch outside
     vertices, joints = head.forward(**clip.head_params(head))
 """
 
-from .animate import DEFAULT_DRIVER, DRIVERS, animate
+from .animate import DEFAULT_DRIVER, DRIVERS, animate, available_drivers, style_of_reference
 from .audio import Audio, load_audio
 from .errors import AudioError, Cancelled, EngineError, HeadModelError, InputError, ModelError, MotionClipError
 from .head import HeadModel, load_head

@@ -37,6 +37,12 @@ def test_torch_only_under_engine_training(path):
     assert not {"torch", "torchaudio", "torchvision"} & imported_modules(path)
 
 
+@pytest.mark.parametrize("path", sources("engine", exclude="training"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_engine_runtime_needs_no_librosa(path):
+    """librosa (and the numba/llvmlite it drags in) is a test-only reference, not in the extension's wheels."""
+    assert not {"librosa", "numba", "llvmlite"} & imported_modules(path)
+
+
 @pytest.mark.parametrize("path", sources("addon"), ids=lambda p: str(p.relative_to(ROOT)))
 def test_addon_never_imports_torch(path):
     assert "torch" not in imported_modules(path)

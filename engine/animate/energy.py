@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
+from ..audio.envelope import rms, spectral_centroid
 from ..audio.load import Audio
 
 ANALYSIS_HOP_S = 0.01          # features every 10 ms, then sampled at the clip's frames
@@ -27,13 +28,11 @@ GAZE_SHIFT_RAD = 0.08
 
 def envelope_features(audio: Audio) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Loudness [N] in [0, 1], brightness [N] in [0, 1] and their times [N] (s), every 10 ms."""
-    import librosa
-
     hop = int(round(audio.rate * ANALYSIS_HOP_S))
     y = audio.samples - float(np.mean(audio.samples))  # DC offset is valid input; ignore it
-    rms = librosa.feature.rms(y=y, frame_length=WINDOW, hop_length=hop, center=True)[0]
-    centroid = librosa.feature.spectral_centroid(y=y, sr=audio.rate, n_fft=WINDOW, hop_length=hop)[0]
-    db = 20.0 * np.log10(rms + 1e-9)
+    level = rms(y, WINDOW, hop)
+    centroid = spectral_centroid(y, audio.rate, WINDOW, hop)
+    db = 20.0 * np.log10(level + 1e-9)
     peak = float(np.percentile(db, 98))
     if peak < SILENCE_DB:
         loud = np.zeros_like(db)

@@ -21,6 +21,7 @@ import scipy.fft
 from ..errors import AudioError, InputError
 from ..progress import Reporter, silent
 from .load import Audio, resample
+from .mel import mel_filterbank
 
 BLOCK_FRAMES = 2048            # frames analysed together (about 20 s at a 10 ms hop)
 MEL_FLOOR = 1e-10              # added to mel power before the log
@@ -137,11 +138,9 @@ class AnalysisPlan:
 @lru_cache(maxsize=8)
 def analysis_plan(config: FeatureConfig) -> AnalysisPlan:
     """The constants `compute_features` needs for `config` (cached)."""
-    import librosa
-
     c, window = config, config.window
     n_fft = 1 << (window + c.lpc_order - 1).bit_length()  # room for the LPC lags without wrap-around
-    mel = librosa.filters.mel(sr=c.rate, n_fft=n_fft, n_mels=c.n_mels, fmin=c.fmin, fmax=c.fmax)
+    mel = mel_filterbank(c.rate, n_fft, c.n_mels, c.fmin, c.fmax)
     w = 2 * np.pi * np.arange(n_fft // 2 + 1) / n_fft
     max_lag = int(np.ceil(c.rate / c.pitch_min))
     return AnalysisPlan(
