@@ -5,10 +5,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-try:  # the extension zip ships the engine as a subpackage of the add-on
-    from . import engine  # noqa: F401
-except ImportError:  # a development checkout: <repo>/addon and <repo>/engine side by side
-    repo = str(Path(__file__).resolve().parent.parent)
+HERE = Path(__file__).resolve().parent
+
+if (HERE / "engine" / "__init__.py").is_file():  # the extension zip ships the engine as a subpackage
+    from . import engine  # noqa: F401  (a missing wheel surfaces here as its own ImportError)
+else:  # a development checkout: <repo>/addon and <repo>/engine side by side
+    repo = str(HERE.parent)
     if repo not in sys.path:
         sys.path.insert(0, repo)
     import engine  # noqa: F401

@@ -1,9 +1,14 @@
-"""Build the Blender extension zip: the add-on at the root, the engine inside it as a subpackage.
+"""Build the Blender extension zip: the add-on at the root, the engine inside it as a subpackage, its wheels.
 
-    python addon/scripts/package_extension.py --dist dist/
+    python addon/scripts/package_extension.py --dist dist/                        # this machine's platform
+    python addon/scripts/package_extension.py --dist dist/ --platform windows-x64 # another (repeatable)
 
 The engine's training code (torch) and development scripts stay out; the
-add-on imports the bundled engine relatively (`from . import engine`).
+add-on imports the bundled engine relatively (`from . import engine`). The
+runtime wheels of `extension_wheels` (scipy, soundfile, soxr, audioread,
+onnxruntime, pocketsphinx and their dependencies; never numpy, Blender has
+it) go under `wheels/`, listed in the zip's `blender_manifest.toml` with the
+platforms they are for. They are downloaded once into build/wheels/<platform>/.
 """
 
 from __future__ import annotations
@@ -13,45 +18,94 @@ import sys
 import tomllib
 import zipfile
 from pathlib import Path
+from typing import Optional, Sequence
+
+import extension_wheels
+from extension_wheels import WheelError
 
 ROOT = Path(__file__).resolve().parents[2]
+MANIFEST = ROOT / "addon" / "blender_manifest.toml"
 EXCLUDED_PARTS = {"__pycache__", "scripts", "training"}
 EXCLUDED_SUFFIXES = {".pyc", ".pyo"}
 
 
 def manifest() -> dict:
-    return tomllib.loads((ROOT / "addon" / "blender_manifest.toml").read_text())
+    """The add-on's own blender_manifest.toml, parsed."""
+    return tomllib.loads(MANIFEST.read_text())
 
 
 def package_files() -> list[tuple[Path, str]]:
-    """(source file, path inside the zip) for every file the extension ships."""
+    """(source file, path inside the zip) for every file the extension ships, but the manifest and wheels."""
     files = []
     for folder, prefix in ((ROOT / "addon", ""), (ROOT / "engine", "engine/")):
         for path in sorted(folder.rglob("*")):
             relative = path.relative_to(folder)
             if path.is_file() and not (EXCLUDED_PARTS & set(relative.parts)) \
-                    and path.suffix not in EXCLUDED_SUFFIXES:
+                    and path.suffix not in EXCLUDED_SUFFIXES and path != MANIFEST:
                 files.append((path, prefix + relative.as_posix()))
     files.append((ROOT / "LICENSE", "LICENSE"))
     return files
 
 
-def build(dist: Path) -> Path:
-    """Write dist/<id>-<version>.zip and return its path."""
+def manifest_text(platforms: Sequence[str], wheel_names: Sequence[str]) -> str:
+    """The add-on's manifest with `platforms` and `wheels` ("./wheels/<name>") added before its first table."""
+    if {"platforms", "wheels"} & set(manifest()):
+        raise WheelError(f"{MANIFEST.name} must not list platforms or wheels: the build writes them.")
+    head, separator, tables = MANIFEST.read_text().partition("\n[")
+    lines = ["platforms = [" + ", ".join(f'"{p}"' for p in platforms) + "]", "wheels = ["]
+    lines += [f'    "./wheels/{name}",' for name in wheel_names] + ["]"]
+    return head.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n" + separator + tables
+
+
+def bundled_wheels(platforms: Sequence[str], cache: Path) -> list[Path]:
+    """The wheels [W] of every platform (one set each), checked to be complete and free of numpy."""
+    wheels: dict[str, Path] = {}   # by file name: pure-Python wheels serve every platform once
+    for platform in platforms:
+        wheels_here = extension_wheels.wheels_for(platform, cache)
+        problems = extension_wheels.missing_dependencies(wheels_here, platform)
+        if problems:
+            raise WheelError(f"The {platform} wheels lack dependencies ({'; '.join(problems)}); "
+                             f"add them to RUNTIME_WHEELS in {Path(extension_wheels.__file__).name}.")
+        wheels.update((w.name, wheels.get(w.name, w)) for w in wheels_here)
+    return list(wheels.values())
+
+
+def build(dist: Path, platforms: Optional[Sequence[str]] = None, cache: Path = extension_wheels.CACHE) -> Path:
+    """Write dist/<id>-<version>[-<platform>].zip and return its path.
+
+    platforms: Blender platform names ("linux-x64", ...) to bundle wheels for; default this
+    machine's. An empty list bundles none: such a zip runs only where the engine's
+    dependencies are already importable. WheelError when a wheel cannot be had.
+    """
+    platforms = [extension_wheels.this_platform()] if platforms is None else list(dict.fromkeys(platforms))
+    wheels = bundled_wheels(platforms, cache)
     info = manifest()
+    suffix = f"-{platforms[0].replace('-', '_')}" if len(platforms) == 1 else ""
     dist.mkdir(parents=True, exist_ok=True)
-    target = dist / f"{info['id']}-{info['version']}.zip"
+    target = dist / f"{info['id']}-{info['version']}{suffix}.zip"
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("blender_manifest.toml", manifest_text(platforms, [w.name for w in wheels])
+                    if platforms else MANIFEST.read_text())
         for source, name in package_files():
             zf.write(source, name)
+        for wheel in wheels:  # already compressed
+            zf.write(wheel, f"wheels/{wheel.name}", compress_type=zipfile.ZIP_STORED)
     return target
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dist", default=str(ROOT / "dist"), help="output folder")
+    parser.add_argument("--platform", action="append", choices=sorted(extension_wheels.PLATFORM_TAGS),
+                        help="a Blender platform to bundle wheels for (repeatable; default: this machine's)")
+    parser.add_argument("--no-wheels", action="store_true",
+                        help="bundle no wheels (the zip then runs only where scipy & co. are importable)")
     args = parser.parse_args(argv)
-    target = build(Path(args.dist))
+    try:
+        target = build(Path(args.dist), [] if args.no_wheels else args.platform)
+    except WheelError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     print(f"wrote {target} ({target.stat().st_size / 1e6:.1f} MB)")
     return 0
 
