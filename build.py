@@ -26,13 +26,16 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 OUT = ROOT / "out"
 STAMP = VENV / ".talking-head-setup"
+# A second environment holding only Blender 4.2 LTS (the oldest release the add-on supports), over .venv's packages
+BLENDER42_VENV = ROOT / ".venv-blender42"
+BLENDER42_PIN = "bpy==4.2.23"  # the newest 4.2 LTS on PyPI; cp311, needs numpy>=1.26,<2 like .venv's 5.0.1
 # tool on PATH -> the Debian packages that provide it (festival needs a voice, only recommended)
 DEBIAN_PACKAGES = {"espeak-ng": ("espeak-ng",), "festival": ("festival", "festvox-kallpc16k"),
                    "text2wave": ("festival", "festvox-kallpc16k"), "ffmpeg": ("ffmpeg",), "ffprobe": ("ffmpeg",)}
 
 
-def venv_python() -> Path:
-    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+def venv_python(root: Path = VENV) -> Path:
+    return root / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
 def pinned_requirements() -> list[str]:
@@ -74,10 +77,45 @@ def ensure_venv() -> None:
     STAMP.write_text(digest)
 
 
+def site_packages(python: Path) -> str:
+    """The site-packages folder of the environment whose interpreter is `python`."""
+    code = "import sysconfig; print(sysconfig.get_path('purelib'))"
+    return subprocess.run([str(python), "-c", code], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def ensure_blender42_venv() -> None:
+    """Create .venv-blender42: bpy 4.2 only, then .venv's site-packages (numpy, scipy, ...) through a .pth.
+
+    Its own site-packages comes first on sys.path, so its bpy 4.2 shadows .venv's 5.0.
+    tests/addon/test_blender42.py runs the add-on in it. Optional: when it cannot be made
+    (offline), warn and go on; that test then fails and says why, the rest of the suite runs.
+    """
+    python, stamp = venv_python(BLENDER42_VENV), BLENDER42_VENV / ".talking-head-setup"
+    shared = site_packages(venv_python())
+    digest = hashlib.sha256(f"{BLENDER42_PIN}\n{shared}".encode()).hexdigest()
+    if python.exists() and stamp.exists() and stamp.read_text() == digest:
+        return
+    try:
+        if not python.exists():
+            print(f"creating {BLENDER42_VENV}", flush=True)
+            run([venv_python(), "-m", "venv", "--without-pip", BLENDER42_VENV])  # the same Python as .venv
+        run([venv_python(), "-m", "pip", "--python", python, "install", "--disable-pip-version-check", "-q",
+             "--no-deps", BLENDER42_PIN])
+        (Path(site_packages(python)) / "talking_head_shared.pth").write_text(shared + "\n")
+    except (subprocess.CalledProcessError, OSError) as error:
+        shutil.rmtree(BLENDER42_VENV, ignore_errors=True)  # the next set-up starts over
+        reason = f"exit status {error.returncode}" if isinstance(error, subprocess.CalledProcessError) else error
+        print(f"warning: could not make {BLENDER42_VENV.name} with {BLENDER42_PIN} ({reason}; offline?). "
+              "tests/addon/test_blender42.py fails until a set-up succeeds; the other tests run.", file=sys.stderr)
+        return
+    stamp.write_text(digest)
+
+
 def setup() -> None:
-    """Idempotent set-up: system packages, then the virtual environment."""
+    """Idempotent set-up: system packages, the virtual environment, the Blender 4.2 environment."""
     ensure_debian_packages()
     ensure_venv()
+    ensure_blender42_venv()
 
 
 def in_venv(*args: str) -> int:
