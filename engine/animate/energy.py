@@ -84,11 +84,17 @@ def blink_curve(T: int, fps: float, rng: np.random.Generator) -> np.ndarray:
 
 
 def head_sway(T: int, fps: float, rng: np.random.Generator, gain: np.ndarray) -> dict[str, np.ndarray]:
-    """Slow neck rotations [T] (rad): smoothed noise scaled by the speech energy."""
+    """Slow neck rotations [T] (rad): smoothed noise scaled by the speech energy.
+
+    The noise is drawn over at least 8 smoothing widths and normalised there, so a
+    clip shorter than the smoothing still gets a sway of the usual size (normalising
+    a nearly constant stretch of noise would blow it up to whole turns)."""
     out = {}
+    sigma = 0.6 * fps
+    length = max(T + 1, int(np.ceil(8 * sigma)))
     for axis, scale in (("x", 1.0), ("y", 1.3), ("z", 0.5)):
-        noise = gaussian_filter1d(rng.standard_normal(T + 1), sigma=0.6 * fps, mode="wrap")[:T]
-        noise /= max(1e-6, float(np.std(noise))) if T > 1 else 1.0
+        noise = gaussian_filter1d(rng.standard_normal(length), sigma=sigma, mode="wrap")
+        noise = noise[:T] / max(1e-6, float(np.std(noise)))
         out[f"neck_r{axis}"] = HEAD_SWAY_RAD * scale * noise * gain
     return out
 
