@@ -27,6 +27,7 @@ class ADFConfig:
     style_hidden: int = 64           # width of the style encoder
     # data
     corpora: list = field(default_factory=list)   # corpus folders (engine.training.corpus shards)
+    corpus_weights: list = field(default_factory=list)  # per corpus: how often its frames are drawn (default 1)
     window_s: float = 4.0            # training windows of this much audio
     heldout_fraction: float = 0.05   # clips kept out for validation (by clip index, seeded)
     # optimisation
@@ -45,6 +46,7 @@ class ADFConfig:
     # augmentation of the features (SpecAugment-style; the corpus already degrades the audio)
     time_masks: int = 0              # spans of up to 10 mel frames per window set to the mean
     freq_masks: int = 0              # bands of up to 8 mel bins per window set to the mean
+    freq_warp: float = 0.0           # mel bins read at bin * a, a in [1 - freq_warp, 1 + freq_warp]
     # bookkeeping
     seed: int = 0
     threads: int = 2                 # torch CPU threads
@@ -58,6 +60,8 @@ class ADFConfig:
                 raise InputError(f"ADF config '{name}' must be at least 1, not {getattr(self, name)}.")
         if self.width % self.heads:
             raise InputError(f"ADF config 'width' ({self.width}) must be a multiple of 'heads' ({self.heads}).")
+        if not 0.0 <= self.freq_warp < 0.5:
+            raise InputError(f"ADF config 'freq_warp' must be between 0 and 0.5, not {self.freq_warp}.")
         if not 0.5 <= self.window_s <= 30.0:
             raise InputError(f"ADF config 'window_s' must be between 0.5 and 30 s, not {self.window_s}.")
         FeatureConfig.from_dict(self.features)

@@ -32,6 +32,7 @@ class Example:
     reference: np.ndarray
     style: np.ndarray
     phones: np.ndarray
+    weight: float = 1.0       # sampling weight per frame (the corpus's share in the mix)
 
 
 def phone_labels(phones, frames: int) -> np.ndarray:
@@ -66,14 +67,20 @@ def example_of(audio, target_clip, style, features: FeatureConfig, phones=()) ->
 
 
 def load_examples(folders: Iterable, features: FeatureConfig, reporter: Optional[Reporter] = None,
-                  limit: Optional[int] = None) -> list[Example]:
-    """Every clip of the corpus folders as Examples (at most `limit`)."""
+                  limit: Optional[int] = None, weights: Sequence[float] = ()) -> list[Example]:
+    """Every clip of the corpus folders as Examples (at most `limit`); `weights` (one per folder,
+    default 1) scale how often each folder's frames are drawn."""
     reporter = reporter or silent()
+    folders = list(folders)
+    weights = list(weights) or [1.0] * len(folders)
+    if len(weights) != len(folders) or min(weights) <= 0:
+        raise InputError(f"Give one positive corpus weight per corpus ({len(folders)}), not {weights}.")
     examples = []
-    for folder in folders:
+    for folder, weight in zip(folders, weights):
         reporter.stage(f"reading {folder}", 0)
         for clip in iter_corpus(folder):
             examples.append(example_of(clip.audio, clip.target, clip.style, features, clip.phones))
+            examples[-1].weight = float(weight)
             reporter.advance(1)
             if limit is not None and len(examples) >= limit:
                 return examples
@@ -86,7 +93,7 @@ def sample_batch(examples: Sequence[Example], batch: int, window_frames: int, rn
     """A random batch of windows: mel [B, 2W, M], target [B, W, C], reference [B, W, K],
     style [B, S], mask [B, W] (1 where the window has data; short clips are zero-padded)
     and phones [B, W] (PHONE_SET indices, -1 on padding)."""
-    weights = np.array([e.target.shape[0] for e in examples], np.float64)
+    weights = np.array([e.target.shape[0] * e.weight for e in examples], np.float64)
     picks = rng.choice(len(examples), size=batch, p=weights / weights.sum())
     M, C, K = examples[0].mel.shape[1], examples[0].target.shape[1], examples[0].reference.shape[1]
     mel = np.zeros((batch, 2 * window_frames, M), np.float32)
@@ -121,4 +128,17 @@ def mask_spectrogram(mel: np.ndarray, rng: np.random.Generator, time_masks: int,
             w = int(rng.integers(0, freq_width + 1))
             f = int(rng.integers(0, max(1, M - w)))
             mel[b, :, f:f + w] = fill
+    return mel
+
+
+def warp_frequency(mel: np.ndarray, rng: np.random.Generator, max_warp: float) -> np.ndarray:
+    """Vocal-tract-length style warping in place: each window's mel bins are read at bin * a,
+    a drawn from [1 - max_warp, 1 + max_warp] (a > 1 sounds like a longer tract, a deeper voice)."""
+    B, _, M = mel.shape
+    bins = np.arange(M, dtype=np.float64)
+    for b in range(B):
+        source = np.clip(bins * rng.uniform(1.0 - max_warp, 1.0 + max_warp), 0, M - 1)
+        low = np.floor(source).astype(int)
+        high, frac = np.minimum(low + 1, M - 1), (source - low).astype(np.float32)
+        mel[b] = mel[b][:, low] * (1 - frac) + mel[b][:, high] * frac
     return mel

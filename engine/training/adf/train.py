@@ -20,7 +20,7 @@ import torch
 
 from ...progress import Reporter, silent
 from .config import ADFConfig
-from .data import load_examples, mask_spectrogram, sample_batch
+from .data import load_examples, mask_spectrogram, sample_batch, warp_frequency
 from .losses import adf_loss, lip_gap_model, lip_jacobian, phone_cross_entropy
 from .model import ADFNet, StyleEncoder
 
@@ -47,7 +47,8 @@ def train(config: ADFConfig, out: Path, reporter: Optional[Reporter] = None, exa
     config.save(out / "config.json")
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
-    examples = examples if examples is not None else load_examples(config.corpora, config.feature_config, reporter)
+    examples = examples if examples is not None else load_examples(config.corpora, config.feature_config, reporter,
+                                                                       weights=config.corpus_weights)
     train_set, held_set = split(examples, config.heldout_fraction, config.seed)
     net, style_net = ADFNet(config, train_set[0].mel.shape[1]), StyleEncoder(config)
     params = list(net.parameters()) + list(style_net.parameters())
@@ -86,6 +87,8 @@ def _step(net, style_net, examples, config, window, rng, jacobian, gap, optimize
     net.train()
     style_net.train()
     mel, target, reference, style, mask, phones = sample_batch(examples, config.batch, window, rng)
+    if config.freq_warp:
+        mel = warp_frequency(mel, rng, config.freq_warp)
     if config.time_masks or config.freq_masks:
         mel = mask_spectrogram(mel, rng, config.time_masks, config.freq_masks)
     mel, target, reference, style, mask, phones = (torch.from_numpy(a) for a in

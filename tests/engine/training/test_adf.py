@@ -21,7 +21,8 @@ from engine.training.corpus import CorpusConfig, build_corpus  # noqa: E402
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="the corpus needs espeak-ng")
 TINY = dict(width=32, layers=1, heads=2, style_hidden=16, steps=2, batch=4, window_s=1.0, log_every=1,
-            warmup_steps=1, phone_weight=0.3, closure_weight=0.5, time_masks=1, freq_masks=1, checkpoint_every=1)
+            warmup_steps=1, phone_weight=0.3, closure_weight=0.5, time_masks=1, freq_masks=1, checkpoint_every=1,
+            freq_warp=0.1)
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,7 @@ def run(tmp_path_factory):
     """A tiny corpus, two training steps and an export."""
     root = tmp_path_factory.mktemp("adf")
     build_corpus(CorpusConfig(minutes=8 / 60, shard_seconds=4.0), root / "corpus", workers=1)
-    config = ADFConfig(corpora=[str(root / "corpus")], **TINY)
+    config = ADFConfig(corpora=[str(root / "corpus")], corpus_weights=[2.0], **TINY)
     checkpoint = train(config, root / "run")
     onnx_path, _ = export(checkpoint, root / "model" / "adf", recipe="pytest")
     return root, checkpoint, onnx_path
@@ -157,3 +158,22 @@ def test_closure_term_costs_only_open_lips_where_the_target_is_closed():
     assert float(closure_l1(closed, closed, mask, gap)) == 0.0
     assert float(closure_l1(opened, closed, mask, gap)) == pytest.approx(0.1 * grad[jaw], rel=1e-4)
     assert float(closure_l1(closed, opened, mask, gap)) == 0.0   # an open target is not a closure
+
+
+def test_frequency_warp_moves_a_formant_band_and_keeps_identity():
+    from engine.training.adf.data import warp_frequency
+    mel = np.zeros((1, 3, 40), np.float32)
+    mel[:, :, 20] = 1.0
+    same = warp_frequency(mel.copy(), np.random.default_rng(0), 0.0)
+    assert np.array_equal(same, mel)
+    rng = np.random.default_rng(1)
+    factor = np.random.default_rng(1).uniform(0.8, 1.2)
+    warped = warp_frequency(mel.copy(), rng, 0.2)
+    assert abs(float(np.argmax(warped[0, 0])) - 20 / factor) <= 1.0
+
+
+def test_corpus_weights_must_match_the_corpora(run):
+    from engine.training.adf.data import load_examples
+    root = run[0]
+    with pytest.raises(InputError, match="one positive corpus weight"):
+        load_examples([root / "corpus"], ADFConfig().feature_config, weights=[1.0, 2.0])
