@@ -17,12 +17,13 @@ bl_info = {  # read only when loaded as a legacy add-on folder (development)
 
 import bpy
 
-from . import export_ops, operators, panel, properties, retarget_ui
+from . import export_ops, operators, panel, preferences, properties, retarget_ui
 
 CLASSES = operators.CLASSES + panel.CLASSES + retarget_ui.CLASSES + export_ops.CLASSES
 
 
 def register() -> None:
+    preferences.register()
     properties.register()
     for cls in CLASSES:
         bpy.utils.register_class(cls)
@@ -33,3 +34,4 @@ def unregister() -> None:
     for cls in reversed(CLASSES):
         bpy.utils.unregister_class(cls)
     properties.unregister()
+    preferences.unregister()

@@ -36,14 +36,15 @@ class KeyResult:
     frames: tuple = (0, 0)
 
 
-def key_clip(clip, mesh_obj, armature=None, mapping=None, bones=None) -> KeyResult:
+def key_clip(clip, mesh_obj, armature=None, mapping=None, bones=None, aliases=None) -> KeyResult:
     """Key a MotionClip (already at the scene's fps) onto a mesh's shape keys and its armature.
 
     `mapping` (an `engine.retarget.Mapping`) says which shape keys each
     channel drives and with what weight: key k gets sum_c weight_ck * channel_c.
     None: the mapping stored on the mesh (`MAPPING_PROP`), else names matched
     by `engine.retarget.map_by_name` (case, separators, sides and the alias
-    table ignored: an ARKit rig's `EyeBlink_L` takes `eyeBlinkLeft`).
+    table ignored: an ARKit rig's `EyeBlink_L` takes `eyeBlinkLeft`; `aliases`, a
+    table for `map_by_name`, replaces the engine's, e.g. one extended by the user's).
     Joint rotations (`jaw_rx`, ...) key the bone of that joint: `bones`
     ({"jaw": "Jaw_Bone", ...}), else the mapping's bones, else a bone named
     like the joint; the jaw and eyes also drive ARKit shape keys (JawOpen,
@@ -64,7 +65,7 @@ def key_clip(clip, mesh_obj, armature=None, mapping=None, bones=None) -> KeyResu
         _key_bones(armature, joint_bones, clip, frames, rotations, result)
     key = mesh_obj.data.shape_keys if mesh_obj is not None and mesh_obj.type == 'MESH' else None
     if key is not None:
-        _key_shapes(key, clip, frames, rotations, mapping, set(joint_bones), result)
+        _key_shapes(key, clip, frames, rotations, mapping, set(joint_bones), result, aliases)
     result.unmapped = [n for n in clip.names if n not in result.keyed]
     return result
 
@@ -139,10 +140,10 @@ def joint_rotations(clip) -> dict:
     return out
 
 
-def _key_shapes(key, clip, frames, rotations, mapping, joints_on_bones, result: KeyResult) -> None:
+def _key_shapes(key, clip, frames, rotations, mapping, joints_on_bones, result: KeyResult, aliases=None) -> None:
     block_names = [b.name for b in key.key_blocks[1:] if not b.name.startswith(CORRECTIVE_PREFIX)]
     names, values, sources = retarget.shape_channels(clip, skip_joints=joints_on_bones)
-    mapping = mapping if mapping is not None else retarget.map_by_name(names, block_names)
+    mapping = mapping if mapping is not None else retarget.map_by_name(names, block_names, aliases=aliases)
     mapping.validate(target_names=block_names)
     targets, W = mapping.weights(names)
     action_name = f"TalkingHead_{key.user.name}_Shapes"
@@ -277,18 +278,41 @@ def _push_to_muted_track(id_block, action) -> None:
 
 
 def sequencer_scene(context):
-    """The scene the Video Sequencer shows (5.0's workspace.sequencer_scene), else the context scene."""
+    """The scene the Video Sequencer shows (5.0's `context.sequencer_scene`, the workspace's), else the
+    context scene."""
+    shown = getattr(context, "sequencer_scene", None)
     workspace = getattr(context, "workspace", None)
-    return getattr(workspace, "sequencer_scene", None) or context.scene
+    return shown or getattr(workspace, "sequencer_scene", None) or getattr(context, "scene", None)
+
+
+def _strips(editor):
+    """The editor's top-level strips: `strips` since 4.4, `sequences` before."""
+    return editor.strips if hasattr(editor, "strips") else editor.sequences
+
+
+def all_strips(scene) -> list:
+    """Every strip of `scene`'s sequencer, those inside meta strips too (none without a sequencer)."""
+    editor = scene.sequence_editor if scene is not None else None
+    if editor is None:
+        return []
+    return list(editor.strips_all if hasattr(editor, "strips_all") else editor.sequences_all)
+
+
+def remove_voice(scene) -> None:
+    """Remove our previous voice strip(s) from `scene`'s sequencer; the user's strips stay."""
+    editor = scene.sequence_editor
+    if editor is None:
+        return
+    strips = _strips(editor)
+    for strip in list(strips):
+        if strip.get(OWNER_TAG) == VOICE_STRIP:
+            strips.remove(strip)
 
 
 def place_sound(scene, filepath: str, frame_start: int, name: str = "TalkingHead Voice"):
     """Put the voice as a sound strip at `frame_start`, replacing our previous voice strip only."""
-    editor = scene.sequence_editor or scene.sequence_editor_create()
-    strips = editor.strips if hasattr(editor, "strips") else editor.sequences
-    for strip in list(strips):
-        if strip.get(OWNER_TAG) == VOICE_STRIP:
-            strips.remove(strip)
+    remove_voice(scene)
+    strips = _strips(scene.sequence_editor or scene.sequence_editor_create())
     channel = _free_channel(strips, frame_start)
     strip = strips.new_sound(name, filepath, channel, frame_start)
     strip[OWNER_TAG] = VOICE_STRIP

@@ -17,7 +17,7 @@ from typing import Optional
 
 import bpy
 
-from . import bridge, head_object, jobs, results
+from . import audio_source, bridge, head_object, job_spec, jobs, results
 from .engine_link import engine
 
 TICK_S = 0.1            # how often the modal operator polls the job
@@ -50,7 +50,7 @@ class TALKINGHEAD_OT_add_builtin_head(bpy.types.Operator):
 
 
 class TALKINGHEAD_OT_animate(bpy.types.Operator):
-    """Animate the head from the voice clip: keys on a new Action, the voice in the sequencer (Esc cancels)"""
+    """Animate the head from the voice (a file or your sound strip) in the chosen style, as a new Action; Esc cancels"""
 
     bl_idname = "talking_head.animate"
     bl_label = "Animate"
@@ -58,17 +58,10 @@ class TALKINGHEAD_OT_animate(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        settings = context.scene.talking_head
-        if running(context.scene) is not None:
-            cls.poll_message_set("The head is being animated; wait for it, or press Esc to cancel.")
-            return False
-        if settings.target is None:
-            cls.poll_message_set("Choose a head (or add the built-in head) first.")
-            return False
-        if not settings.audio_path:
-            cls.poll_message_set("Choose a voice clip first.")
-            return False
-        return True
+        reason = why_not_animate(context)
+        if reason:
+            cls.poll_message_set(reason)
+        return not reason
 
     def invoke(self, context, event):
         if bpy.app.background or context.window is None:
@@ -137,14 +130,10 @@ class AnimateRun:
     """
 
     def __init__(self, context) -> None:
-        scene = context.scene
-        settings = scene.talking_head
-        self.scene_name = scene.name
-        self.target_name = settings.target.name
-        self.audio = bpy.path.abspath(settings.audio_path)
-        self.start_frame = settings.start_frame
-        self.job = jobs.Job(jobs.JobSpec(audio=self.audio, fps=bridge.scene_fps(scene), driver=settings.driver,
-                                         seed=settings.seed, start_frame=settings.start_frame))
+        self.request = job_spec.build(context)  # every setting checked before anything starts
+        self.scene_name = context.scene.name
+        self.target_name = context.scene.talking_head.target.name
+        self.job = jobs.Job(self.request.spec)
 
     @classmethod
     def start(cls, context) -> "AnimateRun":
@@ -191,7 +180,9 @@ class AnimateRun:
                               "animated; nothing was keyed.")
             return {'CANCELLED'}
         try:
-            result = write_clip(context, scene, target, self.job.clip, self.audio, self.start_frame)
+            source = self.request.source
+            result = write_clip(context, scene, target, self.job.clip, source.path, source.start_frame,
+                                user_strip=source.strip, aliases=self.request.aliases)
         except engine.EngineError as error:  # e.g. a stored mapping that names keys the head lost
             report({'ERROR'}, str(error))
             return {'CANCELLED'}
@@ -208,18 +199,46 @@ class AnimateRun:
         return {'CANCELLED'}
 
 
-def write_clip(context, scene, target, clip, audio: str, start_frame: int):
-    """Key `clip` on `target`, put the voice in the sequencer, grow the frame range, set the status."""
+def write_clip(context, scene, target, clip, audio: str, start_frame: int, user_strip: Optional[str] = None,
+               aliases: Optional[dict] = None):
+    """Key `clip` on `target`, grow the frame range, set the status, and put the voice in the
+    sequencer: our own voice strip at `start_frame`, or, when the voice is the user's strip
+    `user_strip`, no strip of ours at all (the user's is never touched). `aliases`: the by-name
+    alias table (None: the engine's)."""
     fps = bridge.scene_fps(scene)
     if abs(clip.fps - fps) > 1e-6:  # the scene's rate changed while the engine worked
         clip = clip.resample(fps)
-    result = bridge.key_clip(clip, target)
+    result = bridge.key_clip(clip, target, aliases=aliases)
     results.remember(target, clip)
     bridge.extend_frame_range(scene, *result.frames)
     sound_scene = bridge.sequencer_scene(context) if scene == context.scene else scene
-    bridge.place_sound(sound_scene, audio, start_frame)
-    scene.talking_head.status = _summary(result, Path(audio).name)
+    if user_strip is None:
+        bridge.place_sound(sound_scene, audio, start_frame)
+    else:  # the keys follow the user's strip: our voice strip of an earlier run would play twice
+        bridge.remove_voice(sound_scene)
+    source = Path(audio).name + (f" (strip '{user_strip}')" if user_strip else "")
+    scene.talking_head.status = _summary(result, source)
     return result
+
+
+def why_not_animate(context) -> str:
+    """Why Animate cannot start now (one sentence for its poll message), or "" when it can."""
+    scene = context.scene
+    settings = getattr(scene, "talking_head", None)
+    if settings is None:
+        return "The Talking Head add-on is not registered for this scene."
+    if running(scene) is not None:
+        return "The head is being animated; wait for it, or press Esc to cancel."
+    if settings.target is None:
+        return "Choose a head (or add the built-in head) first."
+    reason = audio_source.missing(context, settings)
+    if reason:
+        return reason
+    if not settings.driver:
+        return "The chosen driver cannot run any more (its model is gone); choose another driver."
+    if settings.style_clip.strip() and settings.driver != "adf":
+        return "A reference clip is read by the ADF driver only; choose it, or clear the reference clip."
+    return ""
 
 
 def running(scene) -> Optional[AnimateRun]:

@@ -1,10 +1,10 @@
-"""The 3D View sidebar panel, tab "Talking Head"."""
+"""The 3D View sidebar panel, tab "Talking Head": head, voice, driver, style, Animate."""
 
 from __future__ import annotations
 
 import bpy
 
-from . import operators
+from . import operators, properties
 
 
 class TALKINGHEAD_PT_main(bpy.types.Panel):
@@ -18,19 +18,53 @@ class TALKINGHEAD_PT_main(bpy.types.Panel):
         settings = context.scene.talking_head
         layout = self.layout
         layout.operator("talking_head.add_builtin_head", icon='USER')
+        layout.prop(settings, "target")
+        draw_voice(layout.column(align=True), settings)
         col = layout.column(align=True)
-        col.prop(settings, "target")
-        col.prop(settings, "audio_path")
         col.prop(settings, "driver")
-        row = col.row(align=True)
-        row.prop(settings, "seed")
-        row.prop(settings, "start_frame")
+        col.prop(settings, "seed")
+        draw_style(layout.box(), settings)
         draw_animate(layout, context.scene)
         failure = operators.last_failure(context.scene)
         if failure:
             layout.label(text=failure, icon='ERROR')
         elif settings.status:
             layout.label(text=settings.status)
+
+
+def draw_voice(layout, settings) -> None:
+    """Where the voice comes from (a file, or a sound strip of the sequencer) and its start frame."""
+    layout.row(align=True).prop(settings, "audio_source", expand=True)
+    from_strip = settings.audio_source == 'STRIP'
+    if from_strip:
+        layout.prop(settings, "sound_strip")
+        layout.prop(settings, "use_strip_start")
+    else:
+        layout.prop(settings, "audio_path")
+    row = layout.row(align=True)
+    row.enabled = not (from_strip and settings.use_strip_start)  # the strip says where the voice starts
+    row.prop(settings, "start_frame")
+
+
+def draw_style(layout, settings) -> None:
+    """The speaking style: preset or reference clip, then the intensities that override it."""
+    layout.label(text="Style")
+    reference = properties.uses_reference_clip(settings)
+    row = layout.row()
+    row.active = not reference  # a reference clip replaces the preset
+    row.prop(settings, "style_preset")
+    row = layout.row()
+    row.active = settings.driver == "adf"
+    row.prop(settings, "style_clip")
+    if settings.style_clip.strip() and settings.driver != "adf":
+        layout.label(text="Reference clips need the ADF driver.", icon='INFO')
+    col = layout.column(align=True)
+    for name in properties.INTENSITIES:
+        row = col.row(align=True)
+        row.prop(settings, "use_" + name, text="")
+        sub = row.row(align=True)
+        sub.active = getattr(settings, "use_" + name)
+        sub.prop(settings, name)
 
 
 def draw_animate(layout, scene) -> None:

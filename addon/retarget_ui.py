@@ -15,7 +15,7 @@ import bpy
 import numpy as np
 from bpy.props import EnumProperty, StringProperty
 
-from . import bridge, results
+from . import bridge, preferences, results
 from .action_compat import OWNER_TAG
 from .axes import to_blender, to_flame
 from .engine_link import engine
@@ -56,11 +56,18 @@ def mapping_channels(obj) -> list:
 
 
 def current_mapping(obj):
-    """(mapping, stored): the mapping on `obj`, else the by-name default (not stored)."""
+    """(mapping, stored): the mapping on `obj`, else the by-name default (not stored), with the
+    preferences' alias table; InputError when that table cannot be read."""
     stored = bridge.stored_mapping(obj)
     if stored is not None:
         return stored, True
-    return retarget.map_by_name(mapping_channels(obj), bridge.shape_key_targets(obj)), False
+    return by_name(obj), False
+
+
+def by_name(obj):
+    """The mapping of `obj` by name, with the aliases of the preferences' alias table."""
+    return retarget.map_by_name(mapping_channels(obj), bridge.shape_key_targets(obj),
+                                aliases=preferences.retarget_aliases())
 
 
 def landmark_indices(obj):
@@ -139,7 +146,7 @@ class TALKINGHEAD_OT_mapping_by_name(_OnTarget, bpy.types.Operator):
         obj = target_of(context)
 
         def build():
-            mapping = _keep_bones(obj, retarget.map_by_name(mapping_channels(obj), bridge.shape_key_targets(obj)))
+            mapping = _keep_bones(obj, by_name(obj))
             bridge.store_mapping(obj, mapping)
             return f"Mapped {len(mapping.targets)} channels by name; {len(mapping.unmapped)} have no shape key."
         return self.run(build)
@@ -283,14 +290,16 @@ class TALKINGHEAD_OT_mapping_edit_text(_OnTarget, bpy.types.Operator):
 
     def execute(self, context):
         obj = target_of(context)
-        mapping, _ = current_mapping(obj)
-        text = bpy.data.texts.get(_text_name(obj)) or bpy.data.texts.new(_text_name(obj))
-        text.from_string(mapping.to_json())
-        for area in getattr(context.screen, "areas", []):
-            if area.type == 'TEXT_EDITOR':
-                area.spaces.active.text = text
-        self.report({'INFO'}, f"Edit the text '{text.name}' in a Text Editor, then press Apply Text.")
-        return {'FINISHED'}
+
+        def open_text():
+            mapping, _ = current_mapping(obj)
+            text = bpy.data.texts.get(_text_name(obj)) or bpy.data.texts.new(_text_name(obj))
+            text.from_string(mapping.to_json())
+            for area in getattr(context.screen, "areas", []):
+                if area.type == 'TEXT_EDITOR':
+                    area.spaces.active.text = text
+            return f"Edit the text '{text.name}' in a Text Editor, then press Apply Text."
+        return self.run(open_text)
 
 
 class TALKINGHEAD_OT_mapping_apply_text(_OnTarget, bpy.types.Operator):

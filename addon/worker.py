@@ -45,12 +45,24 @@ def _run(engine, launch: dict, channel) -> None:
     job = launch["job"]
     reporter = engine.Reporter(_progress_sender(channel))
     _test_hook(reporter)
-    style = engine.style.SpeakingStyle.from_dict(job["style"]) if job.get("style") else engine.style.NEUTRAL
+    device, models_dir = job.get("device", "auto"), job.get("models_dir")
     clip = engine.animate(job["audio"], fps=float(job["fps"]), driver=job["driver"], seed=int(job["seed"]),
                           start_frame=int(job["start_frame"]), reporter=reporter,
-                          transcript=job.get("transcript"), style=style)
+                          transcript=job.get("transcript"), style=_style(engine, job),
+                          device=device, models_dir=models_dir)
     clip.save(launch["output"])
     _send(channel, result=launch["output"])
+
+
+def _style(engine, job: dict):
+    """The job's SpeakingStyle, as the CLI makes it: the base (the reference clip's style read by the
+    ADF style encoder, else the job's `style` fields, else neutral), then the `style_items` (preset
+    names and NAME=VALUE parameters) applied in order."""
+    base = engine.style.SpeakingStyle.from_dict(job["style"]) if job.get("style") else None
+    if job.get("style_clip"):
+        base = engine.style_of_reference(job["style_clip"], models_dir=job.get("models_dir"),
+                                         device=job.get("device", "auto"))
+    return engine.style.from_items(job.get("style_items") or (), base=base)
 
 
 def _failure(error: Exception, engine) -> dict:

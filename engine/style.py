@@ -8,7 +8,7 @@ driver can learn them back from a reference performance.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 from .errors import InputError
 
@@ -73,3 +73,33 @@ def preset(name: str) -> SpeakingStyle:
         return PRESETS[name.strip().lower()]
     except KeyError:
         raise InputError(f"Unknown style preset '{name}'; choose one of: {', '.join(PRESETS)}.") from None
+
+
+def with_value(style: SpeakingStyle, name: str, value: float) -> SpeakingStyle:
+    """`style` with one parameter replaced; InputError naming the known parameters for an unknown
+    name, or giving the range for a value outside it."""
+    if name not in RANGES:
+        raise InputError(f"Unknown style parameter '{name}'; known: {', '.join(RANGES)}.")
+    return replace(style, **{name: float(value)})
+
+
+def from_items(items, base: SpeakingStyle | None = None) -> SpeakingStyle:
+    """A style from preset names and NAME=VALUE parameters, applied in order on `base` (e.g. a
+    reference clip's style; default neutral), as the CLI's repeated `--style` reads them.
+
+    A preset replaces every parameter set before it; NAME=VALUE replaces one:
+    ["subtle", "head_motion=2"] is the subtle preset with more head motion.
+    """
+    style = base or NEUTRAL
+    for item in items:
+        if "=" not in item:
+            style = preset(item)
+            continue
+        name, _, value = (part.strip() for part in str(item).partition("="))
+        try:
+            number = float(value)
+        except ValueError:
+            raise InputError(f"Cannot read the style parameter '{item}'; each takes one number, "
+                             "e.g. smile=0.5.") from None
+        style = with_value(style, name, number)
+    return style

@@ -27,14 +27,15 @@ PROCEDURAL = ("eyeBlinkLeft", "eyeBlinkRight", "eye_left_rx", "eye_right_rx", "e
 
 
 @lru_cache(maxsize=4)
-def _model(path: str, kind: str):
-    return load_model(Path(path), kind=kind)
+def _model(path: str, kind: str, device: str = "auto"):
+    return load_model(Path(path), kind=kind, device=device)
 
 
 def adf_channels(audio: Audio, fps: float, seed: int = 0, style: SpeakingStyle = NEUTRAL,
-                 reporter=None, model_path: Optional[Path] = None) -> dict[str, np.ndarray]:
-    """Channel values {name: [T]} for `audio` at `fps` (T = ceil(duration * fps))."""
-    model = _model(str(model_path or DEFAULT_MODEL), "adf")
+                 reporter=None, model_path: Optional[Path] = None, device: str = "auto") -> dict[str, np.ndarray]:
+    """Channel values {name: [T]} for `audio` at `fps` (T = ceil(duration * fps)), the network run
+    on `device` ("auto", "cpu", "gpu"); `model_path` None is the shipped model."""
+    model = _model(str(model_path or DEFAULT_MODEL), "adf", device)
     config = FeatureConfig.from_dict({**model.sidecar["features"], "voice": False})  # mel + energy: all it needs
     features = features_of(audio, config)
     network = run_network(model, normalize_features(features).log_mel, style_code(style), reporter)
@@ -53,11 +54,11 @@ def adf_channels(audio: Audio, fps: float, seed: int = 0, style: SpeakingStyle =
     return {name: np.asarray(v, np.float32) for name, v in channels.items()}
 
 
-def style_of_clip(reference: MotionClip, model_path: Optional[Path] = None) -> SpeakingStyle:
+def style_of_clip(reference: MotionClip, model_path: Optional[Path] = None, device: str = "auto") -> SpeakingStyle:
     """The speaking style of a reference performance (a few seconds of any MotionClip), by the
-    style encoder shipped beside the network."""
+    style encoder shipped beside the network (`model_path`; None is the shipped model)."""
     path = Path(model_path or DEFAULT_MODEL)
-    encoder = _model(str(path.parent / f"{path.stem}_style.onnx"), "adf_style")
+    encoder = _model(str(path.parent / f"{path.stem}_style.onnx"), "adf_style", device)
     clip = reference.resample(MODEL_RATE) if abs(reference.fps - MODEL_RATE) > 1e-9 else reference
     column = {n: k for k, n in enumerate(clip.names)}
     frames = np.zeros((clip.num_frames, len(STYLE_INPUTS)), np.float32)

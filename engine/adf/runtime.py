@@ -78,8 +78,9 @@ def load_model(path: Optional[Path] = None, kind: str = "adf", device: str = "au
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3
     options.intra_op_num_threads = min(2, os.cpu_count() or 1)
+    chosen = providers(device)  # its ModelError (no CUDA for "gpu") is the user's sentence, kept as it is
     try:
-        session = onnxruntime.InferenceSession(str(path), options, providers=providers(device))
+        session = onnxruntime.InferenceSession(str(path), options, providers=chosen)
     except Exception as error:  # onnxruntime raises its own untyped errors for unreadable graphs
         raise ModelError(f"onnxruntime cannot load '{path.name}' ({type(error).__name__}); reinstall the model.") from None
     return ADFModel(session, sidecar, path)

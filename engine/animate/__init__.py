@@ -1,9 +1,11 @@
 """Speech to head motion: `animate(audio, fps, driver=...)` gives a MotionClip.
 
-Drivers (each a function (audio, fps, seed, transcript, style, reporter) -> {channel: values [T]}):
+Drivers (each a function (audio, fps, seed, transcript, style, reporter, device, models_dir)
+-> {channel: values [T]}):
 - "phonetic": recognised phones -> coarticulated visemes, prosody -> brows/head/blinks (default);
 - "energy": loudness/brightness baseline (no phonemes, no network);
-- "adf": the ADF network (ONNX), registered when its model file is installed.
+- "adf": the ADF network (ONNX), available when its model file is installed (shipped in
+  engine/models, or in a `models_dir` of the user's, which is searched first).
 """
 
 from __future__ import annotations
@@ -20,54 +22,101 @@ from ..progress import Reporter, silent
 from ..style import NEUTRAL, SpeakingStyle
 from .energy import energy_channels
 
+ADF_MODEL_FILE = "adf.onnx"
+DEVICES = ("auto", "cpu", "gpu")
 
-def _energy(audio, fps, seed, transcript=None, style=NEUTRAL, reporter=None):
+
+def _energy(audio, fps, seed, transcript=None, style=NEUTRAL, reporter=None, device="auto", models_dir=None):
     return energy_channels(audio, fps, seed)
 
 
-def _phonetic(audio, fps, seed, transcript=None, style=NEUTRAL, reporter=None):
+def _phonetic(audio, fps, seed, transcript=None, style=NEUTRAL, reporter=None, device="auto", models_dir=None):
     from ..phonetic.driver import phonetic_channels  # pocketsphinx loads only when used
 
     return phonetic_channels(audio, fps, seed, transcript=transcript, style=style, reporter=reporter)
 
 
-def _adf(audio, fps, seed, transcript=None, style=NEUTRAL, reporter=None):
+def _adf(audio, fps, seed, transcript=None, style=NEUTRAL, reporter=None, device="auto", models_dir=None):
     from ..adf.driver import adf_channels
 
-    return adf_channels(audio, fps, seed, style=style, reporter=reporter)
+    return adf_channels(audio, fps, seed, style=style, reporter=reporter, model_path=adf_model(models_dir),
+                        device=device)
 
 
-def _registered() -> dict:
+def check_models_dir(models_dir) -> Optional[Path]:
+    """`models_dir` as a Path (None stays None); InputError when it names no existing folder."""
+    if models_dir is None or str(models_dir) == "":
+        return None
+    path = Path(models_dir)
+    if not path.is_dir():
+        raise InputError(f"The models folder '{path}' does not exist; choose an existing folder or clear it.")
+    return path
+
+
+def adf_model(models_dir=None) -> Optional[Path]:
+    """The user's ADF network, `models_dir`/adf.onnx, when there; None means the shipped one."""
+    folder = check_models_dir(models_dir)
+    candidate = folder / ADF_MODEL_FILE if folder is not None else None
+    return candidate if candidate is not None and candidate.is_file() else None
+
+
+def available_drivers(models_dir=None) -> dict:
+    """{name: driver function} of the drivers that can run: "adf" only where its model is found
+    (in `models_dir`, else shipped with the engine)."""
     from ..adf.runtime import available  # light: the driver (features, prosody) loads only when used
 
     drivers = {"phonetic": _phonetic, "energy": _energy}
-    if available():
+    if adf_model(models_dir) is not None or available():
         drivers["adf"] = _adf
     return drivers
 
 
-DRIVERS = _registered()
+def style_of_reference(reference, models_dir=None, device: str = "auto") -> SpeakingStyle:
+    """The speaking style of a reference performance (a MotionClip, or a .npz / .json / ARKit .csv
+    clip file), read by the style encoder beside the ADF network (`models_dir` searched first)."""
+    from ..adf.driver import style_of_clip
+
+    clip = reference
+    if not isinstance(reference, MotionClip):
+        path = Path(reference)
+        clip = MotionClip.from_arkit_csv(path) if path.suffix.lower() == ".csv" else MotionClip.load(path)
+    return style_of_clip(clip, model_path=adf_model(models_dir), device=_checked_device(device))
+
+
+def _checked_device(device: str) -> str:
+    if device not in DEVICES:
+        raise InputError(f"Unknown device '{device}'; choose one of: {', '.join(DEVICES)}.")
+    return device
+
+
+DRIVERS = available_drivers()
 DEFAULT_DRIVER = "phonetic"
 
 
 def animate(audio, fps: float = 30.0, driver: str = DEFAULT_DRIVER, seed: int = 0,
             start_frame: int = 1, reporter: Optional[Reporter] = None, transcript: Optional[str] = None,
-            style: SpeakingStyle = NEUTRAL) -> MotionClip:
+            style: SpeakingStyle = NEUTRAL, device: str = "auto", models_dir=None) -> MotionClip:
     """Animate a voice: an audio path (or decoded `Audio`) -> MotionClip at `fps`.
 
     The clip has one channel per driven expression/joint axis (channels.py
     names), `ceil(duration * fps)` frames, and metadata naming the source
     audio, driver, style and seed. `transcript` (the words spoken) lets the
     phonetic driver align instead of recognise; other drivers ignore it.
+    `device` ("auto", "cpu", "gpu") is where a network runs (onnxruntime's CUDA
+    provider for "gpu"); `models_dir` is a folder searched for models (adf.onnx)
+    before the shipped ones.
     """
     reporter = reporter or silent()
-    if driver not in DRIVERS:
-        raise InputError(f"Unknown driver '{driver}'; choose one of: {', '.join(sorted(DRIVERS))}.")
+    drivers = available_drivers(models_dir)
+    if driver not in drivers:
+        raise InputError(f"Unknown driver '{driver}'; choose one of: {', '.join(sorted(drivers))}.")
+    device = _checked_device(device)
     if not (np.isfinite(fps) and 1.0 <= fps <= 240.0):
         raise InputError(f"The frame rate must be between 1 and 240 fps, not {fps}.")
     if not isinstance(audio, Audio):
         audio = load_audio(audio, min_duration=1.0 / fps, reporter=reporter)
-    channels = DRIVERS[driver](audio, fps, seed, transcript=transcript, style=style, reporter=reporter)
+    channels = drivers[driver](audio, fps, seed, transcript=transcript, style=style, reporter=reporter,
+                               device=device, models_dir=models_dir)
     reporter.stage("writing the clip", 1)
     names = list(channels)
     values = np.stack([channels[n] for n in names], axis=1)

@@ -197,34 +197,18 @@ def style_of_reference(path):
     """The style of the --style-clip reference performance (None without one)."""
     if not path:
         return None
-    from ..adf.driver import style_of_clip
+    from ..animate import style_of_reference as reference_style
 
-    return style_of_clip(read_clip(path))
+    return reference_style(read_clip(path))
 
 
 def style_from_arguments(items, base=None) -> "SpeakingStyle":
     """--style arguments -> SpeakingStyle: a preset name (neutral, subtle, expressive, happy,
     serious) and/or NAME=VALUE parameters, applied in order on top of `base` (a reference
-    clip's style) or the neutral style."""
-    from dataclasses import replace
+    clip's style) or the neutral style (`engine.style.from_items`)."""
+    from ..style import from_items
 
-    from ..style import NEUTRAL, preset
-
-    style = base or NEUTRAL
-    for item in items:
-        if "=" not in item:
-            style = preset(item)
-            continue
-        name, _, value = (part.strip() for part in item.partition("="))
-        try:
-            number = float(value)
-        except ValueError:
-            raise InputError(f"Cannot read the style parameter '{item}'; each takes one number, "
-                             "e.g. --style smile=0.5.") from None
-        if name not in style.to_dict():
-            style.from_dict({name: number})  # raises the sentence naming the known parameters
-        style = replace(style, **{name: number})
-    return style
+    return from_items(items, base=base)
 
 
 def read_transcript(value):

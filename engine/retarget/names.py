@@ -14,8 +14,12 @@ eye's blink. Sides are the subject's own, as in ARKit.
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
+from ..errors import InputError
+from ..motion.arkit import ARKIT_BLENDSHAPES
 from .mapping import Mapping
 
 _NAMESPACE = re.compile(r"^.*[.:|](?!(?:l|r|left|right|\d+)$)", re.IGNORECASE)  # "ns:", "blendShape1.", not ".L"
@@ -131,3 +135,46 @@ def _alias_terms(terms) -> tuple:
     if isinstance(terms, str):
         return ((terms, 1.0),)
     return tuple((str(channel), float(weight)) for channel, weight in terms)
+
+
+def with_user_aliases(table: dict, base: dict | None = None) -> dict:
+    """`base` (None: `ALIASES`) extended by a user's alias table, for `map_by_name(aliases=...)`.
+
+    `table` is {channel: [alias, ...]}: a channel of ours or an ARKit shape
+    (any spelling `name_key` accepts) and the shape-key names that channel
+    drives with weight 1 on the user's rigs. A user's alias replaces a
+    built-in alias of the same name. InputError for a malformed table, an
+    unknown channel, or an alias listed under two channels.
+    """
+    known = {name_key(n): n for n in ARKIT_BLENDSHAPES}
+    if not isinstance(table, dict):
+        raise InputError("The alias table must be a JSON object: {channel name: [shape key names]}.")
+    extra, owner = {}, {}
+    for channel, aliases in table.items():
+        if name_key(channel) not in known:
+            raise InputError(f"The alias table names '{channel}', which is not one of our channels or an ARKit "
+                             "shape (e.g. jawOpen, eyeBlinkLeft); correct the name.")
+        aliases = [aliases] if isinstance(aliases, str) else aliases
+        if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
+            raise InputError(f"The alias table's entry for '{channel}' must be a list of shape key names.")
+        for alias in aliases:
+            if owner.setdefault(name_key(alias), channel) != channel:
+                raise InputError(f"The alias table lists '{alias}' under both '{owner[name_key(alias)]}' and "
+                                 f"'{channel}'; keep it under one channel.")
+            extra[alias] = ((str(channel), 1.0),)
+    return {**(ALIASES if base is None else base), **extra}
+
+
+def read_alias_table(path) -> dict:
+    """`ALIASES` extended by the user's alias table in the JSON file at `path` (see
+    `with_user_aliases`); InputError naming the file when it cannot be read."""
+    path = Path(path)
+    try:
+        table = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise InputError(f"The alias table '{path}' cannot be read ({error.strerror or error}); "
+                         "choose an existing JSON file or clear the setting.") from None
+    except ValueError as error:  # bad JSON or not UTF-8
+        raise InputError(f"The alias table '{path}' is not valid JSON ({error}); fix the file or "
+                         "clear the setting.") from None
+    return with_user_aliases(table)

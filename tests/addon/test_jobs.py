@@ -11,21 +11,12 @@ import time
 
 import numpy as np
 import pytest
-import soundfile
 
-from addon_fixtures import tiny_head
+from addon_fixtures import tiny_head, write_voice
 
 bpy = pytest.importorskip("bpy")
 
 CRASH_MESSAGE = "The animation engine stopped unexpectedly (exit code 3); your scene is unchanged."
-
-
-def write_voice(folder, seconds=1.0, rate=16000):
-    """A synthetic 'voice' (a 150 Hz tone, pulsing 3 times a second) as a WAV file."""
-    t = np.arange(int(seconds * rate)) / rate
-    path = folder / "voice.wav"
-    soundfile.write(path, 0.3 * np.sin(2 * np.pi * 150 * t) * (np.sin(2 * np.pi * 3 * t) > 0), rate)
-    return path
 
 
 def start_job(audio, **spec):

@@ -1,0 +1,55 @@
+"""What Animate asks of the engine: the panel's settings, the voice's source and the preferences, as one job.
+
+Everything is read and checked here, on the main thread, before the engine
+starts: a setting that cannot work (a missing models folder, an unreadable
+alias table, a sound strip whose sound is packed) is one sentence, and the
+scene is not touched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import bpy
+
+from . import audio_source, bridge, jobs, preferences, properties
+from .engine_link import engine
+
+
+@dataclass(frozen=True)
+class AnimateSpec(jobs.JobSpec):
+    """`jobs.JobSpec` plus the speaking style as the CLI gives it (`--style` items applied in order
+    on the `--style-clip` reference's style) and the preferences' device and models folder."""
+
+    style_items: tuple = ()             # preset names and NAME=VALUE parameters (`engine.style.from_items`)
+    style_clip: Optional[str] = None    # absolute path of a reference MotionClip (ADF's style encoder)
+    device: str = "auto"                # "auto", "cpu" or "gpu"
+    models_dir: Optional[str] = None    # absolute path of a folder searched for models first
+
+
+@dataclass(frozen=True)
+class AnimateRequest:
+    """One Animate: the engine's job, where the voice comes from, and the aliases to key by name
+    (None: the engine's own)."""
+
+    spec: AnimateSpec
+    source: audio_source.AudioSource
+    aliases: Optional[dict] = None
+
+
+def build(context) -> AnimateRequest:
+    """The request for the context's scene; engine.InputError with one sentence when a setting or
+    a preference cannot work."""
+    settings = context.scene.talking_head
+    options = preferences.engine_options(context)
+    source = audio_source.resolve(context, settings)
+    if settings.style_clip.strip() and settings.driver != "adf":
+        raise engine.InputError("A reference clip is read by the ADF driver only; choose it, or clear the "
+                                "reference clip.")
+    clip = bpy.path.abspath(settings.style_clip) if properties.uses_reference_clip(settings) else None
+    spec = AnimateSpec(audio=source.path, fps=bridge.scene_fps(context.scene), driver=settings.driver,
+                       seed=settings.seed, start_frame=source.start_frame,
+                       style_items=properties.style_items(settings), style_clip=clip,
+                       device=options.device, models_dir=options.models_dir)
+    return AnimateRequest(spec, source, options.aliases)

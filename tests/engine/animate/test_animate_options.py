@@ -1,0 +1,41 @@
+"""`animate`'s device and models folder: checked, and a models folder's ADF network offered."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import engine.adf.runtime as runtime
+from engine.animate import adf_model, animate, available_drivers, check_models_dir
+from engine.audio import audio_from_array
+from engine.errors import InputError
+
+VOICE = audio_from_array(0.1 * np.sin(2 * np.pi * 150 * np.arange(8000) / 16000), 16000)
+
+
+def test_a_models_folder_with_adf_onnx_offers_the_adf_driver(tmp_path, monkeypatch):
+    monkeypatch.setattr(runtime, "available", lambda path=None: False)  # as if none were shipped
+    assert "adf" not in available_drivers() and "adf" not in available_drivers(tmp_path)
+    (tmp_path / "adf.onnx").write_bytes(b"")
+    assert "adf" in available_drivers(tmp_path) and adf_model(tmp_path) == tmp_path / "adf.onnx"
+    assert adf_model(None) is None  # None: the shipped model
+    with pytest.raises(InputError, match="Unknown driver 'adf'; choose one of: energy, phonetic"):
+        animate(VOICE, driver="adf")
+
+
+def test_a_missing_models_folder_and_an_unknown_device_are_sentences(tmp_path):
+    missing = tmp_path / "gone"
+    sentence = f"The models folder '{missing}' does not exist; choose an existing folder or clear it."
+    with pytest.raises(InputError) as error:
+        check_models_dir(missing)
+    assert str(error.value) == sentence
+    with pytest.raises(InputError, match="The models folder .* does not exist"):
+        animate(VOICE, driver="energy", models_dir=missing)
+    with pytest.raises(InputError, match="Unknown device 'tpu'; choose one of: auto, cpu, gpu."):
+        animate(VOICE, driver="energy", device="tpu")
+    assert check_models_dir(None) is None and check_models_dir("") is None
+
+
+def test_devices_are_accepted_by_every_driver():
+    for device in ("auto", "cpu", "gpu"):  # drivers without a network ignore it
+        assert animate(VOICE, fps=24.0, driver="energy", device=device).num_frames == 12
