@@ -154,9 +154,10 @@ def cmd_bench(args) -> int:
     return in_venv("-m", "engine", "bench", "--out", str(OUT), "--extra", str(addon_rows), *args.bench_args)
 
 
-def cmd_addon(_args) -> int:
+def cmd_addon(args) -> int:
     setup()
-    return in_venv(str(ROOT / "addon" / "scripts" / "package_extension.py"), "--dist", str(ROOT / "dist"))
+    return in_venv(str(ROOT / "addon" / "scripts" / "package_extension.py"), "--dist", str(ROOT / "dist"),
+                   *args.addon_args)
 
 
 def main(argv=None) -> int:
@@ -169,11 +170,12 @@ def main(argv=None) -> int:
     sub.add_parser("demo", help="the main job on the built-in head and the shipped voice -> out/ "
                                 "(other arguments go to addon/scripts/demo_scene.py)")
     sub.add_parser("bench", help="benchmarks -> out/bench.md and out/bench.json (--quick: smaller workloads)")
-    sub.add_parser("addon", help="build the Blender extension zip -> dist/")
+    sub.add_parser("addon", help="build the Blender extension zip -> dist/ (--platform NAME, repeatable: "
+                                 "linux-x64, windows-x64, macos-arm64; other arguments go to package_extension.py)")
     args, extra = parser.parse_known_args(argv)
-    if extra and args.command in ("setup", "addon"):
+    if extra and args.command == "setup":
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    args.pytest_args = args.demo_args = args.bench_args = extra  # passed through to the tool
+    args.pytest_args = args.demo_args = args.bench_args = args.addon_args = extra  # passed through to the tool
     handlers = {"setup": cmd_setup, "test": cmd_test, "demo": cmd_demo, "bench": cmd_bench, "addon": cmd_addon}
     try:
         return handlers[args.command](args)

@@ -18,22 +18,11 @@ from .engine_link import engine
 
 
 @dataclass(frozen=True)
-class AnimateSpec(jobs.JobSpec):
-    """`jobs.JobSpec` plus the speaking style as the CLI gives it (`--style` items applied in order
-    on the `--style-clip` reference's style) and the preferences' device and models folder."""
-
-    style_items: tuple = ()             # preset names and NAME=VALUE parameters (`engine.style.from_items`)
-    style_clip: Optional[str] = None    # absolute path of a reference MotionClip (ADF's style encoder)
-    device: str = "auto"                # "auto", "cpu" or "gpu"
-    models_dir: Optional[str] = None    # absolute path of a folder searched for models first
-
-
-@dataclass(frozen=True)
 class AnimateRequest:
     """One Animate: the engine's job, where the voice comes from, and the aliases to key by name
     (None: the engine's own)."""
 
-    spec: AnimateSpec
+    spec: jobs.JobSpec
     source: audio_source.AudioSource
     aliases: Optional[dict] = None
 
@@ -48,7 +37,7 @@ def build(context) -> AnimateRequest:
         raise engine.InputError("A reference clip is read by the ADF driver only; choose it, or clear the "
                                 "reference clip.")
     clip = bpy.path.abspath(settings.style_clip) if properties.uses_reference_clip(settings) else None
-    spec = AnimateSpec(audio=source.path, fps=bridge.scene_fps(context.scene), driver=settings.driver,
+    spec = jobs.JobSpec(audio=source.path, fps=bridge.scene_fps(context.scene), driver=settings.driver,
                        seed=settings.seed, start_frame=source.start_frame,
                        style_items=properties.style_items(settings), style_clip=clip,
                        device=options.device, models_dir=options.models_dir)

@@ -55,7 +55,11 @@ class JobSpec:
     seed: int = 0
     start_frame: int = 1
     transcript: Optional[str] = None  # the words spoken, if known
-    style: Optional[dict] = None      # SpeakingStyle fields; None is neutral
+    style: Optional[dict] = None      # SpeakingStyle fields of the base style; None is neutral
+    style_items: tuple = ()           # then these, in order: preset names and NAME=VALUE (`engine.style.from_items`)
+    style_clip: Optional[str] = None  # a reference MotionClip whose style (ADF's style encoder) replaces the base
+    device: str = "auto"              # "auto", "cpu" or "gpu"
+    models_dir: Optional[str] = None  # a folder searched for models before the shipped ones
 
 
 @dataclass(frozen=True)
