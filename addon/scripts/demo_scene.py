@@ -1,9 +1,11 @@
 """The demo: a voice clip to a lip-synced built-in head, in headless Blender.
 
-    python addon/scripts/demo_scene.py --out out/ [--audio voice.wav] [--fps 30] [--size 256]
+    python addon/scripts/demo_scene.py --out out/ [--audio voice.wav] [--fps 30] [--size 256] [--dev]
 
-What a user does in the UI, done by script: enable the add-on, add the
-built-in head, animate it from a voice, save the .blend. Then, to show the
+What a user does in the UI, done by script: install and enable the extension
+zip (built here with its bundled wheels, into a fresh Blender user folder under
+out/blender-user), add the built-in head, animate it from a voice, save the
+.blend. `--dev` enables the checkout's add-on folder instead. Then, to show the
 result, every frame of the saved scene's *evaluated* mesh (what Blender plays)
 is rendered with the engine's mesh renderer into a video with the voice, and
 a picture is made: the head's expressions, frames of the performance, and
@@ -13,6 +15,9 @@ plots of the main channels.
 from __future__ import annotations
 
 import argparse
+import importlib
+import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -21,11 +26,24 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "addon" / "scripts"))
+EXTENSION = "bl_ext.user_default.talking_head"
+
+
+def _user_folder() -> Path:
+    """A fresh Blender user folder under --out (read before bpy starts: Blender reads it once)."""
+    out = Path(sys.argv[sys.argv.index("--out") + 1]) if "--out" in sys.argv else ROOT / "out"
+    folder = out.resolve() / "blender-user"
+    shutil.rmtree(folder, ignore_errors=True)
+    return folder
+
+
+if __name__ == "__main__" and "--dev" not in sys.argv:
+    os.environ["BLENDER_USER_RESOURCES"] = str(_user_folder())
 
 import bpy  # noqa: E402
 
-import addon  # noqa: E402
-from addon import bridge, results  # noqa: E402
+import package_extension  # noqa: E402
 from engine import load_head  # noqa: E402
 from engine.preview import clip_plot, contact_sheet, video_frames, write_png, write_video  # noqa: E402
 from engine.preview.gallery import expression_gallery, stack_images  # noqa: E402
@@ -42,13 +60,27 @@ def parse_args(argv=None):
     parser.add_argument("--audio", default=str(SAMPLE_VOICE), help="voice clip (default: the shipped sample)")
     parser.add_argument("--fps", type=int, default=30, help="scene frame rate")
     parser.add_argument("--size", type=int, default=320, help="preview video size in pixels")
+    parser.add_argument("--dev", action="store_true", help="use the checkout's add-on folder, not the extension zip")
     return parser.parse_args(argv)
 
 
-def build_scene(audio: str, fps: int):
-    """Factory scene -> add-on on -> built-in head -> animated from `audio`. Returns the head object."""
+def enable_addon(out: Path, dev: bool):
+    """The add-on's package, enabled: the extension zip installed as a user would, or the checkout's."""
+    if dev:
+        import addon
+        addon.register()
+        return addon
+    target = package_extension.build(out / "dist")
+    bpy.ops.extensions.package_install_files(filepath=str(target), repo="user_default", enable_on_install=True)
+    if EXTENSION not in bpy.context.preferences.addons:
+        raise SystemExit(f"demo: the extension {target.name} did not enable; see the messages above.")
+    return importlib.import_module(EXTENSION)
+
+
+def build_scene(audio: str, fps: int, out: Path, dev: bool = False):
+    """Factory scene -> add-on on -> built-in head -> animated from `audio`. Returns (head object, add-on package)."""
     bpy.ops.wm.read_factory_settings(use_empty=True)
-    addon.register()
+    package = enable_addon(out, dev)
     scene = bpy.context.scene
     scene.render.fps, scene.render.fps_base = fps, 1.0
     scene.frame_start = scene.frame_end = 1
@@ -60,10 +92,10 @@ def build_scene(audio: str, fps: int):
     except RuntimeError as error:  # an operator's ERROR report, raised in background mode
         raise SystemExit(f"demo: animating failed: {str(error).removeprefix('Error: ').strip()}") from None
     print(settings.status)
-    return settings.target
+    return settings.target, package
 
 
-def evaluated_frames(head_obj):
+def evaluated_frames(head_obj, bridge):
     """Vertices [T, V, 3] (FLAME frame) of the evaluated mesh at every frame of the scene."""
     scene = bpy.context.scene
     frames = []
@@ -88,17 +120,17 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    head_obj = build_scene(args.audio, args.fps)
+    head_obj, package = build_scene(args.audio, args.fps, out, args.dev)
     blend = out / "demo.blend"
     bpy.ops.wm.save_as_mainfile(filepath=str(blend))
     head = load_head()
-    vertices = evaluated_frames(head_obj)
+    vertices = evaluated_frames(head_obj, importlib.import_module(f"{package.__name__}.bridge"))
     video = write_video(out / "demo.mp4", video_frames(render_frames(head, vertices, args.size)),
                         fps=args.fps, audio_path=args.audio, total=len(vertices))
     picks = np.linspace(0, len(vertices) - 1, SHEET_FRAMES).round().astype(int)
     sheet_frames = list(render_frames(head, vertices[picks], 200))
     labels = [f"frame {bpy.context.scene.frame_start + p}" for p in picks]
-    clip = results.latest(head_obj)
+    clip = importlib.import_module(f"{package.__name__}.results").latest(head_obj)
     picture = stack_images([
         expression_gallery(head, size=200),
         contact_sheet(np.stack(sheet_frames), labels, columns=5),

@@ -1,4 +1,4 @@
-"""The user-level demo flow end to end: add-on -> built-in head -> animate -> .blend, video, picture."""
+"""The user-level demo flow end to end: install the extension zip -> built-in head -> animate -> .blend, video, picture."""
 
 from __future__ import annotations
 
@@ -45,6 +45,8 @@ def test_demo_scene_end_to_end(tmp_path):
                           "--audio", str(voice), "--fps", "25", "--size", "64"],
                          capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
+    installed = out / "blender-user" / "extensions" / "user_default" / "talking_head"
+    assert (installed / "blender_manifest.toml").exists() and any((installed / "wheels").glob("scipy-*.whl"))
     check = subprocess.run([sys.executable, "-c", CHECK_BLEND, str(out / "demo.blend")],
                            capture_output=True, text=True, timeout=300)
     info = json.loads(check.stdout.strip().splitlines()[-1])
