@@ -25,6 +25,7 @@ DEFAULT_MODEL = MODELS / "adf.onnx"
 WINDOW_S = 4.0        # audio per network call (the training windows' length; shorter is cheaper)
 OVERLAP_S = 1.0       # cross-fade between neighbouring windows
 FEATURE_RATE = 100    # mel frames per second (2 per output frame)
+BATCH_WINDOWS = 8     # full windows per network call, when the graph takes a batch
 CUDA_LIBRARIES = ("libcudart.so.12", "libcublas.so.12", "libcudnn.so.9")
 
 
@@ -35,6 +36,11 @@ class ADFModel:
     session: object
     sidecar: dict
     path: Path
+
+    @property
+    def batched(self) -> bool:
+        """Whether the graph's batch axis is dynamic (older exports took one window per call)."""
+        return not isinstance(self.session.get_inputs()[0].shape[0], int)
 
     @property
     def channels(self) -> tuple:
@@ -87,25 +93,38 @@ def load_model(path: Optional[Path] = None, kind: str = "adf", device: str = "au
 
 
 def run_network(model: ADFModel, mel: np.ndarray, code: np.ndarray, reporter=None) -> np.ndarray:
-    """Channels [ceil(T / 2), C] from normalised log-mel [T, M] and a style code [S], window by window."""
+    """Channels [ceil(T / 2), C] from normalised log-mel [T, M] and a style code [S], window by window.
+
+    Full windows run BATCH_WINDOWS at a time when the graph takes a batch (bigger matrix
+    products, fewer calls); memory stays bounded by one batch whatever the length."""
     T = mel.shape[0]
     window, overlap = int(WINDOW_S * FEATURE_RATE), int(OVERLAP_S * FEATURE_RATE)
     out = np.zeros(((T + 1) // 2, len(model.channels)), np.float32)
     weight = np.zeros((T + 1) // 2, np.float32)
-    starts = list(range(0, max(1, T - overlap), window - overlap))
+    starts = [s - s % 2 for s in range(0, max(1, T - overlap), window - overlap)]  # even: stride-2 aligned
+    batch = BATCH_WINDOWS if model.batched else 1
+    groups, k = [], 0
+    while k < len(starts):  # full windows in batches, a short last window alone
+        n = 1
+        while n < batch and k + n < len(starts) and starts[k + n] + window <= T:
+            n += 1
+        groups.append(starts[k:k + n])
+        k += n
     if reporter is not None:
         reporter.stage("running the ADF network", len(starts))
-    for k, start in enumerate(starts):
-        start -= start % 2  # keep output frames aligned (stride 2)
-        piece = mel[start:start + window]
-        result = model.session.run(["channels"], {"mel": piece[None].astype(np.float32),
-                                                  "style": code[None].astype(np.float32)})[0][0]
-        fade = _fade(result.shape[0], overlap // 2, first=start == 0, last=start + window >= T)
-        a = start // 2
-        out[a:a + result.shape[0]] += result * fade[:, None]
-        weight[a:a + result.shape[0]] += fade
+    done = 0
+    for group in groups:
+        pieces = np.stack([mel[s:s + window] for s in group]).astype(np.float32)
+        styles = np.repeat(code[None].astype(np.float32), len(group), axis=0)
+        results = model.session.run(["channels"], {"mel": pieces, "style": styles})[0]
+        for start, result in zip(group, results):
+            fade = _fade(result.shape[0], overlap // 2, first=start == 0, last=start + window >= T)
+            a = start // 2
+            out[a:a + result.shape[0]] += result * fade[:, None]
+            weight[a:a + result.shape[0]] += fade
+        done += len(group)
         if reporter is not None:
-            reporter.update(k + 1)
+            reporter.update(done)
     return out / np.maximum(weight, 1e-6)[:, None]
 
 

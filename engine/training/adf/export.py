@@ -2,7 +2,7 @@
 
 The wrappers give the graphs named inputs and outputs with a dynamic length:
 
-    adf.onnx        mel [1, T, M] float32, style [1, S] float32 -> channels [1, ceil(T / 2), C]
+    adf.onnx        mel [B, T, M] float32, style [B, S] float32 -> channels [B, ceil(T / 2), C]
     adf_style.onnx  reference [1, R, K] float32 -> style [1, S]
 
 and the sidecars (adf.json, adf_style.json) record what the runtime checks:
@@ -39,7 +39,8 @@ def export(checkpoint: Path, out: Path, recipe: str = "") -> tuple[Path, Path]:
     net_path, style_path = out.with_suffix(".onnx"), out.parent / f"{out.name}_style.onnx"
     mel, style = torch.zeros(1, EXAMPLE_FRAMES, n_mels), torch.zeros(1, len(STYLE_NAMES))
     torch.onnx.export(net, (mel, style), str(net_path), input_names=["mel", "style"], output_names=["channels"],
-                      dynamic_axes={"mel": {1: "frames"}, "channels": {1: "out_frames"}}, opset_version=OPSET,
+                      dynamic_axes={"mel": {0: "batch", 1: "frames"}, "style": {0: "batch"},
+                                    "channels": {0: "batch", 1: "out_frames"}}, opset_version=OPSET,
                       dynamo=False)
     reference = torch.zeros(1, EXAMPLE_FRAMES // 2, len(STYLE_INPUTS))
     torch.onnx.export(style_net, (reference,), str(style_path), input_names=["reference"], output_names=["style"],
@@ -47,8 +48,8 @@ def export(checkpoint: Path, out: Path, recipe: str = "") -> tuple[Path, Path]:
     common = {"format_version": FORMAT_VERSION, "model_rate": MODEL_RATE, "style_names": list(STYLE_NAMES),
               "features": config.features, "training": {"recipe": recipe, "config": config.to_dict()}}
     sidecar = _write_sidecar(net_path, {**common, "kind": "adf", "channels": list(OUTPUT_CHANNELS),
-                                        "inputs": {"mel": ["1", "frames", n_mels], "style": [1, len(STYLE_NAMES)]},
-                                        "outputs": {"channels": [1, "ceil(frames / 2)", len(OUTPUT_CHANNELS)]}})
+                                        "inputs": {"mel": ["batch", "frames", n_mels], "style": ["batch", len(STYLE_NAMES)]},
+                                        "outputs": {"channels": ["batch", "ceil(frames / 2)", len(OUTPUT_CHANNELS)]}})
     _write_sidecar(style_path, {**common, "kind": "adf_style", "reference_channels": list(STYLE_INPUTS),
                                 "inputs": {"reference": [1, "frames", len(STYLE_INPUTS)]},
                                 "outputs": {"style": [1, len(STYLE_NAMES)]}})

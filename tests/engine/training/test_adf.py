@@ -77,9 +77,22 @@ def test_onnx_matches_torch_and_windows_join_seamlessly(run):
     got = model.session.run(["channels"], {"mel": mel, "style": code[None]})[0][0]
     assert got.shape == (151, len(OUTPUT_CHANNELS))
     np.testing.assert_allclose(got, expected, atol=1e-4)
-    long = rng.standard_normal((4000, mel.shape[2])).astype(np.float32)  # 40 s: three windows
+    long = rng.standard_normal((4001, mel.shape[2])).astype(np.float32)  # 40 s: 14 windows, a short last one
     windowed = run_network(model, long, code)
-    assert windowed.shape == (2000, len(OUTPUT_CHANNELS)) and np.all(np.isfinite(windowed))
+    assert windowed.shape == (2001, len(OUTPUT_CHANNELS)) and np.all(np.isfinite(windowed))
+    with torch.no_grad():
+        whole = net(torch.from_numpy(long[None]), torch.from_numpy(code[None])).numpy()[0]
+    assert np.abs(windowed - whole).max() < 0.05 * np.abs(whole).max()    # a local network: windows join
+    from engine.adf import runtime
+    one_by_one = run_network(replace_batching(model, runtime), long, code)
+    np.testing.assert_allclose(one_by_one, windowed, atol=1e-5)         # batches change nothing
+
+
+def replace_batching(model, runtime):
+    """The same model run one window per call."""
+    class Single(runtime.ADFModel):
+        batched = False
+    return Single(model.session, model.sidecar, model.path)
 
 
 def test_mismatched_or_missing_sidecars_are_refused(run, tmp_path):
