@@ -1,9 +1,13 @@
-"""Rendering: a pinhole camera, a numpy mesh rasterizer and a portrait shading look.
+"""Rendering: a pinhole camera, a numpy mesh rasterizer, a portrait shading look, light-field rays.
 
-The mesh renderer makes preview frames now and, later, the training frames of
-the neural light field ("mesh style teacher"); NLDF inference joins it here.
+The mesh renderer makes preview frames and the training frames of the neural
+light field (`engine.training.teachers`); `rays` is the light field's input:
+rays in the head's own frame, their segments through the head's box and
+their encoding. NLDF inference joins it here. (The world-space camera rays
+are `camera.rays`; the name `rays` here is the module.)
 """
 
-from .camera import Camera, default_framing, look_at, rays
+from . import rays
+from .camera import Camera, default_framing, look_at
 from .raster import Fragments, rasterize
 from .shading import PORTRAIT, Light, Look, composite_over, render_mesh, shade, to_uint8, vertex_normals
