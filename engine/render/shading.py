@@ -82,11 +82,11 @@ def shade(fragments: Fragments, camera: Camera, vertices: np.ndarray, faces: np.
     if pixel.size:
         tri = faces[fragments.triangle_id.ravel()[pixel]]  # [P, 3]
         bary = fragments.barycentrics.reshape(-1, 3)[pixel].astype(np.float32)  # [P, 3]
-        normals = _unit(_interpolate(vertex_normals(vertices, faces).astype(np.float32), tri, bary))
-        albedo = _interpolate(colors.astype(np.float32), tri, bary)
+        normals = _unit(interpolate(vertex_normals(vertices, faces).astype(np.float32), tri, bary))
+        albedo = interpolate(colors.astype(np.float32), tri, bary)
         row, col = np.divmod(pixel, W)
         view = -pixel_directions(camera, col + 0.5, row + 0.5).astype(np.float32)
-        normals = _facing_view(normals, _face_normals(vertices, tri), view)
+        normals = facing_view(normals, face_normals(vertices, tri), view)
         rgba[pixel, :3] = _lit(albedo, normals, view, look, camera)
         rgba[pixel, 3] = 1.0
     rgba = rgba.reshape(H, W, 4)
@@ -112,7 +112,7 @@ def _vertex_colors(colors, num_vertices: int) -> np.ndarray:
     return colors
 
 
-def _interpolate(values: np.ndarray, tri: np.ndarray, bary: np.ndarray) -> np.ndarray:
+def interpolate(values: np.ndarray, tri: np.ndarray, bary: np.ndarray) -> np.ndarray:
     """Per-vertex values [V, C] at points with triangles [P, 3] and barycentrics [P, 3] -> [P, C]."""
     return (values[tri[:, 0]] * bary[:, 0:1] + values[tri[:, 1]] * bary[:, 1:2]
             + values[tri[:, 2]] * bary[:, 2:3])
@@ -137,13 +137,13 @@ def _light_dir(light: Light, look: Look, camera: Camera) -> np.ndarray:
     return d
 
 
-def _face_normals(vertices: np.ndarray, tri: np.ndarray) -> np.ndarray:
+def face_normals(vertices: np.ndarray, tri: np.ndarray) -> np.ndarray:
     """Geometric (unnormalised) normals [P, 3] of the triangles [P, 3] seen at each pixel."""
     v = np.asarray(vertices, dtype=np.float32)
     return np.cross(v[tri[:, 1]] - v[tri[:, 0]], v[tri[:, 2]] - v[tri[:, 0]])
 
 
-def _facing_view(normals: np.ndarray, face_normals: np.ndarray, view: np.ndarray) -> np.ndarray:
+def facing_view(normals: np.ndarray, face_normals: np.ndarray, view: np.ndarray) -> np.ndarray:
     """Two-sided shading normals [P, 3]: flipped where the *triangle* faces away (an inside seen
     through an opening); where only the smooth normal tips away (grazing silhouettes), bent onto
     the plane facing the view instead of flipped, which would light an upward surface from below."""

@@ -2,4 +2,7 @@
 
     corpus/   the synthetic corpus: synthesized speech with the synthesizer's own
               phone timings, performance targets, speaking styles, augmentation
+    teachers/ functions (parameters, camera) -> RGBA that make the light field's
+              training frames: the mesh style teacher in a "toon" or "clay" look
+    nldf/     the neural light field student: its ray inputs in torch
 """
