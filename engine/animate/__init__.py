@@ -2,9 +2,10 @@
 
 Drivers (each a function (audio, fps, seed, transcript, style, reporter, device, models_dir)
 -> {channel: values [T]}):
-- "phonetic": recognised phones -> coarticulated visemes, prosody -> brows/head/blinks (default);
+- "phonetic": recognised phones -> coarticulated visemes, prosody -> brows/head/blinks (the default
+  when a transcript is given, or when no ADF model is installed);
 - "energy": loudness/brightness baseline (no phonemes, no network);
-- "adf": the ADF network (ONNX), available when its model file is installed (shipped in
+- "adf": the ADF network (ONNX; the default), available when its model file is installed (shipped in
   engine/models, or in a `models_dir` of the user's, which is searched first).
 """
 
@@ -90,10 +91,16 @@ def _checked_device(device: str) -> str:
 
 
 DRIVERS = available_drivers()
-DEFAULT_DRIVER = "phonetic"
+DEFAULT_DRIVER = "adf" if "adf" in DRIVERS else "phonetic"
 
 
-def animate(audio, fps: float = 30.0, driver: str = DEFAULT_DRIVER, seed: int = 0,
+def default_driver(transcript: Optional[str] = None) -> str:
+    """The driver to use when none is named: the phonetic driver when the words are known (forced
+    alignment is the most exact lip sync there is), else the ADF network when installed."""
+    return "phonetic" if transcript else DEFAULT_DRIVER
+
+
+def animate(audio, fps: float = 30.0, driver: Optional[str] = None, seed: int = 0,
             start_frame: int = 1, reporter: Optional[Reporter] = None, transcript: Optional[str] = None,
             style: SpeakingStyle = NEUTRAL, device: str = "auto", models_dir=None) -> MotionClip:
     """Animate a voice: an audio path (or decoded `Audio`) -> MotionClip at `fps`.
@@ -102,11 +109,13 @@ def animate(audio, fps: float = 30.0, driver: str = DEFAULT_DRIVER, seed: int = 
     names), `ceil(duration * fps)` frames, and metadata naming the source
     audio, driver, style and seed. `transcript` (the words spoken) lets the
     phonetic driver align instead of recognise; other drivers ignore it.
+    `driver` None is `default_driver(transcript)`.
     `device` ("auto", "cpu", "gpu") is where a network runs (onnxruntime's CUDA
     provider for "gpu"); `models_dir` is a folder searched for models (adf.onnx)
     before the shipped ones.
     """
     reporter = reporter or silent()
+    driver = driver or default_driver(transcript)
     drivers = available_drivers(models_dir)
     if driver not in drivers:
         raise InputError(f"Unknown driver '{driver}'; choose one of: {', '.join(sorted(drivers))}.")

@@ -163,8 +163,9 @@ def register_animate(sub) -> None:
     animate.add_argument("audio", help="WAV, FLAC, OGG or MP3 speech")
     animate.add_argument("-o", "--output", required=True, help="output clip (.npz, .json or ARKit .csv)")
     animate.add_argument("--fps", type=float, default=30.0, help="frame rate (default 30)")
-    animate.add_argument("--driver", choices=sorted(DRIVERS), default=DEFAULT_DRIVER,
-                         help=f"how speech becomes motion (default {DEFAULT_DRIVER})")
+    animate.add_argument("--driver", choices=sorted(DRIVERS), default=None,
+                         help=f"how speech becomes motion (default {DEFAULT_DRIVER}; phonetic when --transcript "
+                              "is given)")
     animate.add_argument("--transcript", metavar="TEXT_OR_FILE",
                          help="the words spoken (text, or a .txt file): the phonetic driver aligns them "
                               "instead of recognising phones")
@@ -189,7 +190,7 @@ def run_animate(args) -> int:
                    transcript=read_transcript(args.transcript), style=style)
     out = write_clip(clip, args.output)
     print(f"wrote {out}: {clip.num_frames} frames at {clip.fps:g} fps, {len(clip.names)} channels "
-          f"({args.driver} driver)", file=sys.stdout)
+          f"({clip.metadata['driver']} driver)", file=sys.stdout)
     return 0
 
 
