@@ -31,6 +31,8 @@ class ADFConfig:
     window_s: float = 4.0            # training windows of this much audio
     heldout_fraction: float = 0.05   # clips kept out for validation (by clip index, seeded)
     # optimisation
+    init_from: str = ""              # a checkpoint whose weights start this run (a second stage); "" = random
+    stop_at_step: int = 0            # stop (and checkpoint) after this many of `steps`; 0 = run them all
     steps: int = 3000
     batch: int = 32
     learning_rate: float = 1e-3

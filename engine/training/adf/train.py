@@ -51,19 +51,24 @@ def train(config: ADFConfig, out: Path, reporter: Optional[Reporter] = None, exa
                                                                        weights=config.corpus_weights)
     train_set, held_set = split(examples, config.heldout_fraction, config.seed)
     net, style_net = ADFNet(config, train_set[0].mel.shape[1]), StyleEncoder(config)
+    if config.init_from:
+        start = torch.load(config.init_from, map_location="cpu", weights_only=False)
+        net.load_state_dict(start["net"])
+        style_net.load_state_dict(start["style"])
     params = list(net.parameters()) + list(style_net.parameters())
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
     jacobian = torch.from_numpy(lip_jacobian())
     gap = tuple(torch.as_tensor(v) for v in lip_gap_model())
     rng = np.random.default_rng(config.seed)
     window = int(round(config.window_s * 50.0))
-    reporter.stage("training ADF", config.steps)
+    last = min(config.steps, config.stop_at_step) if config.stop_at_step > 0 else config.steps
+    reporter.stage("training ADF", last)
     with open(out / "log.jsonl", "w") as log:
-        for step in range(config.steps):
+        for step in range(last):
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(step, config)
             terms = _step(net, style_net, train_set, config, window, rng, jacobian, gap, optimizer)
-            if (step + 1) % config.log_every == 0 or step + 1 == config.steps:
+            if (step + 1) % config.log_every == 0 or step + 1 == last:
                 held = evaluate(net, held_set or train_set, config, window, jacobian, gap)
                 log.write(json.dumps({"step": step + 1, "time": round(time.time(), 1), **terms,
                                       **{f"held_{k}": v for k, v in held.items()}}) + "\n")

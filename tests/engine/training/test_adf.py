@@ -190,3 +190,16 @@ def test_corpus_weights_must_match_the_corpora(run):
     root = run[0]
     with pytest.raises(InputError, match="one positive corpus weight"):
         load_examples([root / "corpus"], ADFConfig().feature_config, weights=[1.0, 2.0])
+
+
+def test_a_second_stage_starts_from_a_checkpoint_and_a_run_can_stop_early(run, tmp_path):
+    root, checkpoint, _ = run
+    config = ADFConfig(corpora=[str(root / "corpus")], **(TINY | {"steps": 5, "stop_at_step": 1}),
+                       init_from=str(checkpoint))
+    second = train(config, tmp_path / "stage2")
+    assert len((tmp_path / "stage2" / "log.jsonl").read_text().splitlines()) == 1   # stopped after step 1
+    _, first_net, _ = load_checkpoint(checkpoint)
+    _, second_net, _ = load_checkpoint(second)
+    a, b = first_net.state_dict(), second_net.state_dict()
+    moved = [k for k in a if not torch.equal(a[k], b[k])]
+    assert moved and all(float((a[k] - b[k]).abs().max()) < 0.05 for k in a)   # one small step from the start
