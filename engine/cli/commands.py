@@ -286,4 +286,67 @@ def run_bench(args) -> int:
     return 0
 
 
-REGISTRY = [register_animate, register_eval_lipsync, register_head, register_clip, register_bench]
+# -- render -------------------------------------------------------------------------------------
+
+def register_render(sub) -> None:
+    render = sub.add_parser("render", help="render a MotionClip in an NLDF look: a PNG sequence (RGBA), "
+                                           "optionally an MP4 with the voice")
+    render.add_argument("clip", help="a .npz, .json or ARKit .csv MotionClip")
+    render.add_argument("-o", "--output", required=True, help="folder for the frames (frame_0001.png, ... "
+                                                               "numbered from the clip's start frame)")
+    render.add_argument("--look", default="toon", help="a look name (engine/models/nldf_<look>.onnx) or the "
+                                                       "path of a look's .onnx (default toon)")
+    render.add_argument("--size", type=int, default=256, help="frame width and height in pixels (default 256)")
+    render.add_argument("--video", metavar="OUT.mp4", help="also write an MP4 (frames over white, needs ffmpeg)")
+    render.add_argument("--audio", metavar="VOICE.wav", help="the video's sound (default: the clip's source "
+                                                             "audio when it lies beside the clip)")
+    render.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto",
+                        help="where the network runs (default auto: CUDA when available)")
+    render.add_argument("--models-dir", help="a folder searched for nldf_<look>.onnx before the engine's")
+    render.set_defaults(handler=run_render)
+
+
+def run_render(args) -> int:
+    from ..nldf import load_look, render_clip
+
+    clip = read_clip(args.clip)
+    audio = video_audio(args.audio, args.clip, clip) if args.video else None
+    look = load_look(args.look, device=args.device, models_dir=args.models_dir)
+    frames = render_clip(clip, look, size=args.size, reporter=reporter())
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    written = png_sequence(frames, out, clip.start_frame)
+    if args.video:
+        from ..preview.video import write_video
+
+        video = write_video(Path(args.video), written, clip.fps, audio_path=audio, total=clip.num_frames)
+        print(f"wrote {video}" + (f" with the sound of {Path(audio).name}" if audio else " (no sound)"))
+    else:
+        for _ in written:
+            pass
+    print(f"wrote {clip.num_frames} frames ({args.size}x{args.size}, look '{look.name}') to {out}")
+    return 0
+
+
+def png_sequence(frames, folder: Path, start_frame: int):
+    """Write each RGBA frame as folder/frame_NNNN.png (numbered from `start_frame`); yields it over white, RGB."""
+    from ..preview.png import write_png
+    from ..render.shading import composite_over, to_uint8
+
+    for t, rgba in enumerate(frames):
+        write_png(folder / f"frame_{start_frame + t:04d}.png", rgba)
+        yield to_uint8(composite_over(rgba.astype(np.float32) / 255.0))
+
+
+def video_audio(audio, clip_path, clip):
+    """The video's sound: --audio, else the clip's source audio when it lies beside the clip, else None."""
+    if audio:
+        if not Path(audio).is_file():
+            raise InputError(f"The audio file '{audio}' does not exist.")
+        return Path(audio)
+    source = clip.metadata.get("source_audio")
+    candidate = Path(clip_path).parent / source if source else None
+    return candidate if candidate is not None and candidate.is_file() else None
+
+
+REGISTRY = [register_animate, register_eval_lipsync, register_head, register_clip, register_bench, register_render]

@@ -3,7 +3,7 @@
 The mesh renderer makes preview frames and the training frames of the neural
 light field (`engine.training.teachers`); `rays` is the light field's input:
 rays in the head's own frame, their segments through the head's box and
-their encoding. NLDF inference joins it here. (The world-space camera rays
+their encoding, which NLDF inference (`engine.nldf`) feeds its looks. (The world-space camera rays
 are `camera.rays`; the name `rays` here is the module.)
 """
 

@@ -20,7 +20,7 @@ def run(capsys, *argv):
 
 
 @pytest.mark.parametrize("argv", [[], ["animate"], ["head"], ["head", "export"], ["clip"], ["clip", "convert"],
-                                  ["bench"], ["eval-lipsync"]])
+                                  ["bench"], ["eval-lipsync"], ["render"]])
 def test_help_everywhere(argv):
     with pytest.raises(SystemExit) as info:
         main(argv + ["--help"])

@@ -1,0 +1,84 @@
+"""python -m engine.training.nldf distill --look toon --out runs/nldf_toon [--config run.json] [--set key=value ...]
+   python -m engine.training.nldf export runs/nldf_toon/checkpoint.pt --out engine/models/nldf_toon"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+from ...errors import EngineError, InputError
+from ...progress import Reporter, TerminalBar
+from .config import NLDFConfig
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = argparse.ArgumentParser(prog="python -m engine.training.nldf", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    di = sub.add_parser("distill", help="distil a teacher look into an NLDF student (continues a stopped run)")
+    di.add_argument("--look", help="the look's name: the mesh teacher's look (toon, clay), or any name with "
+                                   "--set teacher=NERF_CHECKPOINT; overrides the config's")
+    di.add_argument("--config", help="JSON with NLDFConfig fields (others keep their defaults)")
+    di.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override one field (VALUE as JSON, or a bare string)")
+    di.add_argument("--out", required=True, help="run folder (config.json, checkpoint.pt, log.jsonl, teacher/)")
+    ex = sub.add_parser("export", help="export a checkpoint to ONNX + sidecar (a look the engine can render)")
+    ex.add_argument("checkpoint")
+    ex.add_argument("--out", required=True, help="output path without suffix, e.g. engine/models/nldf_toon")
+    ex.add_argument("--command", default="", help="the distillation command to record in the sidecar "
+                                                   "(default: the run's config.json)")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "distill":
+            from .distill import distill
+
+            path = distill(read_config(args), Path(args.out), reporter=Reporter(TerminalBar()))
+            print(f"wrote {path}")
+        else:
+            from .export import export
+
+            recipe = args.command or recorded_command(Path(args.checkpoint))
+            onnx_path, sidecar = export(Path(args.checkpoint), Path(args.out), recipe=recipe)
+            print(f"wrote {onnx_path} and {sidecar}")
+    except EngineError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    return 0
+
+
+def read_config(args) -> NLDFConfig:
+    """The run's config: --config file, then --look, then each --set."""
+    try:
+        values = json.loads(Path(args.config).read_text()) if args.config else {}
+    except (OSError, json.JSONDecodeError) as error:
+        raise InputError(f"Cannot read the config '{args.config}' ({error}).") from None
+    if args.look:
+        values["look"] = args.look
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise InputError(f"Cannot read '--set {item}'; write it as KEY=VALUE.")
+        try:
+            values[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            values[key.strip()] = value
+    return NLDFConfig.from_dict(values)
+
+
+def recorded_command(checkpoint: Path) -> str:
+    """A distill command that remakes the run of `checkpoint`: its config.json's fields that differ from
+    the defaults."""
+    config = checkpoint.parent / "config.json"
+    if not config.exists():
+        return ""
+    values, defaults = json.loads(config.read_text()), NLDFConfig().to_dict()
+    sets = " ".join(f"--set {k}={shlex.quote(v if isinstance(v, str) else json.dumps(v))}"
+                    for k, v in values.items() if v != defaults.get(k))
+    return f"python -m engine.training.nldf distill --out {shlex.quote(str(checkpoint.parent))} {sets}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""Distil a look: teacher frames -> NLDF student trained with the active pool -> resumable checkpoints.
+
+    python -m engine.training.nldf distill --look toon --out runs/nldf_toon [--set key=value ...]
+
+Writes out/config.json (resolved, before the first step), out/checkpoint.pt
+(weights, optimiser, step, pool and random state; written atomically every
+checkpoint_every steps, and a run started again on the same folder continues
+from it), out/log.jsonl (every log_every steps: the loss, and the PSNR of the
+student against the teacher on held-out frames, whole frame and mouth box)
+and out/teacher/ (the teacher frames as npz shards, unless cache_dir is set).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import torch
+
+from ...errors import InputError
+from ...head import load_head
+from ...head.model import HeadModel
+from ...nldf.condition import condition_names
+from ...progress import Reporter, silent
+from .config import NLDFConfig
+from .data import FrameSet, sample_specs, teacher_frames
+from .model import build_model
+from .trainers import FrameTrainer, RayTrainer, evaluate
+
+RESUMABLE_CHANGES = {"steps", "log_every", "checkpoint_every", "threads", "cache_dir"}  # may change on resuming
+EVAL_SEED_OFFSET = 1_000_003  # held-out frames are drawn with seed + this
+
+
+def distill(config: NLDFConfig, out: Path, teacher=None, teacher_name: Optional[str] = None,
+            reporter: Optional[Reporter] = None, head: Optional[HeadModel] = None) -> Path:
+    """Distil `teacher` ((params, camera) -> RGBA; None: the mesh teacher of config.look) into a student;
+    returns the checkpoint path. A folder that holds a checkpoint of the same settings is continued."""
+    reporter = reporter or silent()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    resumed = load_resumable(out / "checkpoint.pt", config)
+    config.save(out / "config.json")
+    torch.set_num_threads(config.threads)
+    torch.manual_seed(config.seed)
+    head = load_head() if head is None else head
+    teacher, teacher_name = resolve_teacher(config, head, teacher, teacher_name)
+    train_frames, eval_frames = distillation_frames(config, head, teacher, teacher_name, out, reporter)
+    names = condition_names(head)
+    model = build_model(config, len(names))
+    trainer = (FrameTrainer if config.mode == "superres" else RayTrainer)(model, train_frames, config)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    rng = np.random.default_rng(config.seed)
+    step = 0
+    if resumed is not None:
+        model.load_state_dict(resumed["model"])
+        optimizer.load_state_dict(resumed["optimizer"])
+        trainer.pool.load_state(resumed["pool"])
+        rng.bit_generator.state = resumed["rng"]
+        step = int(resumed["step"])
+    extra = {"condition_names": list(names), "head": head.name, "teacher": teacher_name}
+    reporter.stage("distilling NLDF", config.steps)
+    with open(out / "log.jsonl", "a") as log:
+        started, first_step = time.monotonic(), step
+        while step < config.steps:
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(step, config)
+            loss = trainer.step(optimizer, rng)
+            step += 1
+            if step % max(1, config.pool_refresh) == 0:
+                trainer.pool.refresh()
+            if step % config.log_every == 0 or step == config.steps:
+                line = {"step": step, "time": round(time.time(), 1), "loss": loss,
+                        "lr": learning_rate(step - 1, config), **evaluate(trainer, eval_frames),
+                        "pool_size": int(trainer.pool.hard.size),
+                        "seconds_per_step": round((time.monotonic() - started) / (step - first_step), 4)}
+                log.write(json.dumps(line) + "\n")
+                log.flush()
+            reporter.update(step, f"loss {loss:.5f}")
+            if config.checkpoint_every and step % config.checkpoint_every == 0:
+                save_checkpoint(out / "checkpoint.pt", config, model, optimizer, trainer.pool, rng, step, extra)
+    return save_checkpoint(out / "checkpoint.pt", config, model, optimizer, trainer.pool, rng, step, extra)
+
+
+def resolve_teacher(config: NLDFConfig, head: HeadModel, teacher, teacher_name: Optional[str]):
+    """(teacher, name): the given callable (named `teacher_name`, or the look), else the NeRF teacher of
+    config.teacher (named by a hash of its checkpoint, so a refit is not mixed up with the cache), else
+    the mesh teacher of config.look."""
+    if teacher is not None:
+        return teacher, teacher_name or config.look
+    if config.teacher:
+        path = Path(config.teacher)
+        if not path.is_file():
+            raise InputError(f"The NeRF teacher checkpoint '{path}' does not exist; fit one with "
+                             "'python -m engine.training.teachers nerf-fit' or clear 'teacher' to use the mesh look.")
+        from ..teachers.nerf import nerf_teacher
+
+        return nerf_teacher(path), f"nerf-{hashlib.sha256(path.read_bytes()).hexdigest()[:12]}"
+    from ..teachers import teacher as mesh_teacher
+
+    return mesh_teacher(config.look, head), config.look
+
+
+def training_motion(config: NLDFConfig, head: HeadModel) -> dict:
+    """Head parameters {"expression": [T, E], "pose": [T, 5, 3], "translation": [T, 3]} of the config's voice."""
+    from ...animate import animate
+
+    if not config.voice_path.is_file():
+        raise InputError(f"The voice '{config.voice_path}' does not exist; set 'voice' to a speech file.")
+    return animate(config.voice_path, fps=config.fps, driver="phonetic", seed=config.seed).head_params(head)
+
+
+def distillation_frames(config: NLDFConfig, head: HeadModel, teacher, teacher_name: str, out: Path,
+                        reporter: Reporter) -> tuple[FrameSet, FrameSet]:
+    """(training frames, held-out frames), rendered by the teacher or read from the cache."""
+    cache = Path(config.cache_dir) if config.cache_dir else out / "teacher"
+    motion = training_motion(config, head)
+    train = sample_specs(config, head, config.frames, config.seed, motion)
+    held = sample_specs(config, head, config.eval_frames, config.seed + EVAL_SEED_OFFSET, motion)
+    return (teacher_frames(config, head, teacher, teacher_name, train, cache, reporter),
+            teacher_frames(config, head, teacher, teacher_name, held, cache, reporter))
+
+
+def learning_rate(step: int, config: NLDFConfig) -> float:
+    """Linear warm-up then cosine decay to 5% of the peak."""
+    if step < config.warmup_steps:
+        return config.learning_rate * (step + 1) / config.warmup_steps
+    progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
+    return config.learning_rate * (0.05 + 0.95 * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress))))
+
+
+def load_resumable(path: Path, config: NLDFConfig) -> Optional[dict]:
+    """The checkpoint at `path` when there is one to continue; InputError when it was made with other
+    settings (only RESUMABLE_CHANGES may differ)."""
+    if not path.exists():
+        return None
+    data = torch.load(path, map_location="cpu", weights_only=False)
+    saved, wanted = data["config"], config.to_dict()
+    changed = sorted(k for k in wanted if k not in RESUMABLE_CHANGES and saved.get(k) != wanted[k])
+    if changed:
+        raise InputError(f"The run folder '{path.parent}' holds a run with other settings ({', '.join(changed)}); "
+                         "continue it with the same settings or choose a new --out.")
+    return data
+
+
+def save_checkpoint(path: Path, config: NLDFConfig, model, optimizer, pool, rng, step: int, extra: dict) -> Path:
+    """Write everything a continued run and the export need, atomically (a killed run keeps the last one)."""
+    tmp = path.with_name(path.name + ".partial")
+    torch.save({"config": config.to_dict(), "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "pool": pool.state(), "rng": rng.bit_generator.state, "step": step, **extra}, tmp)
+    tmp.replace(path)
+    return path
+
+
+def load_checkpoint(path: Path):
+    """(config, student in eval mode, checkpoint dict) of a checkpoint."""
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=False)
+    except (OSError, RuntimeError) as error:
+        raise InputError(f"Cannot read the NLDF checkpoint '{path}' ({error}).") from None
+    config = NLDFConfig.from_dict(data["config"])
+    model = build_model(config, len(data["condition_names"]))
+    model.load_state_dict(data["model"])
+    return config, model.eval(), data

@@ -1,0 +1,99 @@
+"""Export a distilled NLDF checkpoint to ONNX with its sidecar: a look the runtime (`engine.nldf`) can load.
+
+    python -m engine.training.nldf export runs/nldf_toon/checkpoint.pt --out engine/models/nldf_toon
+
+The graphs take the box-normalised segment points of the rays that hit the
+box (what `engine.render.rays.encode_rays` gives with zero frequencies; the
+graph applies the positional encoding) and the frame's condition vector:
+
+    "rays" mode      points [N, 3K] float32, condition [1, C] float32 -> rgba [N, 4]   (N dynamic)
+    "superres" mode  points [M, 3K] float32, index [M] int64 (flat position of each ray in the
+                     low-res grid [h, w]), condition [1, C] -> rgba [1, 4, h s, w s]
+                     (M dynamic; the grid, so the image size, is fixed per export)
+
+RGBA is straight alpha in [0, 1]; the runtime sets full-resolution rays that
+miss the box to 0. The sidecar (same name, .json) records what the runtime
+checks: format version, kind "nldf", look, mode, image sizes, condition
+channel names, box, encoding, inputs/outputs, sha256 of the .onnx, and the
+training recipe (command, config, teacher, step, last held-out PSNR).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ...nldf.sidecar import ENCODING_INPUT, FORMAT_VERSION, KIND
+from ...render.rays import HEAD_BOX
+from .distill import load_checkpoint
+
+OPSET = 17
+EXAMPLE_RAYS = 64
+
+
+class SuperResGraph(nn.Module):
+    """The super-resolution student for one frame on a fixed low-res grid (the exported signature)."""
+
+    def __init__(self, model, grid_height: int, grid_width: int) -> None:
+        super().__init__()
+        self.model, self.grid = model, (grid_height, grid_width)
+
+    def forward(self, points: torch.Tensor, index: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+        return self.model(points, index, condition, 1, *self.grid)
+
+
+def export(checkpoint: Path, out: Path, recipe: str = "") -> tuple[Path, Path]:
+    """Write out.onnx and out.json from a distillation checkpoint; returns both paths."""
+    config, model, data = load_checkpoint(Path(checkpoint))
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    onnx_path = out.with_suffix(".onnx")
+    width, channels = 3 * config.num_points, len(data["condition_names"])
+    points, condition = torch.zeros(EXAMPLE_RAYS, width), torch.zeros(1, channels)
+    if config.mode == "superres":
+        grid = config.image_size // config.sr_stride
+        count = min(EXAMPLE_RAYS, grid * grid)
+        graph, example = SuperResGraph(model, grid, grid), (points[:count], torch.arange(count), condition)
+        names, dynamic = ["points", "index", "condition"], {"points": {0: "rays"}, "index": {0: "rays"}}
+        outputs = {"rgba": [1, 4, config.image_size, config.image_size]}
+        sizes, stride, extra = [config.image_size], config.sr_stride, {"grid": [grid, grid]}
+    else:
+        graph, example = model, (points, condition)
+        names, dynamic = ["points", "condition"], {"points": {0: "rays"}, "rgba": {0: "rays"}}
+        outputs, sizes, stride, extra = {"rgba": ["rays", 4]}, "any", 1, {}
+    torch.onnx.export(graph.eval(), example, str(onnx_path), input_names=names, output_names=["rgba"],
+                      dynamic_axes=dynamic, opset_version=OPSET, dynamo=False)
+    inputs = {"points": ["rays", width], "condition": [1, channels]}
+    if config.mode == "superres":
+        inputs["index"] = ["rays"]
+    sidecar = {"format_version": FORMAT_VERSION, "kind": KIND, "look": config.look, "mode": config.mode,
+               "head": data["head"], "image_sizes": sizes, "ray_stride": stride, **extra, "alpha": "straight",
+               "condition_channels": list(data["condition_names"]),
+               "box": {"low": list(HEAD_BOX.low), "high": list(HEAD_BOX.high)},
+               "encoding": {"input": ENCODING_INPUT, "num_points": config.num_points,
+                            "num_frequencies": config.num_frequencies, "include_input": True},
+               "inputs": inputs, "outputs": outputs,
+               "training": {"recipe": recipe, "teacher": data.get("teacher"), "step": data["step"],
+                            "quality": last_quality(Path(checkpoint).parent / "log.jsonl"),
+                            "config": config.to_dict()}}
+    return onnx_path, write_sidecar(onnx_path, sidecar)
+
+
+def last_quality(log: Path) -> dict:
+    """The last held-out PSNR of a run's log.jsonl ({} without one)."""
+    if not log.exists():
+        return {}
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    return {k: lines[-1][k] for k in ("step", "psnr", "psnr_mouth") if lines and k in lines[-1]}
+
+
+def write_sidecar(onnx_path: Path, fields: dict) -> Path:
+    """Write the sidecar beside `onnx_path`, with the file's name and sha256."""
+    path = onnx_path.with_suffix(".json")
+    digest = hashlib.sha256(onnx_path.read_bytes()).hexdigest()
+    path.write_text(json.dumps({**fields, "onnx": onnx_path.name, "sha256": digest}, indent=2))
+    return path

@@ -1,0 +1,166 @@
+"""One distillation step and one held-out render for each student: per-ray (`RayTrainer`) and super-resolution
+(`FrameTrainer`).
+
+Both measure the loss in premultiplied RGBA (colour times alpha, and alpha),
+so colour where the teacher is transparent does not count, weighted per pixel
+by the frame's region weight map; both feed each drawn item's error (rays,
+or frames) back to the active pool.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from ...render import rays as reference
+from ...render.rays import HEAD_BOX, RayEncoding
+from .data import FrameSet, premultiplied
+from .model import render_rays
+from .pool import ActivePool
+from .rays import encode_points, light_segments, segment_points
+
+EVAL_CHUNK = 16384  # rays per network call when rendering a held-out frame
+
+
+def segment_inputs(origins: torch.Tensor, directions: torch.Tensor, num_points: int):
+    """Canonical rays [N, 3] -> the network's points [N, 3K] float32 (box-normalised) and hit [N] bool.
+
+    Segments are found in float64, so grazing rays agree with the numpy runtime.
+    """
+    o, d = origins.double(), directions.double()
+    near, far, hit = light_segments(o, d, HEAD_BOX)
+    points = segment_points(o, d, near, far, num_points)
+    return encode_points(points, HEAD_BOX, RayEncoding(num_points, 0, True)).float(), hit
+
+
+def frame_rays(frames: FrameSet, k: int, stride: int = 1):
+    """Canonical origins, directions [n, 3] float64 of frame k's ray grid with `stride` (numpy reference)."""
+    origins, directions = reference.head_rays(frames.cameras[k], frames.transforms[k], stride)
+    return origins.reshape(-1, 3), directions.reshape(-1, 3)
+
+
+def psnr(mse: float) -> float:
+    """Peak signal-to-noise ratio (dB) of a mean squared error on [0, 1] values."""
+    return 10.0 * math.log10(1.0 / max(mse, 1e-12))
+
+
+class RayTrainer:
+    """Per-ray student: batches of hit rays from all frames, one pool entry per ray."""
+
+    def __init__(self, model, frames: FrameSet, config) -> None:
+        self.model, self.config = model, config
+        self.conditions = torch.from_numpy(frames.conditions)
+        origins, directions, frame, target, weight = [], [], [], [], []
+        for k in range(len(frames)):
+            o, d = frame_rays(frames, k)
+            hit = reference.light_segments(o, d)[2]
+            origins.append(o[hit].astype(np.float32))
+            directions.append(d[hit].astype(np.float32))
+            frame.append(np.full(int(hit.sum()), k, np.int32))
+            target.append(premultiplied(frames.rgba[k].reshape(-1, 4)[hit]))
+            weight.append(frames.weights[k].reshape(-1)[hit])
+        self.origins, self.directions = np.concatenate(origins), np.concatenate(directions)
+        self.frame, self.target, self.weight = np.concatenate(frame), np.concatenate(target), np.concatenate(weight)
+        self.pool = ActivePool(len(self.frame), config.pool_fraction, config.hard_fraction, config.error_decay)
+
+    def step(self, optimizer, rng: np.random.Generator) -> float:
+        """One optimiser step on config.batch_rays rays; returns the weighted loss."""
+        index = self.pool.sample(self.config.batch_rays, rng)
+        points, hit = segment_inputs(torch.from_numpy(self.origins[index]), torch.from_numpy(self.directions[index]),
+                                     self.config.num_points)
+        rgba = self.model(points, self.conditions[torch.from_numpy(self.frame[index]).long()])
+        rgba = rgba * hit[:, None].to(rgba)
+        predicted = torch.cat([rgba[:, :3] * rgba[:, 3:], rgba[:, 3:]], dim=1)
+        error = ((predicted - torch.from_numpy(self.target[index])) ** 2).mean(dim=1)
+        loss = (error * torch.from_numpy(self.weight[index])).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        self.pool.update(index, error.detach().numpy())
+        return float(loss.detach())
+
+    @torch.no_grad()
+    def render(self, frames: FrameSet, k: int) -> np.ndarray:
+        """Straight-alpha RGBA [H, W, 4] of frame k of `frames` by the student."""
+        o, d = (torch.from_numpy(a) for a in frame_rays(frames, k))
+        condition = torch.from_numpy(frames.conditions[k:k + 1])
+        out = []
+        for start in range(0, len(o), EVAL_CHUNK):
+            points, hit = segment_inputs(o[start:start + EVAL_CHUNK], d[start:start + EVAL_CHUNK],
+                                         self.config.num_points)
+            out.append(render_rays(self.model, points, condition, hit))
+        camera = frames.cameras[k]
+        return torch.cat(out).reshape(camera.height, camera.width, 4).numpy()
+
+
+class FrameTrainer:
+    """Super-resolution student: batches of whole frames (low-res rays in, full image out), one pool entry
+    per frame."""
+
+    def __init__(self, model, frames: FrameSet, config) -> None:
+        self.model, self.config, self.frames = model, config, frames
+        self.stride = int(config.sr_stride)
+        self.grid = (config.image_size // self.stride, config.image_size // self.stride)
+        self.low = [self.low_inputs(frames, k) for k in range(len(frames))]
+        self.full_hit = np.stack([_full_hit(frames, k) for k in range(len(frames))])
+        self.target = premultiplied(frames.rgba)
+        self.pool = ActivePool(len(frames), config.pool_fraction, config.hard_fraction, config.error_decay)
+
+    def low_inputs(self, frames: FrameSet, k: int):
+        """Points [n, 3K] and hit [n] of frame k's low-res rays (fixed per frame, so computed once)."""
+        return segment_inputs(*(torch.from_numpy(a) for a in frame_rays(frames, k, self.stride)),
+                              self.config.num_points)
+
+    def forward(self, conditions: np.ndarray, low: list, full_hit: np.ndarray) -> torch.Tensor:
+        """Straight-alpha RGBA [B, H, W, 4] of B frames: conditions [B, C], low-res inputs [B] (points, hit),
+        full-res hit [B, H, W] (misses at alpha 0)."""
+        n = self.grid[0] * self.grid[1]
+        points = torch.cat([p[hit] for p, hit in low])
+        index = torch.cat([torch.nonzero(hit)[:, 0] + b * n for b, (_, hit) in enumerate(low)])
+        condition = torch.cat([torch.from_numpy(conditions[b:b + 1]).expand(int(hit.sum()), -1)
+                               for b, (_, hit) in enumerate(low)])
+        rgba = self.model(points, index, condition, len(low), *self.grid).permute(0, 2, 3, 1)
+        return rgba * torch.from_numpy(full_hit)[..., None].to(rgba)
+
+    def step(self, optimizer, rng: np.random.Generator) -> float:
+        """One optimiser step on config.batch_frames frames; returns the weighted loss."""
+        picks = self.pool.sample(self.config.batch_frames, rng)
+        rgba = self.forward(self.frames.conditions[picks], [self.low[k] for k in picks], self.full_hit[picks])
+        predicted = torch.cat([rgba[..., :3] * rgba[..., 3:], rgba[..., 3:]], dim=-1)
+        error = ((predicted - torch.from_numpy(self.target[picks])) ** 2).mean(dim=-1)
+        weighted = error * torch.from_numpy(self.frames.weights[picks])
+        loss = weighted.mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        self.pool.update(picks, weighted.detach().mean(dim=(1, 2)).numpy())
+        return float(loss.detach())
+
+    @torch.no_grad()
+    def render(self, frames: FrameSet, k: int) -> np.ndarray:
+        """Straight-alpha RGBA [H, W, 4] of frame k of `frames` by the student."""
+        low = [self.low_inputs(frames, k)]
+        return self.forward(frames.conditions[k:k + 1], low, _full_hit(frames, k)[None])[0].numpy()
+
+
+def _full_hit(frames: FrameSet, k: int) -> np.ndarray:
+    """[H, W] bool: the full-resolution rays of frame k that cross the box."""
+    camera = frames.cameras[k]
+    hit = reference.light_segments(*frame_rays(frames, k))[2]
+    return hit.reshape(camera.height, camera.width)
+
+
+def evaluate(trainer, frames: FrameSet) -> dict:
+    """PSNR (dB) of the student against the teacher on `frames`: whole images and the mouth boxes
+    (premultiplied RGBA, every channel)."""
+    trainer.model.eval()
+    total, mouth = [], []
+    for k in range(len(frames)):
+        error = (premultiplied(trainer.render(frames, k)) - premultiplied(frames.rgba[k])) ** 2
+        total.append(error.mean())
+        if frames.mouth[k].any():
+            mouth.append(error[frames.mouth[k]].mean())
+    trainer.model.train()
+    return {"psnr": psnr(float(np.mean(total))), "psnr_mouth": psnr(float(np.mean(mouth))) if mouth else None}

@@ -1,0 +1,115 @@
+"""NLDF distillation: config, the student's two modes, the two-iteration smoke recipe, resuming, the CLI."""
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from engine.errors import InputError  # noqa: E402
+from engine.training.nldf.__main__ import main  # noqa: E402
+from engine.training.nldf.config import NLDFConfig  # noqa: E402
+from engine.training.nldf.distill import distill, load_checkpoint  # noqa: E402
+from engine.training.nldf.model import NLDFSuperRes, build_model, render_rays  # noqa: E402
+from engine.training.teachers import teacher as mesh_teacher  # noqa: E402
+from tests.nldf_looks import TINY, tiny_config  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+class CountingTeacher:
+    def __init__(self):
+        self.render, self.calls = mesh_teacher("toon"), 0
+
+    def __call__(self, params, camera):
+        self.calls += 1
+        return self.render(params, camera)
+
+
+def log_lines(folder):
+    return [json.loads(line) for line in (folder / "log.jsonl").read_text().splitlines()]
+
+
+def test_config_rejects_unknown_keys_and_bad_values(tmp_path):
+    with pytest.raises(InputError, match="Unknown NLDF config key"):
+        NLDFConfig.from_dict({"widht": 64})
+    with pytest.raises(InputError, match="mode"):
+        NLDFConfig(mode="nerf")
+    with pytest.raises(InputError, match="sr_stride"):
+        NLDFConfig(mode="superres", sr_stride=3)
+    config = tiny_config(mode="superres", sr_stride=8)
+    assert NLDFConfig.load(config.save(tmp_path / "config.json")) == config
+
+
+def test_misses_never_reach_the_body():
+    model = build_model(tiny_config(), 5)
+    rows = []
+    model.body.register_forward_hook(lambda module, inputs, output: rows.append(inputs[0].shape[0]))
+    points = torch.rand(10, 12) * 2 - 1
+    hit = torch.tensor([True, False] * 5)
+    rgba = render_rays(model, points, torch.rand(1, 5), hit)
+    assert rows == [5] and torch.all(rgba[~hit] == 0) and torch.all(rgba[hit, 3] > 0)
+
+
+def test_condition_changes_the_output_and_superres_makes_full_frames():
+    model = build_model(tiny_config(mode="superres", sr_stride=4), 5)
+    assert isinstance(model, NLDFSuperRes)
+    points, index = torch.rand(6, 12) * 2 - 1, torch.tensor([0, 1, 5, 16, 17, 31])
+    a = model(points, index, torch.zeros(1, 5), 2, 4, 4)
+    b = model(points, index, torch.ones(1, 5), 2, 4, 4)
+    assert a.shape == (2, 4, 16, 16) and not torch.allclose(a, b)
+
+
+@pytest.mark.parametrize("mode", ["rays", "superres"])
+def test_two_iteration_smoke_distill(tmp_path, mode):
+    out = tmp_path / mode
+    path = distill(tiny_config(mode=mode, sr_stride=4), out)
+    lines = log_lines(out)
+    assert [line["step"] for line in lines] == [1, 2]
+    assert all(np.isfinite(line["loss"]) and 3.0 < line["psnr"] < 60.0 and line["psnr_mouth"] is not None
+               for line in lines)
+    config, model, data = load_checkpoint(path)
+    assert config.mode == mode and data["step"] == 2 and data["teacher"] == "toon"
+    assert json.loads((out / "config.json").read_text())["mode"] == mode
+    assert list((out / "teacher").glob("toon_16_*.npz"))
+
+
+def test_a_run_continues_from_its_checkpoint_without_rendering_again(tmp_path):
+    teacher = CountingTeacher()
+    distill(tiny_config(), tmp_path, teacher=teacher, teacher_name="toon")
+    rendered = teacher.calls
+    assert rendered == TINY["frames"] + TINY["eval_frames"]
+    before = torch.load(tmp_path / "checkpoint.pt", weights_only=False)["model"]
+    distill(tiny_config(steps=3), tmp_path, teacher=teacher, teacher_name="toon")
+    assert teacher.calls == rendered  # the teacher frames came from the cache
+    assert [line["step"] for line in log_lines(tmp_path)] == [1, 2, 3]
+    after = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    assert after["step"] == 3 and not torch.equal(after["model"]["body.out.weight"], before["body.out.weight"])
+
+
+def test_a_missing_nerf_teacher_is_one_sentence(tmp_path):
+    with pytest.raises(InputError, match="NeRF teacher checkpoint .* does not exist; fit one with"):
+        distill(tiny_config(teacher=str(tmp_path / "nerf" / "checkpoint.pt")), tmp_path / "run")
+
+
+def test_a_run_with_other_settings_is_refused(tmp_path):
+    distill(tiny_config(), tmp_path)
+    with pytest.raises(InputError, match="other settings .*width"):
+        distill(tiny_config(width=16), tmp_path)
+
+
+def test_cli_distill_and_export(tmp_path, capsys):
+    sets = [f"--set={k}={json.dumps(v)}" for k, v in TINY.items()]
+    assert main(["distill", "--look", "clay", "--out", str(tmp_path / "run"), *sets]) == 0
+    assert main(["export", str(tmp_path / "run" / "checkpoint.pt"), "--out", str(tmp_path / "nldf_clay")]) == 0
+    sidecar = json.loads((tmp_path / "nldf_clay.json").read_text())
+    assert sidecar["look"] == "clay" and "--set look=clay" in sidecar["training"]["recipe"]
+    assert main(["distill", "--out", str(tmp_path / "bad"), "--set", "bogus=1"]) == 2
+    assert "Unknown NLDF config key(s) bogus" in capsys.readouterr().err

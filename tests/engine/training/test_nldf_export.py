@@ -1,0 +1,79 @@
+"""NLDF export: the ONNX graphs match the torch students (1e-3) and the sidecar records the contract."""
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+onnxruntime = pytest.importorskip("onnxruntime")
+
+from engine.nldf.sidecar import ENCODING_INPUT, FORMAT_VERSION  # noqa: E402
+from engine.render.rays import HEAD_BOX  # noqa: E402
+from engine.training.nldf.distill import load_checkpoint  # noqa: E402
+from engine.training.nldf.export import export  # noqa: E402
+from tests.nldf_looks import tiny_checkpoint  # noqa: E402
+
+TOL = 1e-3
+WIDER = {"width": 32, "blocks": 3, "num_points": 8, "num_frequencies": 6}
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def session(path):
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def test_rays_graph_matches_torch_for_any_ray_count(tmp_path):
+    checkpoint = tiny_checkpoint(tmp_path / "run", seed=1, **WIDER)
+    onnx_path, sidecar_path = export(checkpoint, tmp_path / "nldf_toon", recipe="test recipe")
+    _, model, _ = load_checkpoint(checkpoint)
+    graph = session(onnx_path)
+    rng = np.random.default_rng(0)
+    condition = rng.uniform(0, 1, (1, 52)).astype(np.float32)
+    for count in (1, 7, 300):
+        points = rng.uniform(-1, 1, (count, 24)).astype(np.float32)
+        got = graph.run(["rgba"], {"points": points, "condition": condition})[0]
+        with torch.no_grad():
+            expected = model(torch.from_numpy(points), torch.from_numpy(condition)).numpy()
+        assert got.shape == (count, 4)
+        np.testing.assert_allclose(got, expected, atol=TOL)
+    assert [i.name for i in graph.get_inputs()] == ["points", "condition"]
+    sidecar = json.loads(sidecar_path.read_text())
+    assert sidecar["format_version"] == FORMAT_VERSION and sidecar["kind"] == "nldf" and sidecar["mode"] == "rays"
+    assert sidecar["image_sizes"] == "any"
+    assert sidecar["box"] == {"low": list(HEAD_BOX.low), "high": list(HEAD_BOX.high)}
+    assert sidecar["encoding"] == {"input": ENCODING_INPUT, "num_points": 8, "num_frequencies": 6,
+                                   "include_input": True}
+    assert len(sidecar["condition_channels"]) == 52 and sidecar["condition_channels"][-1] == "neck_rz"
+    assert sidecar["training"]["recipe"] == "test recipe" and sidecar["training"]["config"]["width"] == 32
+    assert len(sidecar["sha256"]) == 64 and sidecar["onnx"] == "nldf_toon.onnx"
+
+
+def test_superres_graph_matches_torch_on_its_fixed_grid(tmp_path):
+    checkpoint = tiny_checkpoint(tmp_path / "run", seed=2, mode="superres", image_size=32, sr_stride=4, **WIDER)
+    onnx_path, sidecar_path = export(checkpoint, tmp_path / "nldf_sr")
+    _, model, _ = load_checkpoint(checkpoint)
+    graph = session(onnx_path)
+    rng = np.random.default_rng(1)
+    condition = rng.uniform(0, 1, (1, 52)).astype(np.float32)
+    for count in (1, 40, 64):
+        index = np.sort(rng.choice(64, count, replace=False)).astype(np.int64)
+        points = rng.uniform(-1, 1, (count, 24)).astype(np.float32)
+        got = graph.run(["rgba"], {"points": points, "index": index, "condition": condition})[0]
+        with torch.no_grad():
+            expected = model(torch.from_numpy(points), torch.from_numpy(index), torch.from_numpy(condition),
+                             1, 8, 8).numpy()
+        assert got.shape == (1, 4, 32, 32)
+        np.testing.assert_allclose(got, expected, atol=TOL)
+    sidecar = json.loads(sidecar_path.read_text())
+    assert sidecar["mode"] == "superres" and sidecar["image_sizes"] == [32] and sidecar["ray_stride"] == 4
+    assert sidecar["grid"] == [8, 8]
