@@ -6,17 +6,18 @@ into the exported model's sidecar, so a model always says how it was made.
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
+from dataclasses import dataclass, field
 
 from ...audio.features import FeatureConfig
 from ...errors import InputError
+from ..config_file import ConfigFile
 
 
 @dataclass
-class ADFConfig:
+class ADFConfig(ConfigFile):
     """One ADF training run."""
+
+    KIND = "ADF"
 
     # model
     width: int = 128                 # channels of the temporal encoder
@@ -71,25 +72,3 @@ class ADFConfig:
     @property
     def feature_config(self) -> FeatureConfig:
         return FeatureConfig.from_dict(self.features)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "ADFConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise InputError(f"Unknown ADF config key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}.")
-        return cls(**values)
-
-    def save(self, path: Path) -> Path:
-        path.write_text(json.dumps(self.to_dict(), indent=2))
-        return path
-
-    @classmethod
-    def load(cls, path: Path) -> "ADFConfig":
-        try:
-            return cls.from_dict(json.loads(Path(path).read_text()))
-        except (OSError, json.JSONDecodeError) as error:
-            raise InputError(f"Cannot read the ADF config '{path}' ({error}).") from None

@@ -6,20 +6,22 @@ into the exported look's sidecar, so a look always says how it was made.
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 from ...errors import InputError
 from ...render.rays import NUM_FREQUENCIES, NUM_POINTS, RayEncoding
+from ..config_file import ConfigFile
 
 MODES = ("rays", "superres")
 SAMPLE_VOICE = Path(__file__).resolve().parents[2] / "data" / "voices" / "sample_en.wav"
 
 
 @dataclass
-class NLDFConfig:
+class NLDFConfig(ConfigFile):
     """One NLDF distillation run."""
+
+    KIND = "NLDF"
 
     # teacher frames
     look: str = "toon"               # the look's name; the mesh teacher's look (toon, clay) unless `teacher` is set
@@ -91,25 +93,3 @@ class NLDFConfig:
     @property
     def encoding(self) -> RayEncoding:
         return RayEncoding(self.num_points, self.num_frequencies, include_input=True)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "NLDFConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise InputError(f"Unknown NLDF config key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}.")
-        return cls(**values)
-
-    def save(self, path: Path) -> Path:
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2))
-        return Path(path)
-
-    @classmethod
-    def load(cls, path: Path) -> "NLDFConfig":
-        try:
-            return cls.from_dict(json.loads(Path(path).read_text()))
-        except (OSError, json.JSONDecodeError) as error:
-            raise InputError(f"Cannot read the NLDF config '{path}' ({error}).") from None
