@@ -6,19 +6,20 @@ it, so a fitted teacher always says how it was made and rebuilds its field.
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
+from dataclasses import dataclass, field
 
 from ....errors import InputError
+from ...config_file import ConfigFile
 
 # Keys that may change when a run resumes: they steer the loop, not what is learned.
 RESUMABLE_KEYS = ("steps", "threads", "log_every", "checkpoint_every", "render_chunk")
 
 
 @dataclass
-class NeRFConfig:
+class NeRFConfig(ConfigFile):
     """One NeRF teacher fit: the field, the ray sampling, the optimisation."""
+
+    KIND = "NeRF"
 
     # field: a multi-resolution tri-plane and two small MLPs (ER-NeRF / RAD-NeRF class)
     plane_resolutions: list = field(default_factory=lambda: [64, 128, 256])  # cells per side, one plane set each
@@ -68,29 +69,6 @@ class NeRFConfig:
         if self.density_scale <= 0 or self.learning_rate <= 0 or not 0 < self.final_lr_fraction <= 1:
             raise InputError("NeRF config needs a positive density_scale and learning_rate, "
                              "and a final_lr_fraction in (0, 1].")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "NeRFConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise InputError(f"Unknown NeRF config key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}.")
-        return cls(**values)
-
-    def save(self, path) -> Path:
-        path = Path(path)
-        path.write_text(json.dumps(self.to_dict(), indent=2))
-        return path
-
-    @classmethod
-    def load(cls, path) -> "NeRFConfig":
-        try:
-            return cls.from_dict(json.loads(Path(path).read_text()))
-        except (OSError, json.JSONDecodeError) as error:
-            raise InputError(f"Cannot read the NeRF config '{path}' ({error}).") from None
 
     def differences(self, other: "NeRFConfig") -> list:
         """Names of the fields, other than RESUMABLE_KEYS, whose values differ from `other`'s."""
