@@ -17,9 +17,9 @@ bl_info = {  # read only when loaded as a legacy add-on folder (development)
 
 import bpy
 
-from . import export_ops, operators, panel, preferences, properties, retarget_ui
+from . import export_ops, flame_heads, operators, panel, preferences, properties, retarget_ui
 
-CLASSES = operators.CLASSES + panel.CLASSES + retarget_ui.CLASSES + export_ops.CLASSES
+CLASSES = operators.CLASSES + flame_heads.CLASSES + panel.CLASSES + retarget_ui.CLASSES + export_ops.CLASSES
 
 
 def register() -> None:

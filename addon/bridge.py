@@ -12,9 +12,9 @@ import bpy
 import numpy as np
 from mathutils import Quaternion
 
+from . import key_names
 from .action_compat import OWNER_TAG, ActionWriter, write_keys
 from .axes import FLAME_TO_BLENDER, to_flame
-from .head_object import CORRECTIVE_PREFIX
 from .engine_link import engine
 
 retarget = importlib.import_module(engine.__name__ + ".retarget")  # bundled or checkout engine alike
@@ -23,6 +23,7 @@ JOINTS = engine.head.model.JOINT_NAMES
 VOICE_STRIP = "voice"
 MAPPING_PROP = "talking_head_mapping"  # custom property of a target mesh: its Mapping as JSON
 EULER_ORDERS = ('XYZ', 'XZY', 'YXZ', 'YZX', 'ZXY', 'ZYX')
+SLIDER_LIMIT = 10.0  # Blender's widest shape-key slider range is [-10, 10]
 
 
 @dataclass
@@ -48,7 +49,9 @@ def key_clip(clip, mesh_obj, armature=None, mapping=None, bones=None, aliases=No
     Joint rotations (`jaw_rx`, ...) key the bone of that joint: `bones`
     ({"jaw": "Jaw_Bone", ...}), else the mapping's bones, else a bone named
     like the joint; the jaw and eyes also drive ARKit shape keys (JawOpen,
-    EyeLook*) when they have no bone. Pose-corrective keys follow the joints.
+    EyeLook*) when they have no bone. Pose-corrective keys (ours and the FLAME
+    add-on's, see `key_names`) follow the joints. A key's slider range grows
+    to hold its values (Blender clamps animated values to it).
     Each target gets a new Action of ours; an artist's Action is kept (moved
     to a muted NLA track), never overwritten. A mapping naming shape keys or
     bones the rig lacks raises `engine.retarget.MappingError`.
@@ -62,7 +65,8 @@ def key_clip(clip, mesh_obj, armature=None, mapping=None, bones=None, aliases=No
     armature = armature or find_armature(mesh_obj)
     joint_bones = bones_for_joints(armature, mapping, bones) if armature is not None else {}
     if joint_bones:
-        _key_bones(armature, joint_bones, clip, frames, rotations, result)
+        flame_rig = key_names.looks_like_flame(shape_key_targets(mesh_obj))
+        _key_bones(armature, joint_bones, clip, frames, rotations, result, flame_rig)
     key = mesh_obj.data.shape_keys if mesh_obj is not None and mesh_obj.type == 'MESH' else None
     if key is not None:
         _key_shapes(key, clip, frames, rotations, mapping, set(joint_bones), result, aliases)
@@ -86,7 +90,9 @@ def shape_key_targets(mesh_obj) -> list:
     key = mesh_obj.data.shape_keys if mesh_obj is not None and mesh_obj.type == 'MESH' else None
     if key is None:
         return []
-    return [b.name for b in key.key_blocks[1:] if not b.name.startswith(CORRECTIVE_PREFIX)]
+    names = [b.name for b in key.key_blocks[1:]]
+    correctives = key_names.corrective_keys(names)
+    return [n for n in names if n not in correctives]
 
 
 def evaluated_vertices(context, obj) -> np.ndarray:
@@ -141,7 +147,8 @@ def joint_rotations(clip) -> dict:
 
 
 def _key_shapes(key, clip, frames, rotations, mapping, joints_on_bones, result: KeyResult, aliases=None) -> None:
-    block_names = [b.name for b in key.key_blocks[1:] if not b.name.startswith(CORRECTIVE_PREFIX)]
+    correctives = key_names.corrective_keys(b.name for b in key.key_blocks[1:])
+    block_names = [b.name for b in key.key_blocks[1:] if b.name not in correctives]
     names, values, sources = retarget.shape_channels(clip, skip_joints=joints_on_bones)
     mapping = mapping if mapping is not None else retarget.map_by_name(names, block_names, aliases=aliases)
     mapping.validate(target_names=block_names)
@@ -151,33 +158,33 @@ def _key_shapes(key, clip, frames, rotations, mapping, joints_on_bones, result: 
     for k, target in enumerate(targets):
         writer = writer or _new_writer(key, action_name, 'KEY', result)
         path = f'key_blocks["{target}"].value'
-        write_keys(writer.fcurve(path, 0, group="Expressions"), frames, values @ W[:, k])
+        write_keys(writer.fcurve(path, 0, group="Expressions"), frames, _within_slider(key, target, values @ W[:, k]))
         for c in np.nonzero(W[:, k])[0]:
             channel = sources.get(names[c], names[c])
             result.keyed.setdefault(channel, path)
             result.targets.setdefault(channel, []).append(path)
-    for block in key.key_blocks:
-        if block.name.startswith(CORRECTIVE_PREFIX):
-            values = _corrective_values(block.name, rotations)
-            if values is not None:
-                writer = writer or _new_writer(key, action_name, 'KEY', result)
-                write_keys(writer.fcurve(f'key_blocks["{block.name}"].value', 0, group="Correctives"),
-                           frames, values)
+    for name, (joint, r, c) in correctives.items():
+        if joint in rotations:
+            writer = writer or _new_writer(key, action_name, 'KEY', result)
+            entry = rotations[joint][1][:, r, c] - (1.0 if r == c else 0.0)  # (R - I)[r, c]
+            write_keys(writer.fcurve(f'key_blocks["{name}"].value', 0, group="Correctives"),
+                       frames, _within_slider(key, name, entry))
     if writer is not None:
         writer.assign()
 
 
-def _corrective_values(key_name: str, rotations: dict):
-    """Values [T] of a `pose:<joint>:<rc>` key: the (R - I)[r, c] entry of that joint's rotation."""
-    _, joint, entry = key_name.split(":")
-    if joint not in rotations:
-        return None
-    r, c = int(entry[0]), int(entry[1])
-    R = rotations[joint][1]
-    return R[:, r, c] - (1.0 if r == c else 0.0)
+def _within_slider(key, name: str, values: np.ndarray) -> np.ndarray:
+    """`values` [T], after widening the key's slider range to hold them (up to Blender's +-10)."""
+    block = key.key_blocks[name]
+    low, high = float(np.min(values, initial=0.0)), float(np.max(values, initial=0.0))
+    if low < block.slider_min:
+        block.slider_min = max(low, -SLIDER_LIMIT)
+    if high > block.slider_max:
+        block.slider_max = min(high, SLIDER_LIMIT)
+    return values
 
 
-def _key_bones(armature, joint_bones: dict, clip, frames, rotations, result: KeyResult) -> None:
+def _key_bones(armature, joint_bones: dict, clip, frames, rotations, result: KeyResult, flame_rig=False) -> None:
     """Each driven joint's rotation on its bone, in the bone's own rest frame (see `bone_to_flame`)."""
     writer = None
     for joint, (aa, _) in rotations.items():
@@ -186,7 +193,7 @@ def _key_bones(armature, joint_bones: dict, clip, frames, rotations, result: Key
             continue
         writer = writer or _new_writer(armature, f"TalkingHead_{armature.name}_Pose", 'OBJECT', result)
         pose_bone = armature.pose.bones[bone]
-        path = _write_rotation(writer, pose_bone, aa @ bone_to_flame(armature, bone), frames)
+        path = _write_rotation(writer, pose_bone, aa @ bone_to_flame(armature, bone, flame_rig), frames)
         for axis in "xyz":
             if f"{joint}_r{axis}" in clip.names:
                 result.keyed[f"{joint}_r{axis}"] = path
@@ -195,18 +202,20 @@ def _key_bones(armature, joint_bones: dict, clip, frames, rotations, result: Key
         writer.assign()
 
 
-def bone_to_flame(armature, bone: str) -> np.ndarray:
+def bone_to_flame(armature, bone: str, flame_rig: bool = False) -> np.ndarray:
     """G [3, 3], the rotation from the bone's rest frame to FLAME's axes: a FLAME rotation R is R_bone = G^T R G.
 
     On our own head the bones' axes are FLAME's (G = I, wherever the rig is
-    placed). A foreign rig is taken to stand as Blender characters do in the
-    world, Z up and facing -Y: G = C^T W B, with B the bone's rest rotation in
-    armature space, W the armature object's world rotation and C FLAME_TO_BLENDER.
+    placed). A FLAME head (`flame_rig`: the FLAME add-on's) stands Z up and
+    facing -Y in its armature's own space, however the rig is turned:
+    G = C^T B, with B the bone's rest rotation in armature space and C
+    FLAME_TO_BLENDER. Any other rig is taken to stand so in the world, as
+    Blender characters do: G = C^T W B, W the armature object's world rotation.
     """
     if armature.get(OWNER_TAG + "_head"):
         return np.eye(3)
     rest = np.array(armature.data.bones[bone].matrix_local.to_quaternion().to_matrix())
-    world = np.array(armature.matrix_world.to_quaternion().to_matrix())
+    world = np.eye(3) if flame_rig else np.array(armature.matrix_world.to_quaternion().to_matrix())
     return FLAME_TO_BLENDER.T @ world @ rest
 
 

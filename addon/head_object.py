@@ -46,6 +46,16 @@ def add_head(context, head, name: str = "TalkingHead"):
     return mesh_obj, armature
 
 
+def make_target(context, mesh_obj, armature) -> None:
+    """Put a head just added at the 3D cursor, make it the Talking Head target, selected and active."""
+    armature.location = context.scene.cursor.location
+    context.scene.talking_head.target = mesh_obj
+    for obj in context.selected_objects:
+        obj.select_set(False)
+    mesh_obj.select_set(True)
+    context.view_layer.objects.active = mesh_obj
+
+
 def _build_mesh(head, name: str):
     mesh = bpy.data.meshes.new(name)
     verts = to_blender(head.v_template).astype(np.float32)

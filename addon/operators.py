@@ -17,7 +17,7 @@ from typing import Optional
 
 import bpy
 
-from . import audio_source, bridge, head_object, job_spec, jobs, results
+from . import audio_source, bridge, fitting, head_object, job_spec, jobs, results
 from .engine_link import engine
 
 TICK_S = 0.1            # how often the modal operator polls the job
@@ -38,13 +38,7 @@ class TALKINGHEAD_OT_add_builtin_head(bpy.types.Operator):
         except engine.EngineError as error:
             self.report({'ERROR'}, str(error))
             return {'CANCELLED'}
-        mesh_obj, armature = head_object.add_head(context, head)
-        armature.location = context.scene.cursor.location
-        context.scene.talking_head.target = mesh_obj
-        for obj in context.selected_objects:
-            obj.select_set(False)
-        mesh_obj.select_set(True)
-        context.view_layer.objects.active = mesh_obj
+        head_object.make_target(context, *head_object.add_head(context, head))
         self.report({'INFO'}, f"Added the built-in head ({len(head.expression_names)} expression shape keys).")
         return {'FINISHED'}
 
@@ -133,6 +127,7 @@ class AnimateRun:
         self.request = job_spec.build(context)  # every setting checked before anything starts
         self.scene_name = context.scene.name
         self.target_name = context.scene.talking_head.target.name
+        fitting.ensure_mapping(context.scene.talking_head.target)  # a FLAME head is fitted once, up front
         self.job = jobs.Job(self.request.spec)
 
     @classmethod
@@ -204,10 +199,11 @@ def write_clip(context, scene, target, clip, audio: str, start_frame: int, user_
     """Key `clip` on `target`, grow the frame range, set the status, and put the voice in the
     sequencer: our own voice strip at `start_frame`, or, when the voice is the user's strip
     `user_strip`, no strip of ours at all (the user's is never touched). `aliases`: the by-name
-    alias table (None: the engine's)."""
+    alias table (None: the engine's). A FLAME head with no mapping is fitted first (`fitting`)."""
     fps = bridge.scene_fps(scene)
     if abs(clip.fps - fps) > 1e-6:  # the scene's rate changed while the engine worked
         clip = clip.resample(fps)
+    fitting.ensure_mapping(target)
     result = bridge.key_clip(clip, target, aliases=aliases)
     results.remember(target, clip)
     bridge.extend_frame_range(scene, *result.frames)

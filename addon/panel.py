@@ -17,7 +17,9 @@ class TALKINGHEAD_PT_main(bpy.types.Panel):
     def draw(self, context):
         settings = context.scene.talking_head
         layout = self.layout
-        layout.operator("talking_head.add_builtin_head", icon='USER')
+        row = layout.row(align=True)
+        row.operator("talking_head.add_builtin_head", icon='USER')
+        row.operator("talking_head.add_flame_head", icon='IMPORT')
         layout.prop(settings, "target")
         draw_voice(layout.column(align=True), settings)
         col = layout.column(align=True)

@@ -3,30 +3,28 @@
 The mapping lives on the head's mesh as JSON (custom property `talking_head_mapping`,
 see `bridge.MAPPING_PROP`), so the user can read and edit it; Animate uses it.
 Without one, names are matched (`engine.retarget.map_by_name`) and the panel
-shows that default. Fitting needs the 68 iBUG landmark vertices of the mesh,
-kept as the custom property `talking_head_landmarks`.
+shows that default. Fitting (`fitting`) needs the 68 iBUG landmark vertices of
+the mesh, kept as the custom property `talking_head_landmarks`; a FLAME head
+finds them from its joints.
 """
 
 from __future__ import annotations
-
-import functools
 
 import bpy
 import numpy as np
 from bpy.props import EnumProperty, StringProperty
 
-from . import bridge, preferences, results
+from . import bridge, fitting, preferences, results
 from .action_compat import OWNER_TAG
-from .axes import to_blender, to_flame
 from .engine_link import engine
+from .fitting import LANDMARKS_PROP, builtin_channels, landmark_indices, shape_key_coordinates  # noqa: F401
 
 retarget = bridge.retarget
-LANDMARKS_PROP = "talking_head_landmarks"  # custom property: 68 vertex indices in iBUG-68 order
-LANDMARK_COUNT = 68
 BY_NAME = "__by_name__"                     # bone choice meaning "the bone named like the joint"
 JOINT_LABELS = (("jaw", "Jaw"), ("neck", "Head turn (neck)"), ("global", "Head root (global)"),
                 ("eye_left", "Left eye"), ("eye_right", "Right eye"))
 TEXT_PREFIX = "TalkingHead Mapping: "
+SHOWN_TARGETS = 3  # a channel on more keys (a FLAME head's components) shows its largest weights, then a count
 
 
 # ---- the mapping of a head --------------------------------------------------------------------
@@ -36,13 +34,6 @@ def target_of(context):
     settings = getattr(context.scene, "talking_head", None)
     obj = getattr(settings, "target", None)
     return obj if obj is not None and obj.type == 'MESH' else None
-
-
-@functools.cache
-def builtin_channels() -> tuple:
-    """Channels our drivers make for shape keys: the built-in head's expressions and the joint-implied ARKit shapes."""
-    names = list(engine.load_head().expression_names)
-    return tuple(names + [n for n in retarget.JOINT_SHAPE_SOURCES if n not in names])
 
 
 def mapping_channels(obj) -> list:
@@ -68,33 +59,6 @@ def by_name(obj):
     """The mapping of `obj` by name, with the aliases of the preferences' alias table."""
     return retarget.map_by_name(mapping_channels(obj), bridge.shape_key_targets(obj),
                                 aliases=preferences.retarget_aliases())
-
-
-def landmark_indices(obj):
-    """The 68 landmark vertex indices kept on `obj`, or None when missing or malformed."""
-    value = obj.get(LANDMARKS_PROP) if obj is not None else None
-    try:
-        indices = [int(i) for i in (value.to_list() if hasattr(value, "to_list") else value)]
-    except (TypeError, ValueError):
-        return None
-    return indices if len(indices) == LANDMARK_COUNT else None
-
-
-def shape_key_coordinates(obj) -> tuple:
-    """(basis [V, 3], shapes [K, V, 3], names [K]) of the mesh's keys in FLAME axes (each key applied
-    alone on the basis, relative to its own reference key)."""
-    blocks = obj.data.shape_keys.key_blocks
-    names = bridge.shape_key_targets(obj)
-    count = len(obj.data.vertices)
-
-    def coordinates(block):
-        co = np.empty(count * 3, np.float32)
-        block.data.foreach_get("co", co)
-        return co.reshape(-1, 3).astype(np.float64)
-
-    basis = coordinates(blocks[0])
-    shapes = [basis + coordinates(blocks[n]) - coordinates(blocks[n].relative_key) for n in names]
-    return to_flame(basis), to_flame(np.stack(shapes) if shapes else np.zeros((0, count, 3))), names
 
 
 def overlay_head(context, obj):
@@ -153,7 +117,7 @@ class TALKINGHEAD_OT_mapping_by_name(_OnTarget, bpy.types.Operator):
 
 
 class TALKINGHEAD_OT_mapping_fit(_OnTarget, bpy.types.Operator):
-    """Fit the head's shape keys to the built-in expressions on 68 landmarks, for keys whose names mean nothing"""
+    """Fit the head's shape keys (a FLAME head's expression keys) to the built-in expressions on 68 landmarks"""
 
     bl_idname = "talking_head.mapping_fit"
     bl_label = "Fit Mapping"
@@ -166,7 +130,7 @@ class TALKINGHEAD_OT_mapping_fit(_OnTarget, bpy.types.Operator):
         if not bridge.shape_key_targets(obj):
             cls.poll_message_set(f"'{obj.name}' has no shape keys to fit.")
             return False
-        if landmark_indices(obj) is None:
+        if landmark_indices(obj) is None and not fitting.is_flame_head(obj):
             cls.poll_message_set(f"Fitting needs the 68 landmark vertices of '{obj.name}' (custom property "
                                  f"'{LANDMARKS_PROP}'): lay the built-in head over it and press Find Landmarks.")
             return False
@@ -176,9 +140,11 @@ class TALKINGHEAD_OT_mapping_fit(_OnTarget, bpy.types.Operator):
         obj = target_of(context)
 
         def fit():
-            basis, shapes, names = shape_key_coordinates(obj)
-            rest, deltas = retarget.landmark_deltas(basis, shapes, landmark_indices(obj))
-            mapping = retarget.fit_mapping(engine.load_head(), deltas, names, target_landmarks=rest)
+            landmarks = landmark_indices(obj)
+            if landmarks is None:  # a FLAME head: from its joints
+                landmarks = [int(i) for i in fitting.landmarks_from_joints(obj)]
+                obj[LANDMARKS_PROP] = landmarks
+            mapping = fitting.fit_mesh(obj, landmarks)
             bridge.store_mapping(obj, _keep_bones(obj, mapping))
             return (f"Fitted {len(mapping.targets)} expressions to the shape keys; "
                     f"{len(mapping.unmapped)} have no good match.")
@@ -205,27 +171,11 @@ class TALKINGHEAD_OT_find_landmarks(_OnTarget, bpy.types.Operator):
         overlay = overlay_head(context, obj)
 
         def find():
-            head = engine.load_head()
             to_target = np.array(obj.matrix_world.inverted()) @ np.array(overlay.matrix_world)
-            points = to_blender(retarget.head_landmarks(head)) @ to_target[:3, :3].T + to_target[:3, 3]
-            directions = to_blender(retarget.landmark_directions(head)) @ to_target[:3, :3].T
-            basis = to_blender(shape_key_coordinates(obj)[0]) if obj.data.shape_keys else _vertices(obj)
-            index = retarget.landmark_vertices(points, directions, basis, _edges(obj))
+            index = fitting.overlaid_landmarks(obj, to_target)
             obj[LANDMARKS_PROP] = [int(i) for i in index]
             return f"Stored {len(index)} landmark vertices on '{obj.name}' (from '{overlay.name}')."
         return self.run(find)
-
-
-def _edges(obj) -> np.ndarray:
-    pairs = np.empty(len(obj.data.edges) * 2, np.int32)
-    obj.data.edges.foreach_get("vertices", pairs)
-    return pairs.reshape(-1, 2)
-
-
-def _vertices(obj) -> np.ndarray:
-    co = np.empty(len(obj.data.vertices) * 3, np.float32)
-    obj.data.vertices.foreach_get("co", co)
-    return co.reshape(-1, 3)
 
 
 _BONE_ITEMS: list = []  # Blender needs enum item strings kept alive while the search popup is open
@@ -414,7 +364,9 @@ def draw_targets(layout, mapping) -> None:
     for channel, pairs in mapping.targets.items():
         split = box.split(factor=0.45)
         split.label(text=channel)
-        split.label(text=", ".join(t if w == 1.0 else f"{t} \u00d7{w:.3g}" for t, w in pairs))
+        shown = sorted(pairs, key=lambda p: -abs(p[1]))[:SHOWN_TARGETS] if len(pairs) > SHOWN_TARGETS else pairs
+        text = ", ".join(t if w == 1.0 else f"{t} \u00d7{w:.3g}" for t, w in shown)
+        split.label(text=text if shown is pairs else f"{text}, ... ({len(pairs)} keys)")
     if mapping.unmapped:
         col = layout.column(align=True)
         col.label(text=f"No target ({len(mapping.unmapped)}):", icon='ERROR')

@@ -11,6 +11,12 @@ expression, non-negative least squares finds weights with
 so an animation with coefficient c_e(t) becomes shape-key values
 sum_e c_e(t) * w_ek on the target. An expression the target's keys cannot
 reproduce (relative residual above `max_residual`) stays unmapped.
+
+Keys whose sign means nothing (a FLAME head's expression components: each
+is a principal component, used with either sign) are fitted `signed`: ridge
+least squares, w_ek of any sign, the ridge standing in for FLAME's prior
+that coefficients are small (it keeps components that barely move the
+landmarks from taking large values).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ DEFAULT_MAX_RESIDUAL = 0.35  # relative landmark error above which an expression
 MIN_VISIBLE = 0.005          # expressions moving the landmarks less than this share of the largest: not fittable
 MIN_SHARE = 0.02             # a key adding less than this share of an expression's motion is dropped
 MIN_LANDMARKS = 10
+RIDGE = 0.001               # signed fits: ridge weight, as a share of the largest key's landmark motion
 # The jaw is a joint on our head and a shape key on ARKit rigs: these poses make JawOpen etc. equal 1.
 JAW_SHAPE_POSES = {"jawOpen": (JAW_OPEN_MAX, 0.0, 0.0), "jawLeft": (0.0, JAW_SIDE_MAX, 0.0),
                    "jawRight": (0.0, -JAW_SIDE_MAX, 0.0)}
@@ -150,8 +157,9 @@ def similarity_transform(source, target) -> tuple:
 
 
 def fit_mapping(head, target_deltas, target_names, target_landmarks=None, landmark_ids=None,
-                max_residual: float = DEFAULT_MAX_RESIDUAL) -> Mapping:
-    """A Mapping from the head's expressions to the target's shape keys, by non-negative least squares.
+                max_residual: float = DEFAULT_MAX_RESIDUAL, signed: bool = False) -> Mapping:
+    """A Mapping from the head's expressions to the target's shape keys, by non-negative least squares
+    (`signed`: ridge least squares, weights of either sign, for two-sided keys such as FLAME's).
 
     target_deltas [K, L, 3] how each of the K keys (`target_names` [K]) moves
     the target's landmarks; target_landmarks [L, 3] the target's neutral
@@ -169,14 +177,15 @@ def fit_mapping(head, target_deltas, target_names, target_landmarks=None, landma
     D = head_deltas[:, rows[1]].reshape(len(names), -1)
     A = A.reshape(len(A), -1).T                                           # [3L, K]
     visible = np.linalg.norm(D, axis=1) >= MIN_VISIBLE * np.linalg.norm(D, axis=1).max()
+    fit_one = _fit_signed if signed else _fit_one
     targets, unmapped = {}, []
     for e, name in enumerate(names):
-        pairs = _fit_one(A, D[e], max_residual) if visible[e] else None
+        pairs = fit_one(A, D[e], max_residual) if visible[e] else None
         if pairs:
             targets[name] = [(str(target_names[k]), w) for k, w in pairs]
         else:
             unmapped.append(name)
-    return Mapping(targets=targets, unmapped=unmapped, method="fit")
+    return Mapping(targets=targets, unmapped=unmapped, method="fit", signed=signed)
 
 
 def _target_matrix(target_deltas, target_names, landmark_ids, head_ids) -> tuple:
@@ -221,6 +230,29 @@ def _fit_one(A, d, max_residual: float):
     if residual > max_residual:
         return None
     return [(int(k), float(x)) for k, x in zip(support, w) if x > 0]
+
+
+def _fit_signed(A, d, max_residual: float):
+    """[(key, weight)] with d [3L] ~ A [3L, K] @ w (ridge, w of any sign), or None when the fit is too poor."""
+    norms = np.linalg.norm(A, axis=0)
+    usable = np.nonzero(norms > 1e-12)[0]
+    if usable.size == 0:
+        return None
+    size, ridge = np.linalg.norm(d), RIDGE * norms.max()
+    w = _ridge(A[:, usable], d, ridge)
+    support = usable[np.abs(w) * norms[usable] >= MIN_SHARE * size]  # contributions too small to matter
+    if support.size == 0:
+        return None
+    w = _ridge(A[:, support], d, ridge)
+    if np.linalg.norm(A[:, support] @ w - d) / size > max_residual:
+        return None
+    return [(int(k), float(x)) for k, x in zip(support, w) if x != 0]
+
+
+def _ridge(A, b, ridge: float) -> np.ndarray:
+    """argmin_w |A w - b|^2 + ridge^2 |w|^2 for A [N, K], b [N]."""
+    stacked = np.concatenate([A, ridge * np.eye(A.shape[1])])
+    return np.linalg.lstsq(stacked, np.concatenate([b, np.zeros(A.shape[1])]), rcond=None)[0]
 
 
 def _nnls(A, b) -> np.ndarray:

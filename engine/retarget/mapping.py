@@ -11,6 +11,11 @@ The mapping is plain data the user can read and edit as JSON:
 `bones` maps a FLAME joint (global, neck, jaw, eye_left, eye_right) to a bone
 of the target's armature that receives that joint's rotation. When reading,
 a channel's targets may also be written "Key" (weight 1) or {"Key": 0.5}.
+
+Weights are zero or more: a rig's shape keys are one-sided (0 rest, 1 full).
+A mapping onto two-sided keys, whose sign means nothing (the principal
+components of a FLAME head's expression space, `Exp1`.. or `exp000`..), says
+`"signed": true` and may then have negative weights.
 """
 
 from __future__ import annotations
@@ -35,19 +40,23 @@ class MappingError(InputError):
 
 @dataclass
 class Mapping:
-    """Clip channel -> [(target name, weight >= 0)], the channels with no target, and joint -> bone.
+    """Clip channel -> [(target name, weight)], the channels with no target, and joint -> bone.
 
     targets {channel: [(target, weight), ...]}, unmapped [channel names],
-    bones {FLAME joint: bone name}, method "name" / "fit" / "edited".
+    bones {FLAME joint: bone name}, method "name" / "fit" / "edited",
+    signed: the targets are two-sided, so weights may be negative (else >= 0).
     """
 
     targets: dict = field(default_factory=dict)
     unmapped: list = field(default_factory=list)
     bones: dict = field(default_factory=dict)
     method: str = "edited"
+    signed: bool = False
 
     def __post_init__(self) -> None:
-        self.targets = _parse_targets(self.targets)
+        if not isinstance(self.signed, bool):
+            raise MappingError("The mapping's 'signed' must be true or false.")
+        self.targets = _parse_targets(self.targets, self.signed)
         if isinstance(self.unmapped, str) or not all(isinstance(n, str) for n in self.unmapped):
             raise MappingError("The mapping's 'unmapped' must be a list of channel names.")
         self.unmapped = list(self.unmapped)
@@ -101,15 +110,18 @@ class Mapping:
 
     def to_dict(self) -> dict:
         """Plain JSON-ready data (see the module docstring)."""
-        return {"format": FORMAT_NAME, "version": FORMAT_VERSION, "method": self.method,
-                "targets": {c: [[t, w] for t, w in pairs] for c, pairs in self.targets.items()},
-                "unmapped": list(self.unmapped), "bones": dict(self.bones)}
+        data = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "method": self.method}
+        if self.signed:
+            data["signed"] = True
+        data.update(targets={c: [[t, w] for t, w in pairs] for c, pairs in self.targets.items()},
+                    unmapped=list(self.unmapped), bones=dict(self.bones))
+        return data
 
     def to_json(self) -> str:
         """The mapping as JSON text, one channel per line."""
         data = self.to_dict()
         targets = ",\n".join(f"  {json.dumps(c)}: {json.dumps(p)}" for c, p in data.pop("targets").items())
-        head = json.dumps({k: data[k] for k in ("format", "version", "method")})[:-1]
+        head = json.dumps({k: data[k] for k in ("format", "version", "method", "signed") if k in data})[:-1]
         tail = json.dumps({k: data[k] for k in ("unmapped", "bones")})[1:]
         return f"{head},\n \"targets\": {{\n{targets}\n }},\n {tail}\n"
 
@@ -120,12 +132,13 @@ class Mapping:
             raise MappingError("A mapping must be a JSON object with 'targets', 'unmapped' and 'bones'.")
         if data.get("format", FORMAT_NAME) != FORMAT_NAME or data.get("version", FORMAT_VERSION) != FORMAT_VERSION:
             raise MappingError(f"This is not a version-{FORMAT_VERSION} talking-head mapping; rebuild the mapping.")
-        unknown = set(data) - {"format", "version", "method", "targets", "unmapped", "bones"}
+        unknown = set(data) - {"format", "version", "method", "signed", "targets", "unmapped", "bones"}
         if unknown:
             raise MappingError(f"The mapping has an unknown field '{sorted(unknown)[0]}'; "
                                "use targets, unmapped and bones.")
         return cls(targets=data.get("targets", {}), unmapped=data.get("unmapped", []),
-                   bones=data.get("bones", {}), method=data.get("method", "edited"))
+                   bones=data.get("bones", {}), method=data.get("method", "edited"),
+                   signed=data.get("signed", False))
 
     @classmethod
     def from_json(cls, text: str) -> "Mapping":
@@ -138,17 +151,21 @@ class Mapping:
         return cls.from_dict(data)
 
 
-def _parse_targets(targets) -> dict:
-    """{channel: [(target, weight)]} from the accepted spellings, with weights checked."""
+def _parse_targets(targets, signed: bool = False) -> dict:
+    """{channel: [(target, weight)]} from the accepted spellings, with weights checked (>= 0 unless `signed`)."""
     if not isinstance(targets, dict):
         raise MappingError("The mapping's 'targets' must map channel names to lists of [target, weight] pairs.")
     out = {}
     for channel, value in targets.items():
         pairs = _pairs(channel, value)
         for target, weight in pairs:
-            if not math.isfinite(weight) or weight < 0:
+            if not math.isfinite(weight):
                 raise MappingError(f"The mapping gives '{channel}' the weight {weight} on '{target}'; "
-                                   "weights must be finite and zero or more.")
+                                   "weights must be finite numbers.")
+            if weight < 0 and not signed:
+                raise MappingError(f"The mapping gives '{channel}' the weight {weight} on '{target}'; "
+                                   "weights must be finite and zero or more (unless the mapping says "
+                                   "\"signed\": true, for two-sided keys such as FLAME's expressions).")
         out[str(channel)] = pairs
     return out
 

@@ -162,3 +162,39 @@ def test_fit_input_errors(head, args, words):
     with pytest.raises(MappingError) as info:
         fit_mapping(head, **args)
     assert words in str(info.value)
+
+
+def principal_component_rig(head, deltas, seed=5):
+    """(key names [K], landmark deltas [K, 68, 3], neutral [68, 3]) of a rig whose keys, like FLAME's
+    expression components, are signed mixtures of the head's expressions (as many), in the rig's frame."""
+    names, D = deltas
+    count = len(names)
+    rng = np.random.default_rng(seed)
+    mixing = np.linalg.qr(rng.normal(size=(count, count)))[0].T * np.linspace(2.0, 0.5, count)
+    keys = np.einsum("ek,elc->klc", mixing, D)
+    to_rig = RIG_SCALE * RIG_ROTATION
+    rest = landmarks(head, head.v_template).astype(np.float64)
+    return [f"Exp{k + 1}" for k in range(count)], keys @ to_rig.T, rest @ to_rig.T + RIG_SHIFT
+
+
+def test_signed_fit_reproduces_expressions_from_principal_components(head, deltas):
+    names, D = deltas
+    key_names, keys, rest = principal_component_rig(head, deltas)
+    mapping = fit_mapping(head, keys, key_names, target_landmarks=rest, signed=True)
+    assert mapping.signed and mapping.method == "fit"
+    assert any(w < 0 for pairs in mapping.targets.values() for _, w in pairs)
+    to_head = (RIG_SCALE * RIG_ROTATION).T / RIG_SCALE ** 2  # rig frame -> head frame, inverse of to_rig
+    for name in ("mouthSmileLeft", "browInnerUp", "eyeBlinkLeft", "mouthFunnel", "jawForward"):
+        index = {k: i for i, k in enumerate(key_names)}
+        made = sum(w * keys[index[k]] for k, w in mapping.targets[name]) @ to_head.T
+        want = D[names.index(name)]
+        assert np.linalg.norm(made - want) < 0.03 * np.linalg.norm(want)
+    unsigned = fit_mapping(head, keys, key_names, target_landmarks=rest)
+    assert len(unsigned.targets) < len(mapping.targets) // 2  # one-sided weights cannot use the components
+
+
+def test_signed_fit_keeps_small_components_small(head, deltas):
+    key_names, keys, rest = principal_component_rig(head, deltas)
+    keys = np.concatenate([keys, 1e-4 * keys[:1]])  # a component that barely moves the landmarks
+    mapping = fit_mapping(head, keys, key_names + ["Tiny"], target_landmarks=rest, signed=True)
+    assert all(abs(w) < 20 for pairs in mapping.targets.values() for _, w in pairs)

@@ -64,6 +64,7 @@ def test_targets_of_absent_channels_are_not_driven():
     (lambda: Mapping(bones={"jaw": ""}), "bone names"),
     (lambda: Mapping(unmapped="cheekPuff"), "unmapped"),
     (lambda: Mapping(method="guess"), "method"),
+    (lambda: Mapping(signed="yes"), "'signed' must be true or false"),
     (lambda: Mapping.from_json("{not json"), "not valid JSON at line 1"),
     (lambda: Mapping.from_json("[1, 2]"), "JSON object"),
     (lambda: Mapping.from_json('{"format": "other"}'), "not a version-1"),
@@ -84,3 +85,14 @@ def test_validate_against_the_rig():
         mapping.validate(target_names=["EyeBlink_L", "Blink", "jawopen"])
     with pytest.raises(MappingError, match="puts the jaw joint on bone 'Jaw_Bone'"):
         mapping.validate(bone_names=["neck_01"])
+
+
+def test_signed_mappings_allow_negative_weights_and_round_trip():
+    mapping = Mapping(targets={"mouthSmileLeft": [("Exp1", -0.75), ("Exp3", 0.5)]}, method="fit", signed=True)
+    text = mapping.to_json()
+    assert json.loads(text)["signed"] is True and Mapping.from_json(text) == mapping
+    assert "signed" not in sample().to_json()  # one-sided mappings read as before
+    targets, out = mapping.apply(["mouthSmileLeft"], np.array([[2.0]]))
+    assert targets == ["Exp1", "Exp3"] and np.allclose(out, [[-1.5, 1.0]])
+    with pytest.raises(MappingError, match="weight -0.75 on 'Exp1'"):
+        Mapping.from_json(text.replace('"signed": true', '"signed": false'))
