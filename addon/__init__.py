@@ -17,9 +17,10 @@ bl_info = {  # read only when loaded as a legacy add-on folder (development)
 
 import bpy
 
-from . import export_ops, flame_heads, operators, panel, preferences, properties, retarget_ui
+from . import export_ops, flame_heads, operators, panel, preferences, properties, render_ops, render_panel, retarget_ui
 
-CLASSES = operators.CLASSES + flame_heads.CLASSES + panel.CLASSES + retarget_ui.CLASSES + export_ops.CLASSES
+CLASSES = (operators.CLASSES + flame_heads.CLASSES + render_ops.CLASSES + panel.CLASSES + render_panel.CLASSES
+           + retarget_ui.CLASSES + export_ops.CLASSES)
 
 
 def register() -> None:
@@ -27,10 +28,12 @@ def register() -> None:
     properties.register()
     for cls in CLASSES:
         bpy.utils.register_class(cls)
+    render_ops.register()  # Follow Frame's frame-change handler
 
 
 def unregister() -> None:
     operators.cancel_all()  # no engine child process outlives the add-on
+    render_ops.unregister()  # nor a render, nor the frame-change handler
     for cls in reversed(CLASSES):
         bpy.utils.unregister_class(cls)
     properties.unregister()

@@ -1,4 +1,4 @@
-"""The one seam where engine results (numpy) become Blender data: keys and sound strips.
+"""The one seam where engine results (numpy) become Blender data: keys, sound and image strips, images.
 
 Everything here runs on Blender's main thread.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import bpy
 import numpy as np
@@ -21,6 +22,9 @@ retarget = importlib.import_module(engine.__name__ + ".retarget")  # bundled or 
 
 JOINTS = engine.head.model.JOINT_NAMES
 VOICE_STRIP = "voice"
+FRAMES_STRIP = "frames"  # the OWNER_TAG value of our image strip of rendered frames
+PREVIEW_IMAGE = "Talking Head Preview"
+MAX_CHANNEL = 128
 MAPPING_PROP = "talking_head_mapping"  # custom property of a target mesh: its Mapping as JSON
 EULER_ORDERS = ('XYZ', 'XZY', 'YXZ', 'YZX', 'ZXY', 'ZYX')
 SLIDER_LIMIT = 10.0  # Blender's widest shape-key slider range is [-10, 10]
@@ -326,6 +330,76 @@ def place_sound(scene, filepath: str, frame_start: int, name: str = "TalkingHead
     strip = strips.new_sound(name, filepath, channel, frame_start)
     strip[OWNER_TAG] = VOICE_STRIP
     return strip
+
+
+def voice_channel(scene, user_strip: str = "") -> int:
+    """The channel of our voice strip in `scene`'s sequencer, else of the user's strip named `user_strip`,
+    else 0."""
+    strips = all_strips(scene)
+    ours = next((s for s in strips if s.get(OWNER_TAG) == VOICE_STRIP), None)
+    theirs = next((s for s in strips if user_strip and s.name == user_strip), None)
+    voice = ours or theirs
+    return voice.channel if voice is not None else 0
+
+
+def remove_frames(scene) -> None:
+    """Remove our previous image strip(s) of rendered frames; the user's strips stay."""
+    editor = scene.sequence_editor
+    if editor is None:
+        return
+    strips = _strips(editor)
+    for strip in list(strips):
+        if strip.get(OWNER_TAG) == FRAMES_STRIP:
+            strips.remove(strip)
+
+
+def place_frames(scene, paths: list, frame_start: int, below: int = 0, name: str = "TalkingHead Frames"):
+    """Put rendered frames (files of one folder, in frame order) as an image strip from `frame_start`, in
+    the first channel above channel `below` free over its frames, replacing our previous frames strip only."""
+    remove_frames(scene)
+    strips = _strips(scene.sequence_editor or scene.sequence_editor_create())
+    end = frame_start + len(paths)
+    busy = {s.channel for s in strips if s.frame_final_start < end and s.frame_final_end > frame_start}
+    channel = next((c for c in range(below + 1, MAX_CHANNEL + 1) if c not in busy), None)
+    if channel is None:
+        raise engine.InputError(f"Every sequencer channel above {below} is taken over frames {frame_start}-"
+                                f"{end - 1}; free one for the rendered frames.")
+    strip = strips.new_image(name, str(paths[0]), channel, frame_start, fit_method='FIT')
+    for path in paths[1:]:
+        strip.elements.append(Path(path).name)
+    strip.blend_type = 'ALPHA_OVER'
+    strip[OWNER_TAG] = FRAMES_STRIP
+    return strip
+
+
+def preview_image(rgba: np.ndarray, name: str = PREVIEW_IMAGE):
+    """Write a straight-alpha RGBA uint8 frame [H, W, 4] (row 0 at the top) into the image `name`, made,
+    or resized, to fit it, and packed (saved with the .blend, never an unsaved image); returns the image."""
+    height, width = rgba.shape[:2]
+    image = bpy.data.images.get(name)
+    if image is None:
+        image = bpy.data.images.new(name, width, height, alpha=True)
+    elif tuple(image.size) != (width, height):
+        image.scale(width, height)
+    image.alpha_mode = 'STRAIGHT'
+    image.pixels.foreach_set((np.ascontiguousarray(rgba[::-1], np.float32) / 255.0).ravel())  # rows bottom-up
+    image.update()
+    image.pack()
+    return image
+
+
+def show_image(context, image) -> int:
+    """Show `image` in every Image Editor that is not pinned to another; returns how many show it."""
+    shown = 0
+    wm = getattr(context, "window_manager", None)
+    for window in (wm.windows if wm is not None else ()):
+        for area in window.screen.areas:
+            space = area.spaces.active if area.type == 'IMAGE_EDITOR' else None
+            if space is not None and not space.use_image_pin:
+                space.image = image
+                area.tag_redraw()
+                shown += 1
+    return shown
 
 
 def _free_channel(strips, frame_start: int) -> int:

@@ -1,17 +1,23 @@
-"""Run the engine in a child process: start it, read its progress, cancel it, collect its clip.
+"""Run the engine in a child process: start it, read its progress, cancel it, collect its result.
 
-No bpy here, so a `Job` is testable without Blender; the operator drives it
-from Blender's main thread and is the only one to write keys, after the child
-has returned a complete clip. A crash of the child cannot take Blender with it.
+No bpy here, so a `Job` is testable without Blender; the operators drive it
+from Blender's main thread and are the only ones to write keys, images or
+strips, after the child has returned a complete result. A crash of the child
+cannot take Blender with it. Two kinds of job:
+
+- "animate" (`JobSpec`): a voice clip in, a complete MotionClip out (`Job.clip`);
+- "render" (`RenderSpec`): a MotionClip file in, one RGBA PNG per clip frame
+  out, moved into the spec's output folder only once every frame is there
+  (`Job.frames`).
 
 The protocol with the child (`worker.py`, run by a plain Python interpreter):
 
 - parent -> child stdin: one JSON line, the launch message
-  `{"job": JobSpec fields, "engine_dir": ..., "sys_path": [...], "output": "<tmp>/clip.npz"}`;
-  stdin then stays open: the child exits when it closes (the parent is gone).
+  `{"job": spec fields with "kind", "engine_dir": ..., "sys_path": [...], "output": "<tmp>/clip.npz"
+  or "<tmp>/frames"}`; stdin then stays open: the child exits when it closes (the parent is gone).
 - child -> parent stdout, JSON lines:
   `{"stage": str, "done": int, "total": int, "message": str}` progress,
-  `{"result": "<tmp>/clip.npz"}` the complete clip, written atomically,
+  `{"result": "<tmp>/clip.npz"}` the complete clip, written atomically (or the folder of every frame),
   `{"error": "<one sentence>", "kind": "AudioError"}` a failure the user can act on.
 - exit code 0 after a result or an error; anything else is a crash.
 """
@@ -60,6 +66,22 @@ class JobSpec:
     style_clip: Optional[str] = None  # a reference MotionClip whose style (ADF's style encoder) replaces the base
     device: str = "auto"              # "auto", "cpu" or "gpu"
     models_dir: Optional[str] = None  # a folder searched for models before the shipped ones
+    kind: str = "animate"
+
+
+@dataclass(frozen=True)
+class RenderSpec:
+    """What to render: the arguments of `engine.nldf.render_clip`, as plain JSON values."""
+
+    clip: str                         # absolute path of a MotionClip (.npz): every frame of it is rendered
+    look: str                         # a look name (nldf_<look>.onnx in models_dir or the engine's) or .onnx path
+    output: str                       # folder receiving frame_NNNN.png (NNNN: scene frame) once all are rendered
+    size: int = 256                   # frame width and height when there is no camera
+    camera: Optional[dict] = None     # an engine Camera's fields (`render_camera.camera_fields`); None: the
+                                      # look's default framing
+    device: str = "auto"              # "auto", "cpu" or "gpu"
+    models_dir: Optional[str] = None  # a folder searched for looks before the shipped ones
+    kind: str = "render"
 
 
 @dataclass(frozen=True)
@@ -92,7 +114,7 @@ def engine_dir() -> Path:
     return Path(engine.__file__).resolve().parent
 
 
-def crash_message(returncode: int) -> str:
+def crash_message(returncode: int, kind: str = "animate") -> str:
     """The sentence for a child that died without a result: exit code, or signal name on POSIX."""
     if returncode < 0:
         try:
@@ -101,10 +123,13 @@ def crash_message(returncode: int) -> str:
             cause = f"signal {-returncode}"
     else:
         cause = f"exit code {returncode}"
-    return f"The animation engine stopped unexpectedly ({cause}); your scene is unchanged."
+    return f"The {ENGINE_NAMES.get(kind, 'engine')} stopped unexpectedly ({cause}); your scene is unchanged."
 
 
+ENGINE_NAMES = {"animate": "animation engine", "render": "render engine"}
 CANCELLED = JobFailure("Animation cancelled; your scene is unchanged.", "Cancelled")
+RENDER_CANCELLED = JobFailure("Rendering cancelled; your scene is unchanged.", "Cancelled")
+FRAME_FILES = "frame_*.png"  # the frames a render job writes (frame_0001.png, ...), and replaces
 
 
 class Job:
@@ -116,10 +141,11 @@ class Job:
     `cancel()` stops the child; `wait()` blocks until the job ends.
     """
 
-    def __init__(self, spec: JobSpec, python: Optional[str] = None) -> None:
+    def __init__(self, spec: "JobSpec | RenderSpec", python: Optional[str] = None) -> None:
         self.spec = spec
         self.python = python
         self.clip = None
+        self.frames: Optional[list] = None       # render jobs: the frame files [Path], in frame order
         self.failure: Optional[JobFailure] = None
         self.latest: Optional[Progress] = None   # the last progress event
         self.returncode: Optional[int] = None
@@ -134,7 +160,7 @@ class Job:
 
     @property
     def finished(self) -> bool:
-        return self.clip is not None or self.failure is not None
+        return self.clip is not None or self.frames is not None or self.failure is not None
 
     @property
     def fraction(self) -> float:
@@ -201,8 +227,9 @@ class Job:
     # -- the child's messages -------------------------------------------------------------------
 
     def _send_launch(self) -> None:
+        output = self._folder / ("frames" if self.spec.kind == "render" else "clip.npz")
         launch = {"job": asdict(self.spec), "engine_dir": str(engine_dir()),
-                  "sys_path": [p for p in sys.path if p], "output": str(self._folder / "clip.npz")}
+                  "sys_path": [p for p in sys.path if p], "output": str(output)}
         try:
             self._process.stdin.write(json.dumps(launch) + "\n")
             self._process.stdin.flush()
@@ -231,18 +258,20 @@ class Job:
         return None
 
     def _end(self, returncode: int) -> None:
-        """The child has exited: settle clip or failure, then remove the job's files."""
+        """The child has exited: settle result or failure, then remove the job's files."""
         self.returncode = returncode
         self._log.close()
         self.log_tail = _tail(self._folder / "engine.log")
         if self._cancelled:
-            self.failure = CANCELLED
+            self.failure = RENDER_CANCELLED if self.spec.kind == "render" else CANCELLED
         elif self._error is not None:
             self.failure = self._error
+        elif self._result_path is not None and returncode == 0 and self.spec.kind == "render":
+            self._move_frames()
         elif self._result_path is not None and returncode == 0:
             self._load_clip()
         else:
-            self.failure = JobFailure(crash_message(returncode), "Crash")
+            self.failure = JobFailure(crash_message(returncode, self.spec.kind), "Crash")
         self._cleanup()
 
     def _load_clip(self) -> None:
@@ -250,6 +279,25 @@ class Job:
             self.clip = engine.MotionClip.load(self._result_path)
         except engine.EngineError as error:
             self.failure = JobFailure(str(error), type(error).__name__)
+
+    def _move_frames(self) -> None:
+        """Put the child's frames into the spec's output folder, in place of the frames an earlier render
+        left there; a folder that cannot be written is a failure."""
+        staged = sorted(Path(self._result_path).glob(FRAME_FILES))
+        out = Path(self.spec.output)
+        if not staged:
+            self.failure = JobFailure("The render engine returned no frames; your scene is unchanged.", "Crash")
+            return
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            for old in out.glob(FRAME_FILES):
+                old.unlink()
+            self.frames = [Path(shutil.move(str(frame), str(out / frame.name))) for frame in staged]
+        except OSError as error:
+            self.failure = JobFailure(f"The frames could not be written to '{out}' ({error.strerror or error}); "
+                                      "save the .blend file in a folder you can write to.", "InputError")
+            return
+        self.frames.sort(key=lambda path: int(path.stem.rpartition("_")[2]))
 
     def _cleanup(self) -> None:
         if self._process is not None and self._process.stdin is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bpy
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, PointerProperty, StringProperty
 
-from . import audio_source, preferences
+from . import audio_source, preferences, render_settings
 from .engine_link import engine
 
 STYLE = engine.style
@@ -115,6 +115,7 @@ class TalkingHeadSettings(bpy.types.PropertyGroup):
     blink_rate: _intensity("blink_rate")
     progress: FloatProperty(name="Progress", default=0.0, min=0.0, max=1.0, subtype='FACTOR')
     status: StringProperty(name="Status", default="")
+    render: PointerProperty(type=render_settings.TalkingHeadRenderSettings, name="Render")
 
 
 def style_items(settings) -> tuple:
@@ -131,6 +132,8 @@ def uses_reference_clip(settings) -> bool:
 
 
 def register() -> None:
+    for cls in render_settings.CLASSES:  # nested in TalkingHeadSettings: registered first
+        bpy.utils.register_class(cls)
     bpy.utils.register_class(TalkingHeadSettings)
     bpy.types.Scene.talking_head = PointerProperty(type=TalkingHeadSettings)
 
@@ -138,3 +141,5 @@ def register() -> None:
 def unregister() -> None:
     del bpy.types.Scene.talking_head
     bpy.utils.unregister_class(TalkingHeadSettings)
+    for cls in reversed(render_settings.CLASSES):
+        bpy.utils.unregister_class(cls)

@@ -1,6 +1,9 @@
-"""The animation engine's child process: a job in, progress and a complete MotionClip file out.
+"""The engine's child process: a job in, progress and a complete result out.
 
     <python> -u worker.py    (stdin: one JSON launch message; the protocol is in jobs.py)
+
+Job kinds: "animate" (a voice clip -> a MotionClip file) and "render" (a
+MotionClip file -> one RGBA PNG per frame in a look, `engine.nldf`).
 
 `jobs.Job` runs this file with a plain Python interpreter, never inside
 Blender: it imports the engine from the folder it is told and never bpy.
@@ -34,13 +37,14 @@ def main() -> int:
             raise ValueError("no launch message on stdin")
         _exit_when_parent_goes()
         engine = _import_engine(launch["engine_dir"], launch.get("sys_path", []))
-        _run(engine, launch, channel)
+        kind = launch["job"].get("kind", "animate")
+        RUNS[kind](engine, launch, channel)
     except Exception as error:  # noqa: BLE001 - every failure becomes one sentence for the user
         _send(channel, **_failure(error, engine))
     return 0
 
 
-def _run(engine, launch: dict, channel) -> None:
+def _animate(engine, launch: dict, channel) -> None:
     """Animate the job's audio, save the clip atomically, then announce it."""
     job = launch["job"]
     reporter = engine.Reporter(_progress_sender(channel))
@@ -52,6 +56,37 @@ def _run(engine, launch: dict, channel) -> None:
                           device=device, models_dir=models_dir)
     clip.save(launch["output"])
     _send(channel, result=launch["output"])
+
+
+def _render(engine, launch: dict, channel) -> None:
+    """Render every frame of the job's clip in its look into the output folder, then announce the folder."""
+    job, out = launch["job"], launch["output"]
+    nldf = importlib.import_module(engine.__name__ + ".nldf")
+    png = importlib.import_module(engine.__name__ + ".preview.png")
+    reporter = engine.Reporter(_progress_sender(channel))
+    _test_hook(reporter)
+    clip = engine.MotionClip.load(job["clip"])
+    reporter.stage("loading the look", 1)
+    look = nldf.load_look(job["look"], device=job.get("device", "auto"), models_dir=job.get("models_dir"))
+    frames = nldf.render_clip(clip, look, size=int(job.get("size", 256)), camera=_camera(engine, job.get("camera")),
+                              reporter=reporter)
+    os.makedirs(out, exist_ok=True)
+    for t, rgba in enumerate(frames):
+        png.write_png(os.path.join(out, f"frame_{clip.start_frame + t:04d}.png"), rgba)
+    _send(channel, result=out)
+
+
+def _camera(engine, fields):
+    """The engine Camera of a job's camera fields (see `render_camera.camera_fields`), or None."""
+    if not fields:
+        return None
+    import numpy as np
+
+    camera = importlib.import_module(engine.__name__ + ".render.camera")
+    intrinsics = (float(fields[k]) for k in ("fx", "fy", "cx", "cy"))
+    return camera.Camera(int(fields["width"]), int(fields["height"]), *intrinsics,
+                         np.asarray(fields["rotation"], np.float64).reshape(3, 3),
+                         np.asarray(fields["translation"], np.float64).reshape(3))
 
 
 def _style(engine, job: dict):
@@ -70,7 +105,7 @@ def _failure(error: Exception, engine) -> dict:
     if engine is not None and isinstance(error, engine.EngineError):
         return {"error": str(error), "kind": type(error).__name__}
     traceback.print_exc()
-    return {"error": f"The animation engine failed ({type(error).__name__}: {error}); "
+    return {"error": f"The engine failed ({type(error).__name__}: {error}); "
                      "your scene is unchanged.", "kind": "InternalError"}
 
 
@@ -132,6 +167,9 @@ def _test_hook(reporter) -> None:
     if action == "hang":
         reporter.stage("testing", 1, "hanging on purpose")
         time.sleep(float(value))
+
+
+RUNS = {"animate": _animate, "render": _render}
 
 
 if __name__ == "__main__":

@@ -1,0 +1,340 @@
+"""Render the head's clip in a look: Preview (the current frame into the image "Talking Head Preview") and
+Render to Sequencer (the scene's frames as an RGBA image strip above the voice); Follow Frame.
+
+Rendering runs the engine in a child process (`jobs.Job` with a
+`jobs.RenderSpec`), exactly as Animate does: from the UI the operators are
+modal (a window timer polls the job, the panel and status bar show its
+progress, Esc or the Cancel button stops it); from scripts and in background
+mode (`execute`) the same job is waited for. The image and the strip are
+written only in `RenderRun.finish`, on the main thread, once the child has
+returned every frame: a failed or cancelled render leaves the scene as it was.
+
+Follow Frame: a `frame_change_post` handler starts a preview when the frame
+changes (never while a job of the scene runs); a `bpy.app.timers` function
+polls it, and renders again if the frame moved meanwhile.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import shutil
+import sys
+
+import bpy
+from bpy.app.handlers import persistent
+
+from . import bridge, jobs, operators, render_spec, results
+from .engine_link import engine
+from .render_spec import PREVIEW, SEQUENCE
+
+png = importlib.import_module(engine.__name__ + ".preview.png")
+
+_RUNNING: dict = {}   # scene name -> the RenderRun working for that scene (one per scene)
+_FOLLOWERS: list = []  # the timer functions polling Follow Frame previews
+_LAST_FAILURE: dict = {}  # scene name -> the sentence of its last failed render, shown in the panel
+
+
+class RenderRun:
+    """One render of the head's clip: the engine's job in its child process, then (main thread only) the
+    frames written back as the preview image or the sequencer strip.
+
+    Holds names, not Blender data: the user may edit, undo or delete while the engine works.
+    """
+
+    def __init__(self, context, what: str) -> None:
+        self.request = render_spec.build(context, what)  # every setting checked before anything starts
+        self.scene_name = context.scene.name
+        self.job = jobs.Job(self.request.spec)
+
+    @classmethod
+    def start(cls, context, what: str) -> "RenderRun":
+        """Start the engine for the context's scene; EngineError when it cannot start."""
+        run = cls(context, what)
+        try:
+            run.job.start()
+        except BaseException:
+            run._remove_files()
+            raise
+        _RUNNING[run.scene_name] = run
+        _LAST_FAILURE.pop(run.scene_name, None)
+        return run
+
+    @property
+    def what(self) -> str:
+        return self.request.what
+
+    def tick(self, context) -> bool:
+        """Take the child's news (main thread): progress into the panel and status bar. True once it ended."""
+        self.job.poll()
+        if not self.job.finished:
+            operators.show_progress(context, self)
+        return self.job.finished
+
+    def wait(self, context) -> None:
+        """Block until the job ends (scripts, background mode), printing the progress of long stages."""
+        try:
+            self.job.wait(listener=engine.progress.TerminalBar(delay=1.0))
+        except BaseException:  # Ctrl+C in a script: stop the child too
+            self.job.cancel()
+            self.close(context)
+            raise
+
+    def close(self, context) -> None:
+        """Forget the run, remove its temporary files and clear its progress display."""
+        if _RUNNING.get(self.scene_name) is self:
+            del _RUNNING[self.scene_name]
+        self._remove_files()
+        workspace = getattr(context, "workspace", None)
+        if workspace is not None:
+            workspace.status_text_set(None)
+        operators.redraw_sidebars(context)
+
+    def finish(self, context, report) -> set:
+        """Write the finished job's frames back, or `report` why there are none; the operator's result."""
+        try:
+            return self._write_back(context, report)
+        finally:
+            self.close(context)
+
+    def _write_back(self, context, report) -> set:
+        scene = bpy.data.scenes.get(self.scene_name)
+        failure = self.job.failure
+        if failure is None and scene is None:
+            failure = jobs.JobFailure(f"The scene '{self.scene_name}' was removed while it was being rendered.",
+                                      "InputError")
+        if failure is not None:
+            return self._report_failure(failure, report)
+        try:
+            text = self._show_preview(context) if self.what == PREVIEW else self._place_strip(context, scene)
+        except engine.EngineError as error:
+            return self._report_failure(jobs.JobFailure(str(error), type(error).__name__), report)
+        warning = self.request.warning
+        set_status(scene, text + (f" {warning}" if warning else ""), alert=bool(warning))
+        report({'WARNING'} if warning else {'INFO'}, scene.talking_head.render.status)
+        return {'FINISHED'}
+
+    def _show_preview(self, context) -> str:
+        rgba = png.read_png(self.job.frames[0])
+        image = bridge.preview_image(rgba)
+        bridge.show_image(context, image)
+        return (f"Previewed frame {self.request.frames[0]} in the look '{self.request.look}' "
+                f"({image.size[0]}x{image.size[1]}).")
+
+    def _place_strip(self, context, scene) -> str:
+        sound_scene = bridge.sequencer_scene(context) if scene == context.scene else scene
+        settings = scene.talking_head
+        user_strip = settings.sound_strip_name if settings.audio_source == 'STRIP' else ""
+        first, last = self.request.frames
+        strip = bridge.place_frames(sound_scene, self.job.frames, first, bridge.voice_channel(sound_scene, user_strip))
+        return (f"Rendered frames {first}-{last} in the look '{self.request.look}' to "
+                f"{self.job.frames[0].parent} (strip '{strip.name}', channel {strip.channel}).")
+
+    def _report_failure(self, failure, report) -> set:
+        if failure.kind in jobs.CRASH_KINDS and self.job.log_tail:
+            print(f"Talking Head: the engine's last output:\n{self.job.log_tail}", file=sys.stderr)
+        if failure.kind != "Cancelled":
+            _LAST_FAILURE[self.scene_name] = failure.message
+        report({'WARNING'} if failure.kind == "Cancelled" else {'ERROR'}, failure.message)
+        return {'CANCELLED'}
+
+    def _remove_files(self) -> None:
+        shutil.rmtree(self.request.folder, ignore_errors=True)
+
+
+class RenderOperator:
+    """Shared by the two render buttons: modal with progress and Esc from the UI, waited for in scripts."""
+
+    what = PREVIEW
+
+    @classmethod
+    def poll(cls, context):
+        reason = render_spec.why_not_render(context)
+        if reason:
+            cls.poll_message_set(reason)
+        return not reason
+
+    def invoke(self, context, event):
+        if bpy.app.background or context.window is None:
+            return self.execute(context)
+        try:
+            self._run = RenderRun.start(context, self.what)
+        except engine.EngineError as error:
+            self.report({'ERROR'}, str(error))
+            return {'CANCELLED'}
+        self._timer = context.window_manager.event_timer_add(operators.TICK_S, window=context.window)
+        context.window_manager.modal_handler_add(self)
+        operators.show_progress(context, self._run)
+        return {'RUNNING_MODAL'}
+
+    def modal(self, context, event):
+        if event.type == 'ESC' and event.value == 'PRESS':
+            self._run.job.cancel()
+        elif event.type != 'TIMER':
+            return {'PASS_THROUGH'}
+        if not self._run.tick(context):
+            return {'PASS_THROUGH'}
+        context.window_manager.event_timer_remove(self._timer)
+        return self._run.finish(context, self.report)
+
+    def cancel(self, context):
+        """Blender ends the operator (a file is loaded, the window closes): stop the engine."""
+        context.window_manager.event_timer_remove(self._timer)
+        self._run.job.cancel()
+        self._run.close(context)
+
+    def execute(self, context):
+        """Scripts and background mode: the same job, waited for; the image or strip exists when this returns."""
+        try:
+            run = RenderRun.start(context, self.what)
+        except engine.EngineError as error:
+            self.report({'ERROR'}, str(error))
+            return {'CANCELLED'}
+        run.wait(context)
+        return run.finish(context, self.report)
+
+
+class TALKINGHEAD_OT_render_preview(RenderOperator, bpy.types.Operator):
+    """Render the current frame of the head's clip in the look into the image "Talking Head Preview"; Esc cancels"""
+
+    bl_idname = "talking_head.render_preview"
+    bl_label = "Preview"
+    bl_options = {'REGISTER'}
+    what = PREVIEW
+
+
+class TALKINGHEAD_OT_render_sequence(RenderOperator, bpy.types.Operator):
+    """Render the scene's frames of the head's clip in the look as an image strip above the voice; Esc cancels"""
+
+    bl_idname = "talking_head.render_sequence"
+    bl_label = "Render to Sequencer"
+    bl_options = {'REGISTER', 'UNDO'}
+    what = SEQUENCE
+
+
+class TALKINGHEAD_OT_cancel_render(bpy.types.Operator):
+    """Stop rendering: the engine stops and the scene stays exactly as it was"""
+
+    bl_idname = "talking_head.cancel_render"
+    bl_label = "Cancel"
+    bl_options = {'INTERNAL'}
+
+    @classmethod
+    def poll(cls, context):
+        if running(context.scene) is None:
+            cls.poll_message_set("Nothing is being rendered.")
+            return False
+        return True
+
+    def execute(self, context):
+        running(context.scene).job.cancel()
+        return {'FINISHED'}
+
+
+def set_status(scene, text: str, alert: bool = False) -> None:
+    """The Render status line of `scene` (what the last render made); `alert`: it carries a warning."""
+    settings = scene.talking_head.render
+    settings.status, settings.status_alert = text, alert
+
+
+def last_failure(scene) -> str:
+    """The sentence of the scene's last failed render in this session ("" when the last one did not fail)."""
+    return _LAST_FAILURE.get(scene.name, "") if scene is not None else ""
+
+
+def running(scene):
+    """The run rendering for `scene`, or None."""
+    return _RUNNING.get(scene.name) if scene is not None else None
+
+
+def cancel_all() -> None:
+    """Stop every render and Follow Frame timer (the add-on is being disabled)."""
+    for poll in list(_FOLLOWERS):
+        if bpy.app.timers.is_registered(poll):
+            bpy.app.timers.unregister(poll)
+    _FOLLOWERS.clear()
+    for run in list(_RUNNING.values()):
+        run.job.cancel()
+        run._remove_files()
+    _RUNNING.clear()
+
+
+# -- Follow Frame ---------------------------------------------------------------------------------
+
+def follows(scene) -> bool:
+    """Whether `scene` wants a preview of its current frame now: Follow Frame on, no job of the scene
+    running, a look, a head and a clip covering the frame; never in background mode or during a render."""
+    settings = getattr(scene, "talking_head", None)
+    if settings is None or not settings.render.follow_frame or not interactive():
+        return False
+    if operators.running(scene) is not None or running(scene) is not None or scene != bpy.context.scene:
+        return False
+    clip = results.latest(settings.target)
+    return clip is not None and clip.start_frame <= scene.frame_current <= clip.end_frame
+
+
+def interactive() -> bool:
+    """True where a preview can be seen: Blender's UI, not a background or final render."""
+    return not bpy.app.background and not bpy.app.is_job_running('RENDER')
+
+
+def follow_frame(scene):
+    """Start a preview of `scene`'s current frame when it `follows`; returns the RenderRun (or None).
+    A preview that cannot start says why in the panel (`last_failure`); nothing is raised."""
+    if not follows(scene):
+        return None
+    try:
+        run = RenderRun.start(bpy.context, PREVIEW)
+    except engine.EngineError as error:
+        _LAST_FAILURE[scene.name] = str(error)
+        return None
+    poll = functools.partial(_poll_follower, run)
+    _FOLLOWERS.append(poll)
+    bpy.app.timers.register(poll, first_interval=operators.TICK_S)
+    return run
+
+
+def _poll_follower(run):
+    """Timer: tick the Follow Frame preview; when it ends, show it and follow a frame that moved meanwhile."""
+    if not any(poll.args[0] is run for poll in _FOLLOWERS):  # finished already, or cancelled
+        return None
+    context = bpy.context
+    if not run.job.finished and not run.tick(context):
+        return operators.TICK_S
+    run.finish(context, lambda _level, _text: None)  # the status line says it
+    _FOLLOWERS[:] = [p for p in _FOLLOWERS if p.args[0] is not run]
+    scene = bpy.data.scenes.get(run.scene_name)
+    if scene is not None and scene.frame_current != run.request.frames[0]:
+        follow_frame(scene)
+    return None
+
+
+@persistent
+def on_frame_change(scene, _depsgraph=None) -> None:
+    """`frame_change_post` handler: Follow Frame."""
+    follow_frame(scene)
+
+
+@persistent
+def on_load(_path=None, _=None) -> None:
+    """`load_pre` handler: another file replaces this one, so its renders stop (timers die with the file)."""
+    cancel_all()
+
+
+HANDLERS = ((bpy.app.handlers.frame_change_post, on_frame_change), (bpy.app.handlers.load_pre, on_load))
+
+
+def register() -> None:
+    for handlers, handler in HANDLERS:
+        if handler not in handlers:
+            handlers.append(handler)
+
+
+def unregister() -> None:
+    cancel_all()
+    for handlers, handler in HANDLERS:
+        while handler in handlers:
+            handlers.remove(handler)
+
+
+CLASSES = (TALKINGHEAD_OT_render_preview, TALKINGHEAD_OT_render_sequence, TALKINGHEAD_OT_cancel_render)

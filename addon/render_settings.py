@@ -1,0 +1,99 @@
+"""The Render settings (`scene.talking_head.render`): the look, the frame size, Follow Frame; and which looks
+are installed.
+
+Looks are the engine's `nldf_<look>.onnx` files: in the models folder of the
+preferences (searched first) and in the engine's own models folder. The chosen
+look is kept by name, so installing or removing other looks does not change it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+
+import bpy
+from bpy.props import BoolProperty, EnumProperty, StringProperty
+
+from . import preferences
+from .engine_link import engine
+
+nldf = importlib.import_module(engine.__name__ + ".nldf")
+nldf_look = importlib.import_module(engine.__name__ + ".nldf.look")
+NO_LOOK = "NONE"
+SIZES = (('128', "128", "128 pixels on the longer side: quick previews"),
+         ('256', "256", "256 pixels on the longer side, the size looks are usually distilled at"),
+         ('512', "512", "512 pixels on the longer side: slower, sharper only if the look was distilled at it"))
+HOW_TO_MAKE_A_LOOK = ("No look is installed: make one with 'python -m engine.training.nldf distill', then "
+                      "'export', and choose its folder as Models Folder in the Talking Head preferences.")
+_ITEMS: list = []  # the look enum's items: Blender needs Python to keep the strings alive
+
+
+def installed_looks(context=None) -> list:
+    """Names of the looks installed in the preferences' models folder and the engine's, sorted."""
+    folder = preferences.models_dir(preferences.of(context))
+    return nldf.installed_looks(folder)
+
+
+def look_items(_settings, context) -> list:
+    """Enum items of the installed looks, numbered from 0 (a placeholder when there is none)."""
+    looks = installed_looks(context)
+    if not looks:
+        _ITEMS[:] = [(NO_LOOK, "No look installed", HOW_TO_MAKE_A_LOOK, 'ERROR', 0)]
+    else:
+        _ITEMS[:] = [(name, name.replace("_", " ").title(), f"The look '{name}' (nldf_{name}.onnx)", 'SHADING_RENDERED',
+                      k) for k, name in enumerate(looks)]
+    return _ITEMS
+
+
+def get_look(settings) -> int:
+    """The enum's value: the number of the look named `settings.look_name` (the first look when it is gone)."""
+    looks = installed_looks()
+    return looks.index(settings.look_name) if settings.look_name in looks else 0
+
+
+def set_look(settings, value: int) -> None:
+    looks = installed_looks()
+    settings.look_name = looks[value] if 0 <= value < len(looks) else ""
+
+
+def chosen_look(settings, context=None) -> str:
+    """The look to render: the one chosen if still installed, else the first installed, else ""."""
+    looks = installed_looks(context)
+    if settings.look_name in looks:
+        return settings.look_name
+    return looks[0] if looks else ""
+
+
+def look_sidecar(look: str, models_dir=None) -> dict:
+    """The sidecar of an installed look as read from disk ({} when unreadable: the engine checks it and
+    says why when it renders); engine.ModelError when the look is not installed."""
+    path = nldf_look.look_path(look, models_dir).with_suffix(".json")
+    try:
+        sidecar = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return sidecar if isinstance(sidecar, dict) else {}
+
+
+def _follow_frame_changed(settings, context) -> None:
+    if settings.follow_frame:  # show the current frame at once
+        from . import render_ops
+
+        render_ops.follow_frame(context.scene)
+
+
+class TalkingHeadRenderSettings(bpy.types.PropertyGroup):
+    look: EnumProperty(name="Look", items=look_items, get=get_look, set=set_look,
+                       description="The trained NLDF look the head is rendered in")
+    look_name: StringProperty(name="Look Name", default="", options={'HIDDEN'})
+    size: EnumProperty(name="Size", items=SIZES, default='256',
+                       description="Frame size in pixels on the longer side (the scene camera's shape)")
+    follow_frame: BoolProperty(name="Follow Frame", default=False, update=_follow_frame_changed,
+                               description="Render the preview again whenever the current frame changes "
+                                           "(never while the head is being animated or rendered)")
+    status: StringProperty(name="Render Status", default="")
+    status_alert: BoolProperty(name="Status Warns", default=False, options={'HIDDEN'},
+                               description="The status line carries a warning")
+
+
+CLASSES = (TalkingHeadRenderSettings,)
