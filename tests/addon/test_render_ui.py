@@ -1,7 +1,7 @@
 """The Render subpanel: a look from the preferences' models folder renders a preview image and an image strip
 above the voice through the engine's child process; re-runs replace only our strip; cancel and crash leave the
 scene as it was; Follow Frame previews the frame the user goes to. (The scene camera's conversion:
-test_render_camera.py.)"""
+test_scene_camera.py.)"""
 
 from __future__ import annotations
 
