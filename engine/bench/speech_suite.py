@@ -81,7 +81,7 @@ def adf_driver(quick: bool, out: Path) -> list:
     for name, clips in sets.items():
         if not clips:
             continue
-        evaluation = evaluate_lipsync(clips, drivers=("adf", "phonetic", "energy"),
+        evaluation = evaluate_lipsync(clips, drivers=("adf", "phonetic", "energy"), speech=name,
                                       plot=out / f"eval_adf_{name.split()[0].replace('-', '')}.png")
         scores = {s.driver: s for s in evaluation.scores}
         for metric, label in (("closure_recall", "bilabial closure recall"),

@@ -93,7 +93,8 @@ def real_sample_clips(folder: Path):
 
 
 def evaluate_lipsync(clips: Sequence, drivers: Sequence[str] = ("phonetic", "phonetic+transcript", "energy"), fps: float = 30.0,
-                     reporter: Optional[Reporter] = None, plot: Optional[Path] = None) -> LipsyncEvaluation:
+                     reporter: Optional[Reporter] = None, plot: Optional[Path] = None,
+                     speech: str = "held-out festival speech") -> LipsyncEvaluation:
     """Score each driver on `clips` [(Audio, phones, text)] against perform(true phones).
     A driver named "<driver>+transcript" is given each clip's text as its transcript."""
     reporter = reporter or silent()
@@ -116,7 +117,7 @@ def evaluate_lipsync(clips: Sequence, drivers: Sequence[str] = ("phonetic", "pho
         result.scores.append(_score(driver, clips, predicted, targets, opening, target_open, head, wall, fps))
         curves[driver] = opening
     if plot is not None:
-        plot_openings(plot, clips, target_open, curves, fps)
+        plot_openings(plot, clips, target_open, curves, fps, speech)
     return result
 
 
@@ -144,7 +145,8 @@ def _score(name, clips, predicted, targets, openings, target_open, head, wall, f
                        seconds_of_speech=float(sum(a.duration for a, _, _ in clips)), wall_seconds=wall)
 
 
-def plot_openings(path: Path, clips, target_open, curves: dict, fps: float) -> Path:
+def plot_openings(path: Path, clips, target_open, curves: dict, fps: float,
+                  speech: str = "held-out festival speech") -> Path:
     """A PNG of predicted vs target mouth opening over the first clips, p/b/m shaded."""
     import matplotlib
 
@@ -165,7 +167,7 @@ def plot_openings(path: Path, clips, target_open, curves: dict, fps: float) -> P
             ax.plot(t[:openings[k].size], openings[k][:t.size], color=f"C{j}", lw=1.0,
                     label=f"{driver} driver" if k == 0 else None)
         offset += audio.duration
-    ax.set_xlabel("seconds of held-out festival speech (shaded: true p, b, m)")
+    ax.set_xlabel(f"seconds of {speech} (shaded: true p, b, m)")
     ax.set_ylabel("inner-lip gap (mm)")
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
