@@ -29,6 +29,8 @@ class ADFConfig(ConfigFile):
     # data
     corpora: list = field(default_factory=list)   # corpus folders (engine.training.corpus shards)
     corpus_weights: list = field(default_factory=list)  # per corpus: how often its frames are drawn (default 1)
+    pairs: list = field(default_factory=list)     # folders of (voice, MotionClip) pairs, e.g. tracked takes
+    pairs_weight: float = 1.0                     # how often the pairs' frames are drawn
     window_s: float = 4.0            # training windows of this much audio
     heldout_fraction: float = 0.05   # clips kept out for validation (by clip index, seeded)
     # optimisation

@@ -36,7 +36,10 @@ class Example:
 
 
 def phone_labels(phones, frames: int) -> np.ndarray:
-    """[frames] int64 PHONE_SET index of the phone at each MODEL_RATE frame centre (silence elsewhere)."""
+    """[frames] int64 PHONE_SET index of the phone at each MODEL_RATE frame centre (silence elsewhere);
+    all -1 (no label: the phone loss skips them) when `phones` is None."""
+    if phones is None:
+        return np.full(frames, -1, np.int64)
     index = {label: k for k, label in enumerate(PHONE_SET)}
     out = np.full(frames, index[SILENCE], np.int64)
     for p in clean_phones(phones):

@@ -58,7 +58,10 @@ def closure_l1(pred, target, mask, gap) -> torch.Tensor:
 def phone_cross_entropy(logits, phones) -> torch.Tensor:
     """Cross-entropy of phone logits [B, T, P] against labels [B, T] (-1 = padding, ignored)."""
     T = min(logits.shape[1], phones.shape[1])
-    return torch.nn.functional.cross_entropy(logits[:, :T].flatten(0, 1), phones[:, :T].flatten(), ignore_index=-1)
+    labels = phones[:, :T].flatten()
+    if not bool((labels >= 0).any()):   # a batch of unlabelled pairs: nothing to learn here
+        return logits.sum() * 0.0
+    return torch.nn.functional.cross_entropy(logits[:, :T].flatten(0, 1), labels, ignore_index=-1)
 
 
 def channel_weights(jaw_weight: float) -> torch.Tensor:

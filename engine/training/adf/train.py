@@ -18,11 +18,13 @@ from typing import Optional
 import numpy as np
 import torch
 
+from ...errors import InputError
 from ...progress import Reporter, silent
 from .config import ADFConfig
 from .data import load_examples, mask_spectrogram, sample_batch, warp_frequency
 from .losses import adf_loss, lip_gap_model, lip_jacobian, phone_cross_entropy
 from .model import ADFNet, StyleEncoder
+from .pairs import load_pairs
 
 
 def split(examples, fraction: float, seed: int):
@@ -47,8 +49,12 @@ def train(config: ADFConfig, out: Path, reporter: Optional[Reporter] = None, exa
     config.save(out / "config.json")
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
-    examples = examples if examples is not None else load_examples(config.corpora, config.feature_config, reporter,
-                                                                       weights=config.corpus_weights)
+    if examples is None:
+        examples = load_examples(config.corpora, config.feature_config, reporter,
+                                 weights=config.corpus_weights) if config.corpora else []
+        examples += load_pairs(config.pairs, config.feature_config, reporter, config.pairs_weight)
+        if not examples:
+            raise InputError("The ADF config names no corpora and no pairs folders to train on.")
     train_set, held_set = split(examples, config.heldout_fraction, config.seed)
     net, style_net = ADFNet(config, train_set[0].mel.shape[1]), StyleEncoder(config)
     if config.init_from:

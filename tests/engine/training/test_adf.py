@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile
 
 torch = pytest.importorskip("torch")
 
 from engine.adf.channels import OUTPUT_CHANNELS, STYLE_NAMES, style_code, style_from_code  # noqa: E402
 from engine.adf.runtime import load_model, run_network  # noqa: E402
+from engine.audio import audio_from_array  # noqa: E402
 from engine.errors import InputError, ModelError  # noqa: E402
 from engine.style import SpeakingStyle  # noqa: E402
 from engine.training.adf.config import ADFConfig  # noqa: E402
@@ -203,3 +206,29 @@ def test_a_second_stage_starts_from_a_checkpoint_and_a_run_can_stop_early(run, t
     a, b = first_net.state_dict(), second_net.state_dict()
     moved = [k for k in a if not torch.equal(a[k], b[k])]
     assert moved and all(float((a[k] - b[k]).abs().max()) < 0.05 for k in a)   # one small step from the start
+
+
+def test_training_on_voice_and_clip_pairs(tmp_path):
+    from engine.animate import animate
+    from engine.audio import load_audio
+    from engine.training.adf.pairs import find_pairs
+
+    voice = Path(__file__).resolve().parents[3] / "engine" / "data" / "voices" / "sample_en.wav"
+    folder = tmp_path / "takes"
+    folder.mkdir()
+    audio = load_audio(voice)
+    short = audio_from_array(audio.samples[: 3 * audio.rate], audio.rate)
+    shutil.copy(voice, folder / "take1.wav")
+    animate(audio, fps=30.0, driver="phonetic").save(folder / "take1.npz")
+    soundfile.write(folder / "take2.wav", short.samples, short.rate)
+    animate(short, fps=25.0, driver="phonetic").to_arkit_csv(folder / "take2.csv")
+    assert [c.name for _, c in find_pairs(folder)] == ["take1.npz", "take2.csv"]
+    config = ADFConfig(pairs=[str(folder)], **TINY)
+    checkpoint = train(config, tmp_path / "run")
+    logged = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert checkpoint.exists() and all(np.isfinite(d["total"]) and d["phones"] == 0.0 for d in logged)
+    (folder / "take3.json").write_text("{}")
+    with pytest.raises(InputError, match="take3.json.*no voice file"):
+        find_pairs(folder)
+    with pytest.raises(InputError, match="no corpora and no pairs"):
+        train(ADFConfig(**TINY), tmp_path / "none")
