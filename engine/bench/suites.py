@@ -64,11 +64,12 @@ def energy_driver(quick: bool, out: Path) -> list:
 def _suites() -> list:
     from .audio_suite import long_file_loading
     from .speech_suite import adf_driver, lipsync_quality, phonetic_driver
+    from .render_suite import nldf_vs_nerf
     from .style_suite import adf_styles
 
     return [("skinning", skinning), ("long audio file", long_file_loading), ("energy driver", energy_driver),
             ("phonetic driver", phonetic_driver), ("lip-sync quality", lipsync_quality), ("adf network", adf_driver),
-            ("styles", adf_styles)]
+            ("styles", adf_styles), ("nldf vs nerf", nldf_vs_nerf)]
 
 
 SUITES = _suites()

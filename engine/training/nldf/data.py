@@ -183,9 +183,3 @@ def region_mask(camera: Camera, points: np.ndarray, margin: float) -> np.ndarray
     v = np.arange(camera.height) + 0.5
     mask[:] = ((u >= low[0]) & (u <= high[0]))[None, :] & ((v >= low[1]) & (v <= high[1]))[:, None]
     return mask
-
-
-def premultiplied(rgba: np.ndarray) -> np.ndarray:
-    """Straight-alpha RGBA [..., 4] -> premultiplied [..., 4] (the space the loss and PSNR are measured in)."""
-    rgba = np.asarray(rgba, np.float32)
-    return np.concatenate([rgba[..., :3] * rgba[..., 3:], rgba[..., 3:]], axis=-1)

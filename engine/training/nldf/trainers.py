@@ -16,7 +16,8 @@ import torch
 
 from ...render import rays as reference
 from ...render.rays import HEAD_BOX, RayEncoding
-from .data import FrameSet, premultiplied
+from ...render.quality import premultiplied
+from .data import FrameSet
 from .model import render_rays
 from .pool import ActivePool
 from .rays import encode_points, light_segments, segment_points

@@ -18,6 +18,7 @@ import torch
 from ....errors import InputError
 from ....head.model import HeadModel
 from ....render.camera import Camera
+from ....render.quality import premultiplied
 from ....render.rays import HEAD_BOX, head_transform
 from ...nldf import rays as torch_rays
 from ..mesh import frame_params
@@ -71,12 +72,6 @@ class RayTable:
         """Rays index [B] -> origins, directions [B, 3], near, far [B], codes [B, C], target [B, 4]."""
         return (self.origins[index], self.directions[index], self.near[index], self.far[index],
                 self.codes[self.frame[index].long()], self.target[index])
-
-
-def premultiplied(rgba: np.ndarray) -> np.ndarray:
-    """Straight-alpha RGBA [..., 4] -> premultiplied RGBA [..., 4] (colour times alpha)."""
-    rgba = np.asarray(rgba, np.float32)
-    return np.concatenate([rgba[..., :3] * rgba[..., 3:], rgba[..., 3:]], axis=-1)
 
 
 def check_frames(frames, params, cameras) -> None:

@@ -15,15 +15,9 @@ import numpy as np
 from ....preview.png import write_png
 from ....preview.sheet import contact_sheet
 from ....render.camera import Camera
-from .frames import premultiplied
+from ....render.quality import rgba_psnr
 
 SHEET_CELL = 128  # pixels: the least width of a frame on a side-by-side sheet
-
-
-def rgba_psnr(image: np.ndarray, reference: np.ndarray) -> float:
-    """PSNR in dB of straight-alpha RGBA image [..., 4] against reference [..., 4] (both in [0, 1]), premultiplied."""
-    mse = float(np.mean((premultiplied(image) - premultiplied(reference)) ** 2))
-    return float(10.0 * np.log10(1.0 / max(mse, 1e-12)))
 
 
 def compare(render, frames, params, cameras) -> dict:
