@@ -13,7 +13,7 @@ import bpy
 import numpy as np
 from mathutils import Quaternion
 
-from . import key_names
+from . import existing_action, key_names
 from .action_compat import OWNER_TAG, ActionWriter, write_keys
 from .axes import FLAME_TO_BLENDER, to_flame
 from .engine_link import engine
@@ -32,16 +32,19 @@ SLIDER_LIMIT = 10.0  # Blender's widest shape-key slider range is [-10, 10]
 
 @dataclass
 class KeyResult:
-    """What `key_clip` did: channels keyed per target, channels nothing received, Actions made."""
+    """What `key_clip` did: channels keyed per target, channels nothing received, Actions made, and
+    how an artist's Action was kept."""
 
     keyed: dict = field(default_factory=dict)      # clip channel -> data path (its first target)
     targets: dict = field(default_factory=dict)    # clip channel -> every data path it drives
     unmapped: list = field(default_factory=list)   # clip channels with no target
     actions: list = field(default_factory=list)
     frames: tuple = (0, 0)
+    existing: str = existing_action.PUSH_TO_NLA  # what happens to an artist's Action (`existing_action`)
 
 
-def key_clip(clip, mesh_obj, armature=None, mapping=None, bones=None, aliases=None) -> KeyResult:
+def key_clip(clip, mesh_obj, armature=None, mapping=None, bones=None, aliases=None,
+             existing: str = existing_action.PUSH_TO_NLA) -> KeyResult:
     """Key a MotionClip (already at the scene's fps) onto a mesh's shape keys and its armature.
 
     `mapping` (an `engine.retarget.Mapping`) says which shape keys each
@@ -56,11 +59,14 @@ def key_clip(clip, mesh_obj, armature=None, mapping=None, bones=None, aliases=No
     EyeLook*) when they have no bone. Pose-corrective keys (ours and the FLAME
     add-on's, see `key_names`) follow the joints. A key's slider range grows
     to hold its values (Blender clamps animated values to it).
-    Each target gets a new Action of ours; an artist's Action is kept (moved
-    to a muted NLA track), never overwritten. A mapping naming shape keys or
-    bones the rig lacks raises `engine.retarget.MappingError`.
+    Each target gets a new Action of ours (an earlier run's is replaced); an
+    artist's Action is never overwritten: `existing` says where it goes
+    (`existing_action.PUSH_TO_NLA`: a muted NLA track; `REPLACE`: unassigned,
+    kept with a fake user). A mapping naming shape keys or bones the rig
+    lacks raises `engine.retarget.MappingError`.
     """
-    result = KeyResult()
+    existing_action.check_mode(existing)  # before any data is touched
+    result = KeyResult(existing=existing)
     frames = clip.start_frame + np.arange(clip.num_frames, dtype=np.float64)
     result.frames = (int(frames[0]), int(frames[-1]))
     rotations = joint_rotations(clip)
@@ -265,29 +271,10 @@ def quaternions(axis_angle: np.ndarray) -> np.ndarray:
 
 def _new_writer(id_block, name: str, id_type: str, result: KeyResult) -> ActionWriter:
     """A fresh Action of ours for `id_block`, after setting any previous Action aside safely."""
-    ad = id_block.animation_data
-    previous = ad.action if ad is not None else None
-    if previous is not None:
-        if previous.get(OWNER_TAG):
-            ad.action = None
-            if previous.users == 0:
-                bpy.data.actions.remove(previous)
-        else:
-            _push_to_muted_track(id_block, previous)
+    existing_action.set_aside(id_block, result.existing)
     writer = ActionWriter(id_block, name, id_type)
     result.actions.append(writer.action)
     return writer
-
-
-def _push_to_muted_track(id_block, action) -> None:
-    """Keep an artist's Action: a muted NLA strip holds it, and a fake user keeps it saved."""
-    ad = id_block.animation_data
-    action.use_fake_user = True
-    track = ad.nla_tracks.new()
-    track.name = f"Previous: {action.name}"
-    track.strips.new(action.name, int(action.frame_range[0]), action)
-    track.mute = True
-    ad.action = None
 
 
 def sequencer_scene(context):

@@ -13,18 +13,19 @@ from typing import Optional
 
 import bpy
 
-from . import audio_source, bridge, jobs, preferences, properties
+from . import audio_source, bridge, existing_action, jobs, preferences, properties
 from .engine_link import engine
 
 
 @dataclass(frozen=True)
 class AnimateRequest:
-    """One Animate: the engine's job, where the voice comes from, and the aliases to key by name
-    (None: the engine's own)."""
+    """One Animate: the engine's job, where the voice comes from, the aliases to key by name
+    (None: the engine's own), and what becomes of an artist's Action (`existing_action` mode)."""
 
     spec: jobs.JobSpec
     source: audio_source.AudioSource
     aliases: Optional[dict] = None
+    existing: str = existing_action.PUSH_TO_NLA
 
 
 def build(context) -> AnimateRequest:
@@ -41,4 +42,4 @@ def build(context) -> AnimateRequest:
                        seed=settings.seed, start_frame=source.start_frame,
                        style_items=properties.style_items(settings), style_clip=clip,
                        device=options.device, models_dir=options.models_dir)
-    return AnimateRequest(spec, source, options.aliases)
+    return AnimateRequest(spec, source, options.aliases, settings.existing_action)

@@ -17,7 +17,7 @@ from typing import Optional
 
 import bpy
 
-from . import audio_source, bridge, fitting, head_object, job_spec, jobs, results
+from . import audio_source, bridge, existing_action, fitting, head_object, job_spec, jobs, results
 from .engine_link import engine
 
 TICK_S = 0.1            # how often the modal operator polls the job
@@ -177,7 +177,8 @@ class AnimateRun:
         try:
             source = self.request.source
             result = write_clip(context, scene, target, self.job.clip, source.path, source.start_frame,
-                                user_strip=source.strip, aliases=self.request.aliases)
+                                user_strip=source.strip, aliases=self.request.aliases,
+                                existing=self.request.existing)
         except engine.EngineError as error:  # e.g. a stored mapping that names keys the head lost
             report({'ERROR'}, str(error))
             return {'CANCELLED'}
@@ -195,16 +196,18 @@ class AnimateRun:
 
 
 def write_clip(context, scene, target, clip, audio: str, start_frame: int, user_strip: Optional[str] = None,
-               aliases: Optional[dict] = None):
+               aliases: Optional[dict] = None, existing: str = existing_action.PUSH_TO_NLA):
     """Key `clip` on `target`, grow the frame range, set the status, and put the voice in the
     sequencer: our own voice strip at `start_frame`, or, when the voice is the user's strip
     `user_strip`, no strip of ours at all (the user's is never touched). `aliases`: the by-name
-    alias table (None: the engine's). A FLAME head with no mapping is fitted first (`fitting`)."""
+    alias table (None: the engine's). `existing`: what becomes of an Action of the artist's on the
+    head or its rig (`existing_action.PUSH_TO_NLA` or `REPLACE`). A FLAME head with no mapping is
+    fitted first (`fitting`)."""
     fps = bridge.scene_fps(scene)
     if abs(clip.fps - fps) > 1e-6:  # the scene's rate changed while the engine worked
         clip = clip.resample(fps)
     fitting.ensure_mapping(target)
-    result = bridge.key_clip(clip, target, aliases=aliases)
+    result = bridge.key_clip(clip, target, aliases=aliases, existing=existing)
     results.remember(target, clip)
     bridge.extend_frame_range(scene, *result.frames)
     sound_scene = bridge.sequencer_scene(context) if scene == context.scene else scene

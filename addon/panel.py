@@ -26,6 +26,7 @@ class TALKINGHEAD_PT_main(bpy.types.Panel):
         col.prop(settings, "driver")
         col.prop(settings, "seed")
         draw_style(layout.box(), settings)
+        layout.prop(settings, "existing_action")
         draw_animate(layout, context.scene)
         failure = operators.last_failure(context.scene)
         if failure:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bpy
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, PointerProperty, StringProperty
 
-from . import audio_source, preferences, render_settings
+from . import audio_source, existing_action, preferences, render_settings
 from .engine_link import engine
 
 STYLE = engine.style
@@ -113,6 +113,10 @@ class TalkingHeadSettings(bpy.types.PropertyGroup):
     brow_accent: _intensity("brow_accent")
     use_blink_rate: _override("blink_rate")
     blink_rate: _intensity("blink_rate")
+    existing_action: EnumProperty(name="Existing Action", items=existing_action.MODES,
+                                  default=existing_action.PUSH_TO_NLA,
+                                  description="What Animate does with an Action of yours already on the head "
+                                              "or its rig")
     progress: FloatProperty(name="Progress", default=0.0, min=0.0, max=1.0, subtype='FACTOR')
     status: StringProperty(name="Status", default="")
     render: PointerProperty(type=render_settings.TalkingHeadRenderSettings, name="Render")

@@ -5,7 +5,8 @@ packages, made by `python3 build.py setup`). There, `blender42_facts()` enables 
 repository's `addon` folder as a legacy add-on (symlinked into a fresh user scripts
 folder, as developers do) twice, keys an energy-driver clip with `operators.write_clip`,
 then runs the Animate operator itself (engine in a child process, then `write_clip`),
-exports glTF and FBX, and prints what it finds as JSON; the assertions are made here.
+exports glTF and FBX, keys the artist's new takes over twice in Replace mode, and prints
+what it finds as JSON; the assertions are made here.
 """
 
 from __future__ import annotations
@@ -62,6 +63,12 @@ def test_artist_actions_survive_on_muted_tracks(facts):
                                "ArtistPose": [["Previous: ArtistPose", True]]}
 
 
+def test_replace_mode_keeps_the_artists_takes_off_the_nla(facts):
+    assert facts["replace"]["ours"] == sorted([POSE, SHAPES]) and facts["replace"]["assigned"] == [SHAPES, POSE]
+    kept = {"fake_user": True, "users": 1, "same_keys": True, "on_nla": False}  # the fake user its only user
+    assert facts["replace"]["takes"] == {"ArtistShapesRetake": kept, "ArtistPoseRetake": kept}
+
+
 def test_scene_range_voice_and_status(facts):
     end = START_FRAME + round(VOICE_S * FPS) - 1
     assert facts["frames"] == [1, end]  # extended to the clip's end, the earlier start kept
@@ -111,6 +118,7 @@ def blender42_facts(voice: str) -> dict:
     facts.update(keying_facts(voice))
     facts["exports"] = export_files(Path(voice).parent)
     facts["all_actions"] = sorted(a.name for a in bpy.data.actions)
+    facts["replace"] = replace_facts(voice)
     addon_utils.disable(ADDON, default_set=True, handle_error=_raise)
     return facts
 
@@ -163,8 +171,37 @@ def keying_facts(voice: str) -> dict:
                          (("ArtistShapes", key), ("ArtistPose", rig))})
     editor = scene.sequence_editor
     facts["voice_strips"] = [[s.sound.filepath, s.frame_start] for s in getattr(editor, "sequences_all", ())
-                             if s.get(action_compat.OWNER_TAG)] or sounds
+                             if s.get(action_compat.OWNER_TAG)] or list(sounds)  # Replace mode's runs add more
     return facts
+
+
+def replace_facts(voice: str) -> dict:
+    """The artist deletes our Actions and keys new takes (…Retake); two runs in Replace mode follow."""
+    import bpy
+    from talking_head import existing_action, operators, results
+    from talking_head.action_compat import OWNER_TAG
+
+    scene = bpy.context.scene
+    mesh = scene.talking_head.target
+    rig, key = mesh.parent, mesh.data.shape_keys
+    for action in [a for a in bpy.data.actions if a.get(OWNER_TAG)]:
+        bpy.data.actions.remove(action)
+    key_artist_actions(key, rig, take="Retake")
+    takes = {name: bpy.data.actions[name] for name in ("ArtistShapesRetake", "ArtistPoseRetake")}
+    before = {name: legacy_curves(action) for name, action in takes.items()}
+    for _ in range(2):
+        operators.write_clip(bpy.context, scene, mesh, results.latest(mesh), voice, START_FRAME,
+                             existing=existing_action.REPLACE)
+    on_nla = {s.action.name for owner in (key, rig) for t in owner.animation_data.nla_tracks for s in t.strips}
+    return {"ours": sorted(a.name for a in bpy.data.actions if a.get(OWNER_TAG)),
+            "assigned": [key.animation_data.action.name, rig.animation_data.action.name],
+            "takes": {name: {"fake_user": a.use_fake_user, "users": a.users, "on_nla": name in on_nla,
+                             "same_keys": legacy_curves(a) == before[name]} for name, a in takes.items()}}
+
+
+def legacy_curves(action) -> list:
+    """Every F-Curve of a legacy Action as (data path, index, keys), sorted."""
+    return sorted((fc.data_path, fc.array_index, [tuple(k.co) for k in fc.keyframe_points]) for fc in action.fcurves)
 
 
 def run_facts(made: list) -> dict:
@@ -200,13 +237,13 @@ def _raise(error: Exception) -> None:
     raise error
 
 
-def key_artist_actions(key, rig) -> None:
-    """The artist's own keys, made the ordinary way before the add-on runs: ArtistShapes, ArtistPose."""
+def key_artist_actions(key, rig, take: str = "") -> None:
+    """The artist's own keys, made the ordinary way: Actions ArtistShapes<take>, ArtistPose<take>."""
     key.key_blocks["mouthFunnel"].value = 0.5
     key.key_blocks["mouthFunnel"].keyframe_insert("value", frame=1)
-    key.animation_data.action.name = "ArtistShapes"
+    key.animation_data.action.name = "ArtistShapes" + take
     rig.pose.bones["neck"].keyframe_insert("rotation_quaternion", frame=1)
-    rig.animation_data.action.name = "ArtistPose"
+    rig.animation_data.action.name = "ArtistPose" + take
 
 
 def describe_action(action, owner) -> dict:

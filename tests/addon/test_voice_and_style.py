@@ -181,6 +181,7 @@ def test_the_panel_draws_the_voice_source_and_explains_the_reference_clip(blende
     log = []
     panel.TALKINGHEAD_PT_main.draw(SimpleNamespace(layout=RecordingLayout(log)), blender)
     assert "audio_path" in log and "sound_strip" not in log and "talking_head.animate" in log
+    assert log.index("existing_action") == log.index("talking_head.animate") - 1  # just above Animate
     assert {"style_preset", "style_clip", "articulation", "use_head_motion", "brow_accent", "blink_rate"} <= set(log)
     settings.audio_source, settings.style_clip = 'STRIP', "//reference.npz"
     log.clear()
