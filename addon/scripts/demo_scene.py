@@ -5,7 +5,10 @@
 What a user does in the UI, done by script: install and enable the extension
 zip (built here with its bundled wheels, into a fresh Blender user folder under
 out/blender-user), add the built-in head, animate it from a voice, save the
-.blend. `--dev` enables the checkout's add-on folder instead. Then, to show the
+.blend. `--dev` enables the checkout's add-on folder instead. When NLDF looks are installed,
+the first is rendered into the sequencer with the add-on's Render to Sequencer (so the .blend
+has the image strip above the sound strip) and every look gets a video with the voice,
+`demo_<look>.mp4`, and a row of frames in the picture. Then, to show the
 result, every frame of the saved scene's *evaluated* mesh (what Blender plays)
 is rendered with the engine's mesh renderer into a video with the voice, and
 a picture is made: the head's expressions, frames of the performance, and
@@ -48,6 +51,7 @@ from engine import load_head  # noqa: E402
 from engine.preview import clip_plot, contact_sheet, video_frames, write_png, write_video  # noqa: E402
 from engine.preview.gallery import expression_gallery, stack_images  # noqa: E402
 from engine.progress import Reporter, TerminalBar  # noqa: E402
+from engine.nldf import installed_looks, render_clip  # noqa: E402
 from engine.render import default_framing, render_mesh  # noqa: E402
 
 SAMPLE_VOICE = ROOT / "engine" / "data" / "voices" / "sample_en.wav"
@@ -115,6 +119,30 @@ def render_frames(head, vertices, size: int):
         reporter.update(t + 1)
 
 
+def render_looks(clip, out: Path, audio: str, fps: int, size: int) -> tuple[list, list]:
+    """Every installed look: out/demo_<look>.mp4 with the voice, and SHEET_FRAMES frames of each for the
+    picture. The first look also goes into the scene's sequencer through the add-on (one image strip)."""
+    looks = installed_looks()
+    if not looks:
+        return [], []
+    settings = bpy.context.scene.talking_head.render
+    settings.look_name = looks[0]
+    try:
+        bpy.ops.talking_head.render_sequence()
+    except RuntimeError as error:
+        raise SystemExit(f"demo: rendering to the sequencer failed: {str(error).removeprefix('Error: ').strip()}") from None
+    videos, rows = [], []
+    picks = np.linspace(0, clip.num_frames - 1, SHEET_FRAMES).round().astype(int)
+    for look in looks:
+        frames = list(render_clip(clip, look, size=size, reporter=Reporter(TerminalBar(delay=0.5))))
+        floats = (f.astype(np.float32) / 255.0 for f in frames)   # render_clip gives RGBA uint8
+        videos.append(write_video(out / f"demo_{look}.mp4", video_frames(floats), fps=fps,
+                                  audio_path=audio, total=len(frames)))
+        rows.append(contact_sheet(np.stack([frames[p] for p in picks]), [f"{look} {p + 1}" for p in picks],
+                                  columns=SHEET_FRAMES))
+    return videos, rows
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     out = Path(args.out)
@@ -131,13 +159,18 @@ def main(argv=None) -> int:
     sheet_frames = list(render_frames(head, vertices[picks], 200))
     labels = [f"frame {bpy.context.scene.frame_start + p}" for p in picks]
     clip = importlib.import_module(f"{package.__name__}.results").latest(head_obj)
+    videos, look_rows = render_looks(clip, out, args.audio, args.fps, 256)
+    if videos:
+        bpy.ops.wm.save_as_mainfile(filepath=str(blend))   # with the look's image strip
     picture = stack_images([
         expression_gallery(head, size=200),
         contact_sheet(np.stack(sheet_frames), labels, columns=5),
+        *look_rows,
         clip_plot(clip, title=f"Main channels ({clip.metadata['driver']} driver)", size=(1100, 420)),
     ])
     write_png(out / "demo.png", picture)
-    print(f"wrote {blend}, {video}, {out / 'demo.png'} in {time.perf_counter() - started:.1f} s")
+    written = ", ".join(str(v) for v in [video, *videos])
+    print(f"wrote {blend}, {written}, {out / 'demo.png'} in {time.perf_counter() - started:.1f} s")
     return 0
 
 
