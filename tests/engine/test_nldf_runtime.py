@@ -19,14 +19,7 @@ from engine.training.nldf.distill import load_checkpoint  # noqa: E402
 from engine.training.nldf.model import render_rays  # noqa: E402
 from engine.training.nldf.trainers import segment_inputs  # noqa: E402
 from tests.nldf_looks import tiny_look  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+from tests.torch_fixtures import one_thread  # noqa: E402,F401  (autouse: torch on one thread)
 
 
 @pytest.fixture(scope="module")

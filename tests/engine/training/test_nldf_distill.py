@@ -14,14 +14,7 @@ from engine.training.nldf.distill import distill, load_checkpoint  # noqa: E402
 from engine.training.nldf.model import NLDFSuperRes, build_model, render_rays  # noqa: E402
 from engine.training.teachers import teacher as mesh_teacher  # noqa: E402
 from tests.nldf_looks import TINY, tiny_config  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+from tests.torch_fixtures import one_thread  # noqa: E402,F401  (autouse: torch on one thread)
 
 
 class CountingTeacher:

@@ -13,17 +13,10 @@ from engine.render.rays import HEAD_BOX  # noqa: E402
 from engine.training.nldf.distill import load_checkpoint  # noqa: E402
 from engine.training.nldf.export import export  # noqa: E402
 from tests.nldf_looks import tiny_checkpoint  # noqa: E402
+from tests.torch_fixtures import one_thread  # noqa: E402,F401  (autouse: torch on one thread)
 
 TOL = 1e-3
 WIDER = {"width": 32, "blocks": 3, "num_points": 8, "num_frequencies": 6}
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def session(path):

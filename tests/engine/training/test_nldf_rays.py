@@ -9,16 +9,9 @@ from engine.head import load_head  # noqa: E402
 from engine.render import rays as ref  # noqa: E402
 from engine.render.camera import look_at  # noqa: E402
 from engine.training.nldf import rays as nl  # noqa: E402
+from tests.torch_fixtures import one_thread  # noqa: E402,F401  (autouse: torch on one thread)
 
 TOL = 1e-5
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

@@ -23,17 +23,10 @@ from engine.training.teachers.nerf import volume  # noqa: E402
 from engine.training.teachers.nerf.occupancy import OccupancyGrid  # noqa: E402
 from engine.training.teachers.nerf.quality import compare  # noqa: E402
 from engine.training.teachers.nerf.teacher_set import PITCH_RANGE, YAW_RANGE, speech_motion  # noqa: E402
+from tests.torch_fixtures import one_thread  # noqa: E402,F401  (autouse: torch on one thread)
 
 TINY = dict(plane_resolutions=[32, 64], plane_channels=8, hidden=32, samples=32, importance_samples=0,
             rays_per_step=256, occupancy_resolution=16, occupancy_start=50, occupancy_every=25, render_chunk=512)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
