@@ -43,25 +43,18 @@ class TALKINGHEAD_OT_add_builtin_head(bpy.types.Operator):
         return {'FINISHED'}
 
 
-class TALKINGHEAD_OT_animate(bpy.types.Operator):
-    """Animate the head from the voice (a file or your sound strip) in the chosen style, as a new Action; Esc cancels"""
+class EngineJobOperator:
+    """An engine job as an operator: modal in the UI (a window timer drains the job's progress, Esc
+    cancels), and in scripts and background mode the same job, waited for. Subclasses give `start_run`."""
 
-    bl_idname = "talking_head.animate"
-    bl_label = "Animate"
-    bl_options = {'REGISTER', 'UNDO'}
-
-    @classmethod
-    def poll(cls, context):
-        reason = why_not_animate(context)
-        if reason:
-            cls.poll_message_set(reason)
-        return not reason
+    def start_run(self, context):
+        raise NotImplementedError
 
     def invoke(self, context, event):
         if bpy.app.background or context.window is None:
             return self.execute(context)
         try:
-            self._run = AnimateRun.start(context)
+            self._run = self.start_run(context)
         except engine.EngineError as error:
             self.report({'ERROR'}, str(error))
             return {'CANCELLED'}
@@ -87,14 +80,32 @@ class TALKINGHEAD_OT_animate(bpy.types.Operator):
         self._run.close(context)
 
     def execute(self, context):
-        """Scripts and background mode: the same job, waited for; the keys exist when this returns."""
+        """Scripts and background mode: the same job, waited for; its result exists when this returns."""
         try:
-            run = AnimateRun.start(context)
+            run = self.start_run(context)
         except engine.EngineError as error:
             self.report({'ERROR'}, str(error))
             return {'CANCELLED'}
         run.wait(context)
         return run.finish(context, self.report)
+
+
+class TALKINGHEAD_OT_animate(EngineJobOperator, bpy.types.Operator):
+    """Animate the head from the voice (a file or your sound strip) in the chosen style, as a new Action; Esc cancels"""
+
+    bl_idname = "talking_head.animate"
+    bl_label = "Animate"
+    bl_options = {'REGISTER', 'UNDO'}
+
+    @classmethod
+    def poll(cls, context):
+        reason = why_not_animate(context)
+        if reason:
+            cls.poll_message_set(reason)
+        return not reason
+
+    def start_run(self, context):
+        return AnimateRun.start(context)
 
 
 class TALKINGHEAD_OT_cancel_animate(bpy.types.Operator):

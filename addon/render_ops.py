@@ -142,7 +142,7 @@ class RenderRun:
         shutil.rmtree(self.request.folder, ignore_errors=True)
 
 
-class RenderOperator:
+class RenderOperator(operators.EngineJobOperator):
     """Shared by the two render buttons: modal with progress and Esc from the UI, waited for in scripts."""
 
     what = PREVIEW
@@ -154,44 +154,8 @@ class RenderOperator:
             cls.poll_message_set(reason)
         return not reason
 
-    def invoke(self, context, event):
-        if bpy.app.background or context.window is None:
-            return self.execute(context)
-        try:
-            self._run = RenderRun.start(context, self.what)
-        except engine.EngineError as error:
-            self.report({'ERROR'}, str(error))
-            return {'CANCELLED'}
-        self._timer = context.window_manager.event_timer_add(operators.TICK_S, window=context.window)
-        context.window_manager.modal_handler_add(self)
-        operators.show_progress(context, self._run)
-        return {'RUNNING_MODAL'}
-
-    def modal(self, context, event):
-        if event.type == 'ESC' and event.value == 'PRESS':
-            self._run.job.cancel()
-        elif event.type != 'TIMER':
-            return {'PASS_THROUGH'}
-        if not self._run.tick(context):
-            return {'PASS_THROUGH'}
-        context.window_manager.event_timer_remove(self._timer)
-        return self._run.finish(context, self.report)
-
-    def cancel(self, context):
-        """Blender ends the operator (a file is loaded, the window closes): stop the engine."""
-        context.window_manager.event_timer_remove(self._timer)
-        self._run.job.cancel()
-        self._run.close(context)
-
-    def execute(self, context):
-        """Scripts and background mode: the same job, waited for; the image or strip exists when this returns."""
-        try:
-            run = RenderRun.start(context, self.what)
-        except engine.EngineError as error:
-            self.report({'ERROR'}, str(error))
-            return {'CANCELLED'}
-        run.wait(context)
-        return run.finish(context, self.report)
+    def start_run(self, context):
+        return RenderRun.start(context, self.what)
 
 
 class TALKINGHEAD_OT_render_preview(RenderOperator, bpy.types.Operator):
