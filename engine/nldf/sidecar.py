@@ -5,12 +5,11 @@ Every refusal is a `ModelError` whose sentence says what is wrong and what to do
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 
 from ..errors import ModelError
 from ..render.rays import Box
+from ..sidecar import read_checked_sidecar
 
 FORMAT_VERSION = 1
 KIND = "nldf"
@@ -21,26 +20,8 @@ REMAKE = "re-export it with 'python -m engine.training.nldf export'"
 
 def read_sidecar(onnx_path: Path) -> dict:
     """The sidecar of `onnx_path`: present, readable, of kind "nldf" and this format, its sha256 matching."""
-    onnx_path = Path(onnx_path)
-    path = onnx_path.with_suffix(".json")
-    if not onnx_path.is_file():
-        raise ModelError(f"The look model '{onnx_path}' does not exist; {REMAKE}.")
-    try:
-        sidecar = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ModelError(f"The look model '{onnx_path.name}' has no sidecar '{path.name}'; {REMAKE}.") from None
-    except (OSError, json.JSONDecodeError) as error:
-        raise ModelError(f"The sidecar '{path.name}' is not readable JSON ({error}); {REMAKE}.") from None
-    if not isinstance(sidecar, dict) or sidecar.get("kind") != KIND:
-        kind = sidecar.get("kind") if isinstance(sidecar, dict) else None
-        raise ModelError(f"'{onnx_path.name}' is a {kind!r} model, not a look ({KIND!r}); choose an nldf_<look>.onnx.")
-    if sidecar.get("format_version") != FORMAT_VERSION:
-        raise ModelError(f"'{onnx_path.name}' has sidecar format {sidecar.get('format_version')}, this engine reads "
-                         f"{FORMAT_VERSION}; {REMAKE}.")
-    if sidecar.get("sha256") != hashlib.sha256(onnx_path.read_bytes()).hexdigest():
-        raise ModelError(f"'{onnx_path.name}' does not match its sidecar (sha256 differs): the two come from "
-                         f"different exports; {REMAKE}.")
-    return sidecar
+    return read_checked_sidecar(onnx_path, KIND, FORMAT_VERSION, REMAKE, noun="look model",
+                                expected=f"a look ({KIND!r})", hint="choose an nldf_<look>.onnx")
 
 
 def check_contents(sidecar: dict, name: str, conditions: tuple) -> None:
