@@ -298,15 +298,20 @@ def all_strips(scene) -> list:
     return list(editor.strips_all if hasattr(editor, "strips_all") else editor.sequences_all)
 
 
-def remove_voice(scene) -> None:
-    """Remove our previous voice strip(s) from `scene`'s sequencer; the user's strips stay."""
+def remove_ours(scene, tag: str) -> None:
+    """Remove our strip(s) tagged `tag` (VOICE_STRIP, FRAMES_STRIP) from `scene`'s sequencer; the user's stay."""
     editor = scene.sequence_editor
     if editor is None:
         return
     strips = _strips(editor)
     for strip in list(strips):
-        if strip.get(OWNER_TAG) == VOICE_STRIP:
+        if strip.get(OWNER_TAG) == tag:
             strips.remove(strip)
+
+
+def remove_voice(scene) -> None:
+    """Remove our previous voice strip(s) from `scene`'s sequencer; the user's strips stay."""
+    remove_ours(scene, VOICE_STRIP)
 
 
 def place_sound(scene, filepath: str, frame_start: int, name: str = "TalkingHead Voice"):
@@ -331,13 +336,7 @@ def voice_channel(scene, user_strip: str = "") -> int:
 
 def remove_frames(scene) -> None:
     """Remove our previous image strip(s) of rendered frames; the user's strips stay."""
-    editor = scene.sequence_editor
-    if editor is None:
-        return
-    strips = _strips(editor)
-    for strip in list(strips):
-        if strip.get(OWNER_TAG) == FRAMES_STRIP:
-            strips.remove(strip)
+    remove_ours(scene, FRAMES_STRIP)
 
 
 def place_frames(scene, paths: list, frame_start: int, below: int = 0, name: str = "TalkingHead Frames"):

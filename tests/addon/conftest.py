@@ -18,3 +18,16 @@ def blender():
         yield bpy.context
     finally:
         addon.unregister()
+
+
+@pytest.fixture
+def prefs(blender):
+    """The add-on's preferences, as when it is enabled (its entry in Blender's add-on list)."""
+    from addon import preferences
+
+    entry = blender.preferences.addons.new()
+    entry.module = preferences.TalkingHeadPreferences.bl_idname
+    try:
+        yield entry.preferences
+    finally:
+        blender.preferences.addons.remove(entry)

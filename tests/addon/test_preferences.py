@@ -13,19 +13,6 @@ from addon_fixtures import tiny_head, write_tiny_adf, write_voice
 bpy = pytest.importorskip("bpy")
 
 
-@pytest.fixture
-def prefs(blender):
-    """The add-on's preferences, as when it is enabled (its entry in Blender's add-on list)."""
-    from addon import preferences
-
-    entry = blender.preferences.addons.new()
-    entry.module = preferences.TalkingHeadPreferences.bl_idname
-    try:
-        yield entry.preferences
-    finally:
-        blender.preferences.addons.remove(entry)
-
-
 def tiny_target(context, tmp_path):
     """The tiny head as the target of a 1 s synthetic voice file, energy driver."""
     from addon import head_object

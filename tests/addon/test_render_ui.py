@@ -48,19 +48,6 @@ def no_shipped_looks_nor_earlier_clips(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture
-def prefs(blender):
-    """The add-on's preferences, as when it is enabled."""
-    from addon import preferences
-
-    entry = blender.preferences.addons.new()
-    entry.module = preferences.TalkingHeadPreferences.bl_idname
-    try:
-        yield entry.preferences
-    finally:
-        blender.preferences.addons.remove(entry)
-
-
-@pytest.fixture
 def shot(blender, prefs, look_folder, tmp_path):
     """A saved .blend: the tiny head (moved and turned) with a 3-frame clip from frame 1, our voice strip on
     channel 1, frames 1-3, the tiny look installed through the preferences' models folder, size 128."""
