@@ -108,23 +108,38 @@ class TALKINGHEAD_OT_animate(EngineJobOperator, bpy.types.Operator):
         return AnimateRun.start(context)
 
 
-class TALKINGHEAD_OT_cancel_animate(bpy.types.Operator):
-    """Stop animating: the engine stops and the scene stays exactly as it was"""
+class CancelJobOperator:
+    """Cancel the scene's running engine job of one kind; subclasses give `find_run` and `IDLE`."""
 
-    bl_idname = "talking_head.cancel_animate"
     bl_label = "Cancel"
     bl_options = {'INTERNAL'}
+    IDLE = "Nothing is running."
+
+    @staticmethod
+    def find_run(scene):
+        raise NotImplementedError
 
     @classmethod
     def poll(cls, context):
-        if running(context.scene) is None:
-            cls.poll_message_set("Nothing is being animated.")
+        if cls.find_run(context.scene) is None:
+            cls.poll_message_set(cls.IDLE)
             return False
         return True
 
     def execute(self, context):
-        running(context.scene).job.cancel()
+        self.find_run(context.scene).job.cancel()
         return {'FINISHED'}
+
+
+class TALKINGHEAD_OT_cancel_animate(CancelJobOperator, bpy.types.Operator):
+    """Stop animating: the engine stops and the scene stays exactly as it was"""
+
+    bl_idname = "talking_head.cancel_animate"
+    IDLE = "Nothing is being animated."
+
+    @staticmethod
+    def find_run(scene):
+        return running(scene)
 
 
 class AnimateRun:

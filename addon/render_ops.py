@@ -176,23 +176,15 @@ class TALKINGHEAD_OT_render_sequence(RenderOperator, bpy.types.Operator):
     what = SEQUENCE
 
 
-class TALKINGHEAD_OT_cancel_render(bpy.types.Operator):
+class TALKINGHEAD_OT_cancel_render(operators.CancelJobOperator, bpy.types.Operator):
     """Stop rendering: the engine stops and the scene stays exactly as it was"""
 
     bl_idname = "talking_head.cancel_render"
-    bl_label = "Cancel"
-    bl_options = {'INTERNAL'}
+    IDLE = "Nothing is being rendered."
 
-    @classmethod
-    def poll(cls, context):
-        if running(context.scene) is None:
-            cls.poll_message_set("Nothing is being rendered.")
-            return False
-        return True
-
-    def execute(self, context):
-        running(context.scene).job.cancel()
-        return {'FINISHED'}
+    @staticmethod
+    def find_run(scene):
+        return running(scene)
 
 
 def set_status(scene, text: str, alert: bool = False) -> None:
