@@ -14,19 +14,26 @@ import time
 from pathlib import Path
 from typing import Optional
 
+from ..errors import InputError
 from ..progress import Reporter, silent
 from .report import Row, write_report
 from .suites import SUITES
 
 
 def run_benchmarks(out: Path, quick: bool = False, reporter: Optional[Reporter] = None,
-                   extra: tuple = ()) -> Path:
-    """Run every suite, merge `extra` JSON row files, write out/bench.md and out/bench.json."""
+                   extra: tuple = (), only: tuple = ()) -> Path:
+    """Run every suite (or those named in `only`), merge `extra` JSON row files, write out/bench.md and
+    out/bench.json."""
     reporter = reporter or silent()
+    names = [name for name, _ in SUITES]
+    unknown = [name for name in only if name not in names]
+    if unknown:
+        raise InputError(f"Unknown benchmark suite '{unknown[0]}'; the suites are: {', '.join(names)}.")
+    suites = [(name, suite) for name, suite in SUITES if not only or name in only]
     out.mkdir(parents=True, exist_ok=True)
     rows: list[Row] = []
-    reporter.stage("benchmarks", len(SUITES))
-    for name, suite in SUITES:
+    reporter.stage("benchmarks", len(suites))
+    for name, suite in suites:
         reporter.advance(0, name)
         rows.extend(suite(quick, out))
         reporter.advance(1)

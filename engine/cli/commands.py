@@ -275,13 +275,16 @@ def register_bench(sub) -> None:
     bench.add_argument("--quick", action="store_true", help="smaller workloads (for smoke tests)")
     bench.add_argument("--extra", action="append", metavar="ROWS.json",
                        help="merge benchmark rows measured elsewhere (e.g. the add-on's, which need bpy)")
+    bench.add_argument("--only", action="append", metavar="SUITE",
+                       help="run only this suite (repeatable), e.g. 'adf network' or 'nldf vs nerf'")
     bench.set_defaults(handler=run_bench)
 
 
 def run_bench(args) -> int:
     from ..bench import run_benchmarks
 
-    report = run_benchmarks(Path(args.out), quick=args.quick, reporter=reporter(), extra=tuple(args.extra or ()))
+    report = run_benchmarks(Path(args.out), quick=args.quick, reporter=reporter(), extra=tuple(args.extra or ()),
+                            only=tuple(args.only or ()))
     print(f"wrote {report}")
     return 0
 

@@ -34,3 +34,16 @@ def test_two_styles_keep_the_lip_sync_and_change_the_statistics():
     assert scores["mutual_opening_correlation"] > 0.9
     assert scores["happy"]["smile"] > scores["serious"]["smile"] + 0.1
     assert scores["happy"]["head_motion_deg"] > 1.5 * scores["serious"]["head_motion_deg"]
+
+
+def test_bench_runs_only_the_suites_asked_for(tmp_path, capsys):
+    import json
+
+    from engine.cli.main import main
+
+    assert main(["bench", "--out", str(tmp_path), "--quick", "--only", "skinning"]) == 0
+    rows = json.loads((tmp_path / "bench.json").read_text())
+    rows = rows["rows"] if isinstance(rows, dict) else rows
+    assert rows and all("skin" in json.dumps(r) for r in rows)
+    assert main(["bench", "--out", str(tmp_path), "--only", "nothing"]) != 0
+    assert "Unknown benchmark suite 'nothing'" in capsys.readouterr().err
