@@ -142,7 +142,48 @@ class TALKINGHEAD_OT_cancel_animate(CancelJobOperator, bpy.types.Operator):
         return running(scene)
 
 
-class AnimateRun:
+class EngineRun:
+    """An engine job working for a scene (one per scene and kind, kept in `registry()`): its progress
+    taken on the main thread, waited for in scripts, and closed. Subclasses start it and finish it."""
+
+    scene_name: str
+    job: jobs.Job
+
+    def registry(self) -> dict:
+        raise NotImplementedError
+
+    def cleanup(self) -> None:
+        """Remove what the run keeps on disk (nothing by default)."""
+
+    def tick(self, context) -> bool:
+        """Take the child's news (main thread): progress into the panel and status bar. True once it ended."""
+        self.job.poll()
+        if not self.job.finished:
+            show_progress(context, self)
+        return self.job.finished
+
+    def wait(self, context) -> None:
+        """Block until the job ends (scripts, background mode), printing the progress of long stages."""
+        try:
+            self.job.wait(listener=engine.progress.TerminalBar(delay=1.0))
+        except BaseException:  # Ctrl+C in a script: stop the child too
+            self.job.cancel()
+            self.close(context)
+            raise
+
+    def close(self, context) -> None:
+        """Forget the run, remove its files and clear its progress display."""
+        registry = self.registry()
+        if registry.get(self.scene_name) is self:
+            del registry[self.scene_name]
+        self.cleanup()
+        workspace = getattr(context, "workspace", None)
+        if workspace is not None:
+            workspace.status_text_set(None)
+        redraw_sidebars(context)
+
+
+class AnimateRun(EngineRun):
     """One animation of a head: the engine's job in its child process, then (main thread only) the
     clip written back as keys, a sound strip and the frame range.
 
@@ -165,30 +206,8 @@ class AnimateRun:
         _LAST_FAILURE.pop(run.scene_name, None)
         return run
 
-    def tick(self, context) -> bool:
-        """Take the child's news (main thread): progress into the panel and status bar. True once it ended."""
-        self.job.poll()
-        if not self.job.finished:
-            show_progress(context, self)
-        return self.job.finished
-
-    def wait(self, context) -> None:
-        """Block until the job ends (scripts, background mode), printing the progress of long stages."""
-        try:
-            self.job.wait(listener=engine.progress.TerminalBar(delay=1.0))
-        except BaseException:  # Ctrl+C in a script: stop the child too
-            self.job.cancel()
-            self.close(context)
-            raise
-
-    def close(self, context) -> None:
-        """Forget the run and clear its progress display."""
-        if _RUNNING.get(self.scene_name) is self:
-            del _RUNNING[self.scene_name]
-        workspace = getattr(context, "workspace", None)
-        if workspace is not None:
-            workspace.status_text_set(None)
-        redraw_sidebars(context)
+    def registry(self) -> dict:
+        return _RUNNING
 
     def finish(self, context, report) -> set:
         """Write the finished job's clip back, or `report` why there is none; the operator's result."""

@@ -35,7 +35,7 @@ _FOLLOWERS: list = []  # the timer functions polling Follow Frame previews
 _LAST_FAILURE: dict = {}  # scene name -> the sentence of its last failed render, shown in the panel
 
 
-class RenderRun:
+class RenderRun(operators.EngineRun):
     """One render of the head's clip: the engine's job in its child process, then (main thread only) the
     frames written back as the preview image or the sequencer strip.
 
@@ -64,31 +64,11 @@ class RenderRun:
     def what(self) -> str:
         return self.request.what
 
-    def tick(self, context) -> bool:
-        """Take the child's news (main thread): progress into the panel and status bar. True once it ended."""
-        self.job.poll()
-        if not self.job.finished:
-            operators.show_progress(context, self)
-        return self.job.finished
+    def registry(self) -> dict:
+        return _RUNNING
 
-    def wait(self, context) -> None:
-        """Block until the job ends (scripts, background mode), printing the progress of long stages."""
-        try:
-            self.job.wait(listener=engine.progress.TerminalBar(delay=1.0))
-        except BaseException:  # Ctrl+C in a script: stop the child too
-            self.job.cancel()
-            self.close(context)
-            raise
-
-    def close(self, context) -> None:
-        """Forget the run, remove its temporary files and clear its progress display."""
-        if _RUNNING.get(self.scene_name) is self:
-            del _RUNNING[self.scene_name]
+    def cleanup(self) -> None:
         self._remove_files()
-        workspace = getattr(context, "workspace", None)
-        if workspace is not None:
-            workspace.status_text_set(None)
-        operators.redraw_sidebars(context)
 
     def finish(self, context, report) -> set:
         """Write the finished job's frames back, or `report` why there are none; the operator's result."""
