@@ -19,13 +19,14 @@ WRITE_BLOCK_S = 60.0           # seconds of the long file generated and written 
 STEREO_GAIN = 0.8              # the right channel is the left one, quieter, so the mix is not trivial
 # The child prints: peak RSS before loading, peak RSS after, seconds, decoded duration.
 CHILD = """
-import resource, sys, time
+import sys, time
 from engine.audio import load_audio
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+from engine.bench.memory import peak_rss_kib
+before = peak_rss_kib()
 start = time.perf_counter()
 audio = load_audio(sys.argv[1])
 seconds = time.perf_counter() - start
-print(before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, seconds, audio.duration)
+print(before, peak_rss_kib(), seconds, audio.duration)
 """
 
 # The child animates the file with the phonetic driver while a thread samples the proportional
@@ -33,8 +34,9 @@ print(before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, seconds, audio
 # (itself and its forked recognition workers) every 0.2 s. It prints: peak tree PSS (KiB), peak
 # own RSS (KiB), seconds, duration.
 ANIMATE_CHILD = """
-import os, resource, sys, threading, time
+import os, sys, threading, time
 from engine.animate import animate
+from engine.bench.memory import peak_rss_kib
 
 def children(pid):
     try:
@@ -67,7 +69,7 @@ start = time.perf_counter()
 clip = animate(sys.argv[1], fps=30.0, driver="phonetic")
 seconds = time.perf_counter() - start
 done.set()
-print(peak[0], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, seconds, clip.metadata["duration_s"])
+print(peak[0], peak_rss_kib(), seconds, clip.metadata["duration_s"])
 """
 
 
@@ -90,7 +92,7 @@ def long_file_loading(quick: bool, out: Path = None) -> list:
             Row("Audio loading", f"{animated}: speed", duration / animate_s, "x real time", "real time", 1.0,
                 duration / animate_s, note="file to MotionClip, 2 recognition workers"),
             Row("Audio loading", f"{what}: peak memory", peak_mb, "MB", "process before loading", before_mb,
-                peak_mb / before_mb, target="< 1 GB for 60 min", note="fresh process, ru_maxrss; streamed in blocks"),
+                peak_mb / before_mb, target="< 1 GB for 60 min", note="fresh process, peak RSS of its own program (VmHWM); streamed in blocks"),
             Row("Audio loading", f"{what}: speed", duration / seconds, "x real time", "real time", 1.0,
                 duration / seconds, note="decode, mix to mono, resample to 16 kHz")]
 
@@ -117,12 +119,11 @@ def load_in_child(path: Path) -> tuple:
 
 def run_child(script: str, path: Path) -> tuple:
     """Run `script` on `path` in a new Python process: its four printed numbers, the first two
-    (ru_maxrss) converted to MB."""
+    (KiB) converted to MB."""
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", script, str(path)], cwd=ROOT, capture_output=True, text=True,
                           check=True, timeout=3600)
     if not done.stdout.strip():
         raise RuntimeError(f"the benchmark process printed nothing after {time.perf_counter() - started:.0f} s")
     a, b, seconds, duration = (float(v) for v in done.stdout.split()[-4:])
-    unit = 1e6 if sys.platform == "darwin" else 1024.0  # ru_maxrss: bytes on macOS, KiB on Linux
-    return a * unit / 1e6, b * unit / 1e6, seconds, duration
+    return a / 1024.0, b / 1024.0, seconds, duration

@@ -73,21 +73,20 @@ def _best_ms(render, params, cameras, repeats: int) -> float:
 def _peak_mb(kind: str, look: str, checkpoint: Path, size: int) -> float:
     """Peak RSS (MB) of a fresh process rendering MEMORY_FRAMES frames with one renderer."""
     script = (
-        "import resource, sys; from engine.bench.render_suite import _memory_run; "
-        "_memory_run(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])); "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+        "import sys; from engine.bench.memory import peak_rss_kib; from engine.bench.render_suite import _memory_run; "
+        "_memory_run(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])); print(peak_rss_kib())")
     done = subprocess.run([sys.executable, "-c", script, kind, look, str(checkpoint), str(size)],
                           capture_output=True, text=True, check=True, cwd=ROOT)
     return float(done.stdout.split()[-1]) / 1024.0
 
 
 def _memory_run(kind: str, look: str, checkpoint: str, size: int) -> None:
+    """Render MEMORY_FRAMES frames (the jaw opening) with one renderer and nothing else in the process."""
     from ..head import load_head
+    from ..head.model import JOINT_NAMES
     from ..render.camera import default_framing
-    from ..training.teachers.nerf.evaluate import heldout_set
 
     head = load_head()
-    frames = heldout_set(look, MEMORY_FRAMES, 16, head=head)   # parameters only; the frames are tiny
     camera = default_framing(head.v_template, size)
     if kind == "nerf":
         from ..training.teachers.nerf import nerf_teacher
@@ -95,8 +94,11 @@ def _memory_run(kind: str, look: str, checkpoint: str, size: int) -> None:
     else:
         from ..nldf import load_look
         render = nldf_renderer(load_look(look))
-    for params in frames.params:
-        render(params, camera)
+    for k in range(MEMORY_FRAMES):
+        pose = np.zeros((len(JOINT_NAMES), 3), np.float32)
+        pose[JOINT_NAMES.index("jaw"), 0] = 0.1 * k
+        render({"expression": np.zeros(len(head.expression_names), np.float32), "pose": pose,
+                "translation": np.zeros(3, np.float32)}, camera)
 
 
 def nldf_vs_nerf(quick: bool, out: Path) -> list:

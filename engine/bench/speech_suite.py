@@ -98,14 +98,14 @@ def adf_memory(quick: bool) -> list:
     import subprocess
     import sys
 
-    script = ("import resource, sys; from engine.bench.suites import long_speech; from engine.animate import animate; "
-              "a = long_speech(float(sys.argv[1])); animate(a, fps=30.0, driver='adf'); "
-              "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    script = ("import sys; from engine.bench.suites import long_speech; from engine.animate import animate; "
+              "from engine.bench.memory import peak_rss_kib; "
+              "a = long_speech(float(sys.argv[1])); animate(a, fps=30.0, driver='adf'); print(peak_rss_kib())")
     rows = []
     for minutes in ((1.0,) if quick else (1.0, 10.0)):
         done = subprocess.run([sys.executable, "-c", script, str(minutes)], capture_output=True, text=True,
                               check=True, cwd=Path(__file__).resolve().parents[2])
         rows.append(Row("ADF network", f"adf driver, {minutes:.0f} min of speech: peak memory",
                         float(done.stdout.split()[-1]) / 1024.0, "MB", target="flat, < 1 GB",
-                        note="fresh process, ru_maxrss (audio already decoded in that process)"))
+                        note="fresh process, peak RSS of its own program (VmHWM), the audio made in that process"))
     return rows
