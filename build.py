@@ -50,9 +50,18 @@ def run(cmd: list, **kwargs) -> None:
     subprocess.run([str(c) for c in cmd], check=True, **kwargs)
 
 
+# festival voices (folders) -> their packages: kal is the held-out voice, ked and slt train ADF
+FESTIVAL_VOICES = {"/usr/share/festival/voices/english/kal_diphone": "festvox-kallpc16k",
+                   "/usr/share/festival/voices/english/ked_diphone": "festvox-kdlpc16k",
+                   "/usr/share/festival/voices/us/cmu_us_slt_arctic_hts": "festvox-us-slt-hts"}
+
+
 def ensure_debian_packages() -> None:
-    """Install the system tools the engine and corpus call (espeak-ng, festival, ffmpeg) when missing and root."""
-    missing = sorted({pkg for tool, pkgs in DEBIAN_PACKAGES.items() if shutil.which(tool) is None for pkg in pkgs})
+    """Install the system tools the engine and corpus call (espeak-ng, festival and its voices, ffmpeg)
+    when missing and root."""
+    missing = {pkg for tool, pkgs in DEBIAN_PACKAGES.items() if shutil.which(tool) is None for pkg in pkgs}
+    missing |= {pkg for folder, pkg in FESTIVAL_VOICES.items() if not Path(folder).is_dir()}
+    missing = sorted(missing)
     if not missing:
         return
     if os.name != "posix" or os.geteuid() != 0 or shutil.which("apt-get") is None:
