@@ -11,6 +11,7 @@ from bpy_extras.io_utils import ExportHelper
 
 from . import bridge, results
 from .engine_link import engine
+from .panel import SidebarPanel
 
 CLIP_FORMATS = {"NPZ": ".npz", "JSON": ".json", "CSV": ".csv"}
 GLTF_FORMATS = {"GLB": ".glb", "GLTF_SEPARATE": ".gltf"}
@@ -201,13 +202,10 @@ def draw_export(layout) -> None:
     row.operator(TALKINGHEAD_OT_export_fbx.bl_idname, text="FBX")
 
 
-class TALKINGHEAD_PT_export(bpy.types.Panel):
+class TALKINGHEAD_PT_export(SidebarPanel, bpy.types.Panel):
     bl_label = "Export"
     bl_idname = "TALKINGHEAD_PT_export"
     bl_parent_id = "TALKINGHEAD_PT_main"
-    bl_space_type = 'VIEW_3D'
-    bl_region_type = 'UI'
-    bl_category = "Talking Head"
     bl_options = {'DEFAULT_CLOSED'}
 
     def draw(self, _context):

@@ -7,12 +7,17 @@ import bpy
 from . import operators, properties
 
 
-class TALKINGHEAD_PT_main(bpy.types.Panel):
-    bl_label = "Talking Head"
-    bl_idname = "TALKINGHEAD_PT_main"
+class SidebarPanel:
+    """Where every panel of the add-on lives: the 3D View's sidebar, tab "Talking Head"."""
+
     bl_space_type = 'VIEW_3D'
     bl_region_type = 'UI'
     bl_category = "Talking Head"
+
+
+class TALKINGHEAD_PT_main(SidebarPanel, bpy.types.Panel):
+    bl_label = "Talking Head"
+    bl_idname = "TALKINGHEAD_PT_main"
 
     def draw(self, context):
         settings = context.scene.talking_head

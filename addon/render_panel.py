@@ -5,15 +5,13 @@ from __future__ import annotations
 import bpy
 
 from . import operators, render_ops, render_settings
+from .panel import SidebarPanel
 
 
-class TALKINGHEAD_PT_render(bpy.types.Panel):
+class TALKINGHEAD_PT_render(SidebarPanel, bpy.types.Panel):
     bl_label = "Render"
     bl_idname = "TALKINGHEAD_PT_render"
     bl_parent_id = "TALKINGHEAD_PT_main"
-    bl_space_type = 'VIEW_3D'
-    bl_region_type = 'UI'
-    bl_category = "Talking Head"
 
     def draw(self, context):
         draw_render(self.layout, context)

@@ -18,6 +18,7 @@ from . import bridge, fitting, preferences, results
 from .action_compat import OWNER_TAG
 from .engine_link import engine
 from .fitting import LANDMARKS_PROP, builtin_channels, landmark_indices, shape_key_coordinates  # noqa: F401
+from .panel import SidebarPanel
 
 retarget = bridge.retarget
 BY_NAME = "__by_name__"                     # bone choice meaning "the bone named like the joint"
@@ -304,13 +305,10 @@ class TALKINGHEAD_OT_mapping_clear(_OnTarget, bpy.types.Operator):
 
 # ---- panel ------------------------------------------------------------------------------------
 
-class TALKINGHEAD_PT_mapping(bpy.types.Panel):
+class TALKINGHEAD_PT_mapping(SidebarPanel, bpy.types.Panel):
     bl_label = "Mapping"
     bl_idname = "TALKINGHEAD_PT_mapping"
     bl_parent_id = "TALKINGHEAD_PT_main"
-    bl_space_type = 'VIEW_3D'
-    bl_region_type = 'UI'
-    bl_category = "Talking Head"
     bl_options = {'DEFAULT_CLOSED'}
 
     def draw(self, context):
