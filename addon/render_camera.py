@@ -34,11 +34,11 @@ TRAINED_PITCH = 15.0  # ... and pitch_range, for looks whose sidecar records nei
 _HEAD: dict = {}      # the built-in head's rest framing, computed once: {"pivot": [3], "distance": float}
 
 
-def scene_camera(scene, head_obj, size: int, look_sizes="any") -> Optional[Camera]:
+def scene_camera(scene, head_obj, size: int, look_sizes="any", stride: int = 1) -> Optional[Camera]:
     """The scene camera seen from `head_obj` as an engine Camera, or None when the scene has no camera.
 
     size: the frame's longer side in pixels; look_sizes: the look's `image_sizes` ("any" or a list of
-    square sizes). engine.InputError for a camera the engine cannot imitate (orthographic, panoramic).
+    square sizes); stride: the look's `ray_stride` (both sides become multiples of it). engine.InputError for a camera the engine cannot imitate (orthographic, panoramic).
     """
     camera_obj = scene.camera
     if camera_obj is None or camera_obj.type != 'CAMERA':
@@ -49,18 +49,19 @@ def scene_camera(scene, head_obj, size: int, look_sizes="any") -> Optional[Camer
                                 "through a perspective lens only: make it Perspective, or clear the scene camera "
                                 "for the look's own framing.")
     relative = np.linalg.inv(np.array(head_obj.matrix_world)) @ np.array(camera_obj.matrix_world)
-    width, height = frame_size(scene.render, size, square=look_sizes != "any")
+    width, height = frame_size(scene.render, size, square=look_sizes != "any", multiple=stride)
     fx, fy, cx, cy = intrinsics(data, scene.render, width, height)
     return engine_camera(relative, width, height, fx, fy, cx, cy)
 
 
-def frame_size(render, size: int, square: bool = False) -> tuple:
+def frame_size(render, size: int, square: bool = False, multiple: int = 1) -> tuple:
     """(width, height) of the frames: the render resolution's shape (pixel aspect included), its longer
-    side `size` (even numbers); `square`: size x size."""
+    side `size`, the shorter one rounded to a multiple of `multiple` (and of 2); `square`: size x size."""
     if square:
         return int(size), int(size)
     shown_w, shown_h = render.resolution_x * render.pixel_aspect_x, render.resolution_y * render.pixel_aspect_y
-    shorter = 2 * max(1, round(size * min(shown_w, shown_h) / max(shown_w, shown_h) / 2))
+    step = int(np.lcm(2, max(1, int(multiple))))
+    shorter = step * max(1, round(size * min(shown_w, shown_h) / max(shown_w, shown_h) / step))
     return (int(size), shorter) if shown_w >= shown_h else (shorter, int(size))
 
 

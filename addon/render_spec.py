@@ -70,7 +70,7 @@ def build(context, what: str) -> RenderRequest:
     clip = clip_at_scene_rate(results.latest(settings.target), scene)
     first, last = frames_to_draw(scene, clip, what)
     camera = render_camera.scene_camera(scene, settings.target, int(settings.render.size),
-                                        sidecar.get("image_sizes", "any"))
+                                        sidecar.get("image_sizes", "any"), int(sidecar.get("ray_stride", 1)))
     warning = render_camera.range_warning(camera, sidecar, look) if camera is not None else ""
     folder = Path(tempfile.mkdtemp(prefix="talking_head_render_"))
     try:

@@ -22,7 +22,7 @@ from ..errors import InputError
 from ..motion import MotionClip
 from ..progress import Reporter, silent
 from ..render.camera import Camera, default_framing
-from ..render.rays import RayEncoding, encode_rays, head_rays, head_transform, light_segments
+from ..render.rays import RayEncoding, box_mask, encode_rays, head_rays, head_transform, light_segments
 from ..render.shading import to_uint8
 from .condition import condition_vectors
 from .look import Look, load_look
@@ -78,11 +78,11 @@ def render_frame(look: Look, camera: Camera, transform: np.ndarray, condition: n
 def _superres_frame(look: Look, camera: Camera, transform, origins, directions, hit, condition) -> np.ndarray:
     if hit.size == 0:
         return np.zeros((camera.height, camera.width, 4), np.float32)
+    grid = np.zeros((camera.height // look.stride, camera.width // look.stride), np.uint8)
     feeds = {"points": segment_points(look, origins, directions), "index": hit.astype(np.int64),
-             "condition": condition}
+             "condition": condition, "grid": grid}
     rgba = look.session.run(["rgba"], feeds)[0][0].transpose(1, 2, 0)
-    full_o, full_d = head_rays(camera, transform)
-    return rgba * light_segments(full_o, full_d, look.box)[2][..., None]
+    return rgba * box_mask(camera, transform, look.box)[..., None]
 
 
 def render_clip(clip: MotionClip, look, size: int = 256, camera: Optional[Camera] = None,

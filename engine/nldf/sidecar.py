@@ -11,7 +11,7 @@ from ..errors import ModelError
 from ..render.rays import Box
 from ..sidecar import read_checked_sidecar
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: super-resolution graphs take the grid's size as an input (any frame size)
 KIND = "nldf"
 MODES = ("rays", "superres")
 ENCODING_INPUT = "box-normalised segment points"  # what the graph's `points` input holds

@@ -189,6 +189,49 @@ def light_segments(origins: np.ndarray, directions: np.ndarray, box: Box = HEAD_
     return np.where(hit, near, 0.0), np.where(hit, far, 0.0), hit
 
 
+def box_mask(camera: Camera, transform: np.ndarray, box: Box = HEAD_BOX) -> np.ndarray:
+    """[H, W] bool: the pixels whose rays (`head_rays`) cross the box, what `light_segments` says of them.
+
+    Fast path (a renderer needs this mask every frame): with the camera outside the box and every corner
+    in front of it, a ray hits the box exactly when its pixel centre lies inside the convex hull of the
+    eight projected corners, so the mask is a handful of half-plane tests on pixel coordinates. Any
+    other view takes the slab test of every ray.
+    """
+    R, t = np.asarray(transform, np.float64)[:3, :3], np.asarray(transform, np.float64)[:3, 3]
+    low, high = np.asarray(box.low), np.asarray(box.high)
+    eye = (np.asarray(camera.position, np.float64) - t) @ R
+    corners = np.array([[x, y, z] for x in (low[0], high[0]) for y in (low[1], high[1]) for z in (low[2], high[2])])
+    pixels, depth = camera.project(corners @ R.T + t)
+    if np.all((eye > low) & (eye < high)) or np.any(depth <= 1e-9) or np.all((eye >= low) & (eye <= high)):
+        origins, directions = head_rays(camera, transform)
+        return light_segments(origins, directions, box)[2]
+    hull = convex_hull(pixels)
+    u = np.arange(camera.width) + 0.5
+    v = np.arange(camera.height) + 0.5
+    mask = np.ones((camera.height, camera.width), bool)
+    for a, b in zip(hull, np.roll(hull, -1, axis=0)):  # counter-clockwise: inside is left of each edge
+        nu, nv = a[1] - b[1], b[0] - a[0]
+        mask &= (nu * (u - a[0]))[None, :] + (nv * (v - a[1]))[:, None] > 0.0
+    return mask
+
+
+def convex_hull(points: np.ndarray) -> np.ndarray:
+    """The convex hull [M, 2] of 2-D points [N, 2], counter-clockwise in (x right, y up) terms
+    (Andrew's monotone chain; collinear points dropped)."""
+    pts = sorted(map(tuple, np.asarray(points, np.float64)))
+
+    def chain(sequence):
+        out = []
+        for p in sequence:
+            while len(out) >= 2 and ((out[-1][0] - out[-2][0]) * (p[1] - out[-2][1])
+                                     - (out[-1][1] - out[-2][1]) * (p[0] - out[-2][0])) <= 0:
+                out.pop()
+            out.append(p)
+        return out[:-1]
+
+    return np.array(chain(pts) + chain(pts[::-1]))
+
+
 def segment_points(origins: np.ndarray, directions: np.ndarray, near: np.ndarray, far: np.ndarray,
                    num_points: int = NUM_POINTS) -> np.ndarray:
     """K = `num_points` points evenly spaced from `near` to `far` along each ray -> [..., K, 3].

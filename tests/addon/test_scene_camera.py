@@ -64,8 +64,9 @@ def test_lens_shift_sensor_fit_and_frame_shape_match_blenders_own_projection(ble
         camera_obj.data.shift_x, camera_obj.data.shift_y = shift
         camera_obj.data.sensor_height = 20.0
         blender.view_layer.update()
-        camera = render_camera.scene_camera(scene, mesh_obj, 256, look_sizes)
+        camera = render_camera.scene_camera(scene, mesh_obj, 256, look_sizes, stride=8)
         assert max(camera.width, camera.height) == 256 and (look_sizes == "any") != (camera.width == camera.height)
+        assert camera.width % 8 == 0 and camera.height % 8 == 0
         local = np.random.default_rng(0).uniform(-0.1, 0.1, (20, 3))  # points around the head, FLAME frame
         world = [mesh_obj.matrix_world @ Vector(p) for p in to_blender(local)]
         view = np.array([tuple(world_to_camera_view(scene, camera_obj, p))[:2] for p in world])

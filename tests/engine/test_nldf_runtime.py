@@ -126,12 +126,27 @@ def test_render_clip_matches_the_torch_student(looks):
     assert miss.any() and np.all(frames[2][miss] == 0) and np.all(frames[2][~miss, 3] > 0)
 
 
-def test_superres_look_renders_its_size_and_refuses_others(looks):
+def test_superres_look_matches_the_torch_student_at_any_multiple_of_its_stride(looks):
     look = load_look(looks["superres"], device="cpu")
     frames = list(render_clip(clip(2), look, size=16))
     assert len(frames) == 2 and frames[0].shape == (16, 16, 4)
-    with pytest.raises(InputError, match="renders only 16x16 frames, not 32x32"):
-        render_clip(clip(2), look, size=32)
+    params = clip(3).head_params(look.head)
+    transform = head_transform(look.head, params["pose"], params["translation"], params["expression"])[2]
+    condition = condition_vectors(params, look.head)[2]
+    _, model, _ = load_checkpoint(looks["superres"].parent / "run_tinysr" / "checkpoint.pt")
+    for size in (16, 32):
+        camera = default_camera(look, size)
+        got = render_frame(look, camera, transform, condition)
+        origins, directions = (torch.from_numpy(a.reshape(-1, 3)) for a in head_rays(camera, transform, 4))
+        points, hit = segment_inputs(origins, directions, look.num_points)
+        with torch.no_grad():
+            rgba = model(points[hit], torch.nonzero(hit)[:, 0], torch.from_numpy(condition[None]), 1,
+                         size // 4, size // 4)[0].permute(1, 2, 0).numpy()
+        full_hit = light_segments(*head_rays(camera, transform))[2]
+        assert got.shape == (size, size, 4)
+        np.testing.assert_allclose(got, rgba * full_hit[..., None], atol=1e-3)
+    with pytest.raises(InputError, match="multiple of 4"):
+        render_clip(clip(2), look, size=18)
     by_path = list(render_clip(clip(2), looks["superres"], size=16))  # a path is loaded on the way
     assert np.array_equal(by_path[1], frames[1])
 

@@ -48,7 +48,8 @@ class NLDFConfig(ConfigFile):
     blocks: int = 6                  # residual blocks (two linear layers each)
     sr_stride: int = 4               # superres: one ray per stride x stride pixels (a power of two)
     sr_features: int = 32            # superres: features per low-res ray fed to the conv head
-    sr_channels: int = 32            # superres: channels of the conv head
+    sr_channels: int = 32            # superres: channels of the conv head on the low-res grid ...
+    sr_min_channels: int = 32        # ... halved at each x2 stage down to this many (= sr_channels: no taper)
     # optimisation
     steps: int = 3000
     batch_rays: int = 4096           # rays per step ("rays" mode)
@@ -71,7 +72,7 @@ class NLDFConfig(ConfigFile):
 
     def __post_init__(self) -> None:
         for name in ("image_size", "frames", "eval_frames", "shard_frames", "num_points", "width", "blocks",
-                     "steps", "batch_rays", "batch_frames", "sr_features", "sr_channels", "threads", "log_every"):
+                     "steps", "batch_rays", "batch_frames", "sr_features", "sr_channels", "sr_min_channels", "threads", "log_every"):
             if int(getattr(self, name)) < 1:
                 raise InputError(f"NLDF config '{name}' must be at least 1, not {getattr(self, name)}.")
         if self.mode not in MODES:

@@ -125,6 +125,22 @@ def distillation_frames(config: NLDFConfig, head: HeadModel, teacher, teacher_na
             teacher_frames(config, head, teacher, teacher_name, held, cache, reporter))
 
 
+def distillation_set(run: Path, head: HeadModel, reporter: Optional[Reporter] = None):
+    """The training frames of the NLDF run in folder `run` (its config.json and teacher cache) as
+    (frames [F, H, W, 4], params [F] dicts, cameras [F], the run's NLDFConfig): what a NeRF teacher is
+    fitted to when it is to see exactly the frames the student saw."""
+    path = Path(run) / "config.json"
+    if not path.is_file():
+        raise InputError(f"'{run}' is not an NLDF run folder (it has no config.json); give the --out folder "
+                         "of a 'python -m engine.training.nldf distill' run.")
+    config = NLDFConfig.load(path)
+    teacher, name = resolve_teacher(config, head, None, None)
+    cache = Path(config.cache_dir) if config.cache_dir else Path(run) / "teacher"
+    specs = sample_specs(config, head, config.frames, config.seed, training_motion(config, head))
+    frames = teacher_frames(config, head, teacher, name, specs, cache, reporter)
+    return frames.rgba, [specs.params(k) for k in range(len(specs))], frames.cameras, config
+
+
 def learning_rate(step: int, config: NLDFConfig) -> float:
     """Linear warm-up then cosine decay to 5% of the peak."""
     if step < config.warmup_steps:

@@ -8,8 +8,10 @@ graph applies the positional encoding) and the frame's condition vector:
 
     "rays" mode      points [N, 3K] float32, condition [1, C] float32 -> rgba [N, 4]   (N dynamic)
     "superres" mode  points [M, 3K] float32, index [M] int64 (flat position of each ray in the
-                     low-res grid [h, w]), condition [1, C] -> rgba [1, 4, h s, w s]
-                     (M dynamic; the grid, so the image size, is fixed per export)
+                     low-res grid [h, w]), condition [1, C] float32, grid [h, w] uint8 (only its
+                     shape is read: it sizes the grid) -> rgba [1, 4, h s, w s]
+                     (M, h and w dynamic: one graph renders any frame size that s divides; the
+                     sidecar's trained_size is the size it was distilled at)
 
 RGBA is straight alpha in [0, 1]; the runtime sets full-resolution rays that
 miss the box to 0. The sidecar (same name, .json) records what the runtime
@@ -36,14 +38,16 @@ EXAMPLE_RAYS = 64
 
 
 class SuperResGraph(nn.Module):
-    """The super-resolution student for one frame on a fixed low-res grid (the exported signature)."""
+    """The super-resolution student for one frame (the exported signature): the grid's size is the shape of
+    the `grid` input, so it stays dynamic in the graph."""
 
-    def __init__(self, model, grid_height: int, grid_width: int) -> None:
+    def __init__(self, model) -> None:
         super().__init__()
-        self.model, self.grid = model, (grid_height, grid_width)
+        self.model = model
 
-    def forward(self, points: torch.Tensor, index: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
-        return self.model(points, index, condition, 1, *self.grid)
+    def forward(self, points: torch.Tensor, index: torch.Tensor, condition: torch.Tensor,
+                grid: torch.Tensor) -> torch.Tensor:
+        return self.model(points, index, condition, 1, grid.shape[0], grid.shape[1])
 
 
 def export(checkpoint: Path, out: Path, recipe: str = "") -> tuple[Path, Path]:
@@ -57,10 +61,12 @@ def export(checkpoint: Path, out: Path, recipe: str = "") -> tuple[Path, Path]:
     if config.mode == "superres":
         grid = config.image_size // config.sr_stride
         count = min(EXAMPLE_RAYS, grid * grid)
-        graph, example = SuperResGraph(model, grid, grid), (points[:count], torch.arange(count), condition)
-        names, dynamic = ["points", "index", "condition"], {"points": {0: "rays"}, "index": {0: "rays"}}
-        outputs = {"rgba": [1, 4, config.image_size, config.image_size]}
-        sizes, stride, extra = [config.image_size], config.sr_stride, {"grid": [grid, grid]}
+        example = (points[:count], torch.arange(count), condition, torch.zeros(grid, grid, dtype=torch.uint8))
+        graph, names = SuperResGraph(model), ["points", "index", "condition", "grid"]
+        dynamic = {"points": {0: "rays"}, "index": {0: "rays"}, "grid": {0: "grid_height", 1: "grid_width"},
+                   "rgba": {2: "height", 3: "width"}}
+        outputs = {"rgba": [1, 4, "height", "width"]}
+        sizes, stride, extra = "any", config.sr_stride, {"trained_size": config.image_size}
     else:
         graph, example = model, (points, condition)
         names, dynamic = ["points", "condition"], {"points": {0: "rays"}, "rgba": {0: "rays"}}
@@ -69,7 +75,7 @@ def export(checkpoint: Path, out: Path, recipe: str = "") -> tuple[Path, Path]:
                       dynamic_axes=dynamic, opset_version=OPSET, dynamo=False)
     inputs = {"points": ["rays", width], "condition": [1, channels]}
     if config.mode == "superres":
-        inputs["index"] = ["rays"]
+        inputs["index"], inputs["grid"] = ["rays"], ["grid_height", "grid_width"]
     sidecar = {"format_version": FORMAT_VERSION, "kind": KIND, "look": config.look, "mode": config.mode,
                "head": data["head"], "image_sizes": sizes, "ray_stride": stride, **extra, "alpha": "straight",
                "condition_channels": list(data["condition_names"]),

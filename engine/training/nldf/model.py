@@ -77,15 +77,23 @@ class NLDFNet(nn.Module):
 
 
 class SuperResolutionHead(nn.Module):
-    """Feature image [B, F, h, w] -> RGBA [B, 4, h s, w s]: log2(s) pixel-shuffle x2 stages, then RGBA."""
+    """Feature image [B, F, h, w] -> RGBA [B, 4, h s, w s]: log2(s) pixel-shuffle x2 stages, then RGBA.
 
-    def __init__(self, features: int, channels: int, stride: int) -> None:
+    The head starts with `channels` channels on the low-res grid and halves them at each x2 stage, down to
+    `min_channels` (MobileR2L's taper: most of the cost is at full resolution, where fewest are needed).
+    """
+
+    def __init__(self, features: int, channels: int, stride: int, min_channels: int | None = None) -> None:
         super().__init__()
+        floor = channels if min_channels is None else min(int(min_channels), channels)
         layers = [nn.Conv2d(features, channels, 3, padding=1), nn.ReLU()]
+        width = channels
         for _ in range(stride.bit_length() - 1):
-            layers += [nn.Conv2d(channels, 4 * channels, 3, padding=1), nn.PixelShuffle(2), nn.ReLU(),
-                       nn.Conv2d(channels, channels, 3, padding=1), nn.ReLU()]
-        layers += [nn.Conv2d(channels, 4, 3, padding=1)]
+            narrower = max(floor, width // 2)
+            layers += [nn.Conv2d(width, 4 * narrower, 3, padding=1), nn.PixelShuffle(2), nn.ReLU(),
+                       nn.Conv2d(narrower, narrower, 3, padding=1), nn.ReLU()]
+            width = narrower
+        layers += [nn.Conv2d(width, 4, 3, padding=1)]
         self.layers = nn.Sequential(*layers)
 
     def forward(self, grid: torch.Tensor) -> torch.Tensor:
@@ -101,7 +109,7 @@ class NLDFSuperRes(nn.Module):
         super().__init__()
         self.stride = int(config.sr_stride)
         self.body = LightSegmentNet(config.encoding, num_conditions, config.width, config.blocks, config.sr_features)
-        self.head = SuperResolutionHead(config.sr_features, config.sr_channels, self.stride)
+        self.head = SuperResolutionHead(config.sr_features, config.sr_channels, self.stride, config.sr_min_channels)
 
     def forward(self, points: torch.Tensor, index: torch.Tensor, condition: torch.Tensor,
                 frames: int, grid_height: int, grid_width: int) -> torch.Tensor:

@@ -8,8 +8,9 @@ from engine.errors import InputError
 from engine.head import load_head
 from engine.render.camera import Camera, look_at, pixel_directions
 from engine.render.camera import rays as world_rays
-from engine.render.rays import (HEAD_BOX, Box, RayEncoding, encode_points, encode_rays, head_bounds, head_rays,
-                                head_transform, light_segments, pixel_grid, positional_encoding, segment_points,
+from engine.render.camera import default_framing
+from engine.render.rays import (HEAD_BOX, Box, RayEncoding, box_mask, encode_points, encode_rays, head_bounds,
+                                head_rays, head_transform, light_segments, pixel_grid, positional_encoding, segment_points,
                                 to_canonical)
 
 BOX = Box(low=(-1.0, -2.0, -0.5), high=(3.0, 2.0, 1.5))  # centre (1, 0, 0.5), half sizes (2, 2, 1)
@@ -173,3 +174,23 @@ def test_head_box_holds_the_head_under_extreme_expressions_and_poses(head):
     assert np.all(np.array(bounds.low) - low < 0.01) and np.all(high - np.array(bounds.high) < 0.01)  # tight
     rest = head.v_template
     assert np.all(bounds.low < rest.min(0)) and np.all(bounds.high > rest.max(0))
+
+
+def test_the_fast_box_mask_is_the_slab_test_of_every_pixel(head):
+    rng = np.random.default_rng(3)
+    for k in range(12):
+        camera = default_framing(head.v_template, (32, 48, 64)[k % 3], yaw=rng.uniform(-70, 70),
+                                 pitch=rng.uniform(-40, 40))
+        pose = np.zeros((5, 3))
+        pose[1] = rng.uniform(-0.4, 0.4, 3)
+        transform = head_transform(head, pose, rng.uniform(-0.02, 0.02, (1, 3)))[0]
+        expected = light_segments(*head_rays(camera, transform))[2]
+        assert 0 < expected.sum() < expected.size
+        np.testing.assert_array_equal(box_mask(camera, transform), expected)
+
+
+def test_the_box_mask_of_a_camera_inside_the_box_falls_back_to_the_slab_test():
+    box = Box((-1.0, -1.0, -1.0), (1.0, 1.0, 1.0))
+    camera = look_at([0.0, 0.0, 0.5], [0.0, 0.0, 0.0], width=16, height=16)
+    mask = box_mask(camera, np.eye(4), box)
+    assert mask.all() and np.array_equal(mask, light_segments(*head_rays(camera, np.eye(4)), box)[2])

@@ -51,22 +51,33 @@ def test_rays_graph_matches_torch_for_any_ray_count(tmp_path):
     assert len(sidecar["sha256"]) == 64 and sidecar["onnx"] == "nldf_toon.onnx"
 
 
-def test_superres_graph_matches_torch_on_its_fixed_grid(tmp_path):
-    checkpoint = tiny_checkpoint(tmp_path / "run", seed=2, mode="superres", image_size=32, sr_stride=4, **WIDER)
+def test_superres_graph_matches_torch_on_any_grid(tmp_path):
+    checkpoint = tiny_checkpoint(tmp_path / "run", seed=2, mode="superres", image_size=32, sr_stride=4,
+                                 sr_channels=16, sr_min_channels=4, **WIDER)
     onnx_path, sidecar_path = export(checkpoint, tmp_path / "nldf_sr")
     _, model, _ = load_checkpoint(checkpoint)
     graph = session(onnx_path)
     rng = np.random.default_rng(1)
     condition = rng.uniform(0, 1, (1, 52)).astype(np.float32)
-    for count in (1, 40, 64):
-        index = np.sort(rng.choice(64, count, replace=False)).astype(np.int64)
+    for count, (h, w) in ((1, (8, 8)), (40, (8, 8)), (64, (8, 8)), (90, (16, 16)), (30, (6, 10))):
+        index = np.sort(rng.choice(h * w, count, replace=False)).astype(np.int64)
         points = rng.uniform(-1, 1, (count, 24)).astype(np.float32)
-        got = graph.run(["rgba"], {"points": points, "index": index, "condition": condition})[0]
+        feeds = {"points": points, "index": index, "condition": condition, "grid": np.zeros((h, w), np.uint8)}
+        got = graph.run(["rgba"], feeds)[0]
         with torch.no_grad():
             expected = model(torch.from_numpy(points), torch.from_numpy(index), torch.from_numpy(condition),
-                             1, 8, 8).numpy()
-        assert got.shape == (1, 4, 32, 32)
+                             1, h, w).numpy()
+        assert got.shape == (1, 4, 4 * h, 4 * w)
         np.testing.assert_allclose(got, expected, atol=TOL)
     sidecar = json.loads(sidecar_path.read_text())
-    assert sidecar["mode"] == "superres" and sidecar["image_sizes"] == [32] and sidecar["ray_stride"] == 4
-    assert sidecar["grid"] == [8, 8]
+    assert sidecar["mode"] == "superres" and sidecar["image_sizes"] == "any" and sidecar["ray_stride"] == 4
+    assert sidecar["trained_size"] == 32 and sidecar["inputs"]["grid"] == ["grid_height", "grid_width"]
+
+
+def test_the_super_resolution_head_halves_its_channels_at_each_stage_down_to_the_floor():
+    from engine.training.nldf.model import SuperResolutionHead
+
+    convs = [m for m in SuperResolutionHead(8, 64, 8, 16).layers if isinstance(m, torch.nn.Conv2d)]
+    assert [c.out_channels for c in convs] == [64, 4 * 32, 32, 4 * 16, 16, 4 * 16, 16, 4]
+    plain = [m for m in SuperResolutionHead(8, 32, 4).layers if isinstance(m, torch.nn.Conv2d)]
+    assert [c.out_channels for c in plain] == [32, 128, 32, 128, 32, 4]

@@ -1,10 +1,12 @@
 """The NeRF teacher's commands (run through `python -m engine.training.teachers`):
 
     nerf-fit  --look toon --frames 200 --size 128 --steps N --out runs/nerf_toon [--sheet docs/nerf_teacher.png]
+    nerf-fit  --frames-from runs/nldf_toon --look toon --size 256 --out runs/nerf_toon_256
     nerf-eval runs/nerf_toon/checkpoint.pt --look toon --size 128 [--sheet docs/nerf_teacher.png]
 
 nerf-fit renders a training set with the mesh teacher (`make_teacher_set`),
-fits the NeRF teacher into --out (resuming a run already there), then scores
+or takes the training frames of an NLDF run (--frames-from: the very frames
+its student was distilled on, read from its cache), fits the NeRF teacher into --out (resuming a run already there), then scores
 it on held-out frames (out/eval.json). nerf-eval scores a checkpoint again.
 """
 
@@ -30,6 +32,9 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True)
     fit = sub.add_parser("nerf-fit", help="fit a NeRF teacher to mesh-teacher frames")
     fit.add_argument("--frames", type=int, default=200, help="training frames")
+    fit.add_argument("--frames-from", metavar="NLDF_RUN",
+                     help="fit on the teacher frames of this NLDF distillation run (its look and size) instead of "
+                          "new ones")
     fit.add_argument("--steps", type=int, help="optimisation steps (default: the config's)")
     fit.add_argument("--out", required=True, help="run folder (config.json, checkpoint.pt, log.jsonl, eval.json)")
     fit.add_argument("--config", help="JSON with NeRFConfig fields (others keep their defaults)")
@@ -65,8 +70,16 @@ def run(argv) -> int:
     reporter, head = Reporter(TerminalBar()), load_head()
     if args.command == "nerf-fit":
         config = resolved_config(args)
-        train = make_teacher_set(args.look, args.frames, args.size, args.seed, head, args.driver, reporter=reporter)
-        checkpoint = fit_nerf(train.frames, train.params, train.cameras, config, Path(args.out), reporter, head)
+        if args.frames_from:
+            from ...nldf.distill import distillation_set
+
+            frames, params, cameras, run = distillation_set(Path(args.frames_from), head, reporter)
+            args.look, args.size = run.look, run.image_size  # held-out frames in the run's look and size
+        else:
+            train = make_teacher_set(args.look, args.frames, args.size, args.seed, head, args.driver,
+                                     reporter=reporter)
+            frames, params, cameras = train.frames, train.params, train.cameras
+        checkpoint = fit_nerf(frames, params, cameras, config, Path(args.out), reporter, head)
         out, threads = Path(args.out), config.threads
         print(f"wrote {checkpoint}")
     else:
