@@ -268,3 +268,24 @@ def test_cli_fits_scores_and_writes_a_sheet(tmp_path):
     assert result["frames"] == 2 and np.isfinite(result["psnr_db"]) and set(result["ms_per_frame"]) == {"128", "256"}
     assert sheet.exists() and (out / "log.jsonl").exists()
     assert teachers_main(["nerf-fit", "--out", str(out), "--set", "sampels=3"]) == 2
+
+
+def test_nerf_fit_can_take_the_very_frames_an_nldf_student_was_distilled_on(head, tmp_path):
+    from engine.training.nldf.distill import distill, distillation_set
+    from tests.nldf_looks import tiny_config
+
+    nldf_run = tmp_path / "nldf"
+    distill(tiny_config(steps=1), nldf_run)
+    frames, params, cameras, config = distillation_set(nldf_run, head)
+    cached = np.concatenate([np.load(p)["rgba"] for p in sorted((nldf_run / "teacher").glob("toon_16_*.npz"))])
+    assert frames.shape == (3, 16, 16, 4) and len(params) == len(cameras) == 3 and config.image_size == 16
+    assert all(any(np.array_equal(frame.astype(np.float16), c) for c in cached) for frame in frames)
+    again = teacher("toon", head)(params[1], cameras[1])
+    assert np.abs(again - frames[1]).max() < 2e-3  # float16 cache of the same render
+    out = tmp_path / "nerf"
+    settings = [item for key, value in TINY.items() for item in ("--set", f"{key}={json.dumps(value)}")]
+    assert teachers_main(["nerf-fit", "--frames-from", str(nldf_run), "--steps", "2", "--out", str(out),
+                          "--heldout", "1", *settings]) == 0
+    assert json.loads((out / "eval.json").read_text())["size"] == 16
+    with pytest.raises(InputError, match="is not an NLDF run folder"):
+        distillation_set(tmp_path / "nowhere", head)
