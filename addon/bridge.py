@@ -353,6 +353,8 @@ def place_frames(scene, paths: list, frame_start: int, below: int = 0, name: str
     strip = strips.new_image(name, str(paths[0]), channel, frame_start, fit_method='FIT')
     for path in paths[1:]:
         strip.elements.append(Path(path).name)
+    if bpy.data.filepath:  # relative to the saved .blend, so the file and its frames folder move together
+        strip.directory = bpy.path.relpath(strip.directory)
     strip.blend_type = 'ALPHA_OVER'
     strip[OWNER_TAG] = FRAMES_STRIP
     return strip

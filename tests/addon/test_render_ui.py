@@ -217,6 +217,7 @@ def test_render_to_sequencer_adds_one_strip_above_the_voice_and_replaces_only_ou
     assert strip.frame_final_start == 1 and strip.frame_final_duration == 3
     assert [e.filename for e in strip.elements] == ["frame_0001.png", "frame_0002.png", "frame_0003.png"]
     assert bpy.path.abspath(strip.directory).rstrip("/\\") == str(folder)
+    assert strip.directory.startswith("//")  # relative to the .blend: they move together
     frame_2 = read_png(folder / "frame_0002.png").astype(int)
     assert np.abs(frame_2 - engine_frame(look_folder, 2)).max() <= 1
 
