@@ -40,7 +40,7 @@ def main(argv=None) -> int:
         else:
             from .export import export
 
-            recipe = args.command or recorded_command(Path(args.checkpoint))
+            recipe = args.command or recorded_command(Path(args.checkpoint), Path(args.out))
             onnx_path, sidecar = export(Path(args.checkpoint), Path(args.out), recipe=recipe)
             print(f"wrote {onnx_path} and {sidecar}")
     except EngineError as error:
@@ -68,16 +68,21 @@ def read_config(args) -> NLDFConfig:
     return NLDFConfig.from_dict(values)
 
 
-def recorded_command(checkpoint: Path) -> str:
-    """A distill command that remakes the run of `checkpoint`: its config.json's fields that differ from
-    the defaults."""
+BOOKKEEPING = {"cache_dir", "threads", "log_every", "checkpoint_every"}  # fields that do not change the weights
+
+
+def recorded_command(checkpoint: Path, out: Path) -> str:
+    """The commands that remake the look from `checkpoint`: a distill with its config.json's fields that
+    differ from the defaults (bookkeeping left out), then this export."""
     config = checkpoint.parent / "config.json"
     if not config.exists():
         return ""
     values, defaults = json.loads(config.read_text()), NLDFConfig().to_dict()
     sets = " ".join(f"--set {k}={shlex.quote(v if isinstance(v, str) else json.dumps(v))}"
-                    for k, v in values.items() if v != defaults.get(k))
-    return f"python -m engine.training.nldf distill --out {shlex.quote(str(checkpoint.parent))} {sets}"
+                    for k, v in values.items() if v != defaults.get(k) and k not in BOOKKEEPING)
+    run = shlex.quote(str(checkpoint.parent))
+    return (f"python -m engine.training.nldf distill --out {run} {sets} && python -m engine.training.nldf "
+            f"export {shlex.quote(str(checkpoint))} --out {shlex.quote(str(out))}")
 
 
 if __name__ == "__main__":

@@ -103,6 +103,8 @@ def test_cli_distill_and_export(tmp_path, capsys):
     assert main(["distill", "--look", "clay", "--out", str(tmp_path / "run"), *sets]) == 0
     assert main(["export", str(tmp_path / "run" / "checkpoint.pt"), "--out", str(tmp_path / "nldf_clay")]) == 0
     sidecar = json.loads((tmp_path / "nldf_clay.json").read_text())
-    assert sidecar["look"] == "clay" and "--set look=clay" in sidecar["training"]["recipe"]
+    recipe = sidecar["training"]["recipe"]
+    assert sidecar["look"] == "clay" and "--set look=clay" in recipe and "--set width=8" in recipe
+    assert "log_every" not in recipe and f"export {tmp_path / 'run' / 'checkpoint.pt'} --out " in recipe
     assert main(["distill", "--out", str(tmp_path / "bad"), "--set", "bogus=1"]) == 2
     assert "Unknown NLDF config key(s) bogus" in capsys.readouterr().err
