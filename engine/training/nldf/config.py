@@ -6,7 +6,7 @@ into the exported look's sidecar, so a look always says how it was made.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...errors import InputError
@@ -43,6 +43,8 @@ class NLDFConfig(ConfigFile):
     num_points: int = NUM_POINTS     # K points per light segment
     num_frequencies: int = NUM_FREQUENCIES  # sinusoidal frequencies per coordinate
     # network
+    plane_resolutions: list = field(default_factory=list)  # learned tri-plane features at the segment points,
+    plane_channels: int = 8          # one plane set per resolution ([] = none: the sinusoidal encoding only)
     mode: str = "rays"               # "rays": one RGBA per pixel ray; "superres": low-res rays + conv upsampling
     width: int = 128                 # residual MLP width
     blocks: int = 6                  # residual blocks (two linear layers each)
@@ -55,6 +57,7 @@ class NLDFConfig(ConfigFile):
     batch_rays: int = 4096           # rays per step ("rays" mode)
     batch_frames: int = 4            # frames per step ("superres" mode)
     learning_rate: float = 5e-4
+    plane_lr_scale: float = 5.0      # the tri-planes learn this many times faster than the network
     warmup_steps: int = 100
     # active pool and region weights
     hard_fraction: float = 0.5       # share of each batch drawn from the pool of hard rays (frames in superres)
@@ -72,7 +75,7 @@ class NLDFConfig(ConfigFile):
 
     def __post_init__(self) -> None:
         for name in ("image_size", "frames", "eval_frames", "shard_frames", "num_points", "width", "blocks",
-                     "steps", "batch_rays", "batch_frames", "sr_features", "sr_channels", "sr_min_channels", "threads", "log_every"):
+                     "steps", "batch_rays", "batch_frames", "sr_features", "sr_channels", "sr_min_channels", "plane_channels", "threads", "log_every"):
             if int(getattr(self, name)) < 1:
                 raise InputError(f"NLDF config '{name}' must be at least 1, not {getattr(self, name)}.")
         if self.mode not in MODES:
@@ -81,6 +84,9 @@ class NLDFConfig(ConfigFile):
         if self.mode == "superres" and (stride < 2 or stride & (stride - 1) or self.image_size % stride):
             raise InputError(f"NLDF config 'sr_stride' must be a power of two from 2 that divides image_size "
                              f"({self.image_size}), not {self.sr_stride}.")
+        self.plane_resolutions = [int(r) for r in self.plane_resolutions]
+        if any(r < 2 for r in self.plane_resolutions):
+            raise InputError(f"NLDF config 'plane_resolutions' must be 2 or more each, not {self.plane_resolutions}.")
         for name in ("hard_fraction", "pool_fraction", "error_decay"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise InputError(f"NLDF config '{name}' must be between 0 and 1, not {getattr(self, name)}.")

@@ -29,7 +29,7 @@ from ...nldf.condition import condition_names
 from ...progress import Reporter, silent
 from .config import NLDFConfig
 from .data import FrameSet, sample_specs, teacher_frames
-from .model import build_model
+from .model import build_model, parameter_groups
 from .trainers import FrameTrainer, RayTrainer, evaluate
 
 RESUMABLE_CHANGES = {"steps", "log_every", "checkpoint_every", "threads", "cache_dir"}  # may change on resuming
@@ -53,7 +53,7 @@ def distill(config: NLDFConfig, out: Path, teacher=None, teacher_name: Optional[
     names = condition_names(head)
     model = build_model(config, len(names))
     trainer = (FrameTrainer if config.mode == "superres" else RayTrainer)(model, train_frames, config)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    optimizer = torch.optim.Adam(parameter_groups(model, config), lr=config.learning_rate)
     rng = np.random.default_rng(config.seed)
     step = 0
     if resumed is not None:
@@ -68,7 +68,7 @@ def distill(config: NLDFConfig, out: Path, teacher=None, teacher_name: Optional[
         started, first_step = time.monotonic(), step
         while step < config.steps:
             for group in optimizer.param_groups:
-                group["lr"] = learning_rate(step, config)
+                group["lr"] = learning_rate(step, config) * group.get("lr_scale", 1.0)
             loss = trainer.step(optimizer, rng)
             step += 1
             if step % max(1, config.pool_refresh) == 0:

@@ -28,6 +28,7 @@ from torch import nn
 
 from ...render.rays import RayEncoding
 from .config import NLDFConfig
+from ..teachers.nerf.field import TriPlane
 from .rays import positional_encoding
 
 
@@ -44,18 +45,30 @@ class ResidualBlock(nn.Module):
 
 
 class LightSegmentNet(nn.Module):
-    """Normalised segment points [N, 3K] and conditions [N or 1, C] -> outputs [N, out]."""
+    """Normalised segment points [N, 3K] and conditions [N or 1, C] -> outputs [N, out].
 
-    def __init__(self, encoding: RayEncoding, num_conditions: int, width: int, blocks: int, out: int) -> None:
+    With `plane_resolutions`, each of the K points also reads learned features from tri-planes (the
+    NeRF teacher's `TriPlane`, summed over its three planes: C per resolution), so the body gets the
+    head's geometry as features instead of having to rebuild it from sinusoids; still one pass per ray.
+    """
+
+    def __init__(self, encoding: RayEncoding, num_conditions: int, width: int, blocks: int, out: int,
+                 plane_resolutions=(), plane_channels: int = 8) -> None:
         super().__init__()
         self.encoding = encoding
-        self.ray_in = nn.Linear(encoding.dim, width)
+        self.planes = TriPlane(plane_resolutions, plane_channels) if plane_resolutions else None
+        point_features = plane_channels * len(plane_resolutions) if plane_resolutions else 0
+        self.ray_in = nn.Linear(encoding.dim + encoding.num_points * point_features, width)
         self.condition_in = nn.Linear(num_conditions, width * (blocks + 1))
         self.blocks = nn.ModuleList(ResidualBlock(width) for _ in range(blocks))
         self.out = nn.Linear(width, out)
 
     def forward(self, points: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
         features = positional_encoding(points, self.encoding.num_frequencies, self.encoding.include_input)
+        if self.planes is not None:
+            per_point = self.planes(points.reshape(-1, 3))  # [N K, 3 planes x C L]
+            per_point = per_point.reshape(per_point.shape[0], 3, -1).sum(dim=1)
+            features = torch.cat([features, per_point.reshape(points.shape[0], -1)], dim=-1)
         biases = self.condition_in(condition).chunk(len(self.blocks) + 1, dim=-1)
         h = self.ray_in(features) + biases[0]
         for block, bias in zip(self.blocks, biases[1:]):
@@ -70,7 +83,8 @@ class NLDFNet(nn.Module):
 
     def __init__(self, config: NLDFConfig, num_conditions: int) -> None:
         super().__init__()
-        self.body = LightSegmentNet(config.encoding, num_conditions, config.width, config.blocks, 4)
+        self.body = LightSegmentNet(config.encoding, num_conditions, config.width, config.blocks, 4,
+                                    config.plane_resolutions, config.plane_channels)
 
     def forward(self, points: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.body(points, condition))
@@ -108,7 +122,8 @@ class NLDFSuperRes(nn.Module):
     def __init__(self, config: NLDFConfig, num_conditions: int) -> None:
         super().__init__()
         self.stride = int(config.sr_stride)
-        self.body = LightSegmentNet(config.encoding, num_conditions, config.width, config.blocks, config.sr_features)
+        self.body = LightSegmentNet(config.encoding, num_conditions, config.width, config.blocks, config.sr_features,
+                                    config.plane_resolutions, config.plane_channels)
         self.head = SuperResolutionHead(config.sr_features, config.sr_channels, self.stride, config.sr_min_channels)
 
     def forward(self, points: torch.Tensor, index: torch.Tensor, condition: torch.Tensor,
@@ -134,6 +149,14 @@ def render_rays(net: NLDFNet, points: torch.Tensor, condition: torch.Tensor, hit
         rays_condition = condition[hit] if condition.shape[0] == points.shape[0] else condition
         rgba[hit] = net(points[hit], rays_condition)
     return rgba
+
+
+def parameter_groups(model: nn.Module, config: NLDFConfig) -> list:
+    """Adam's parameter groups: the tri-planes (learning rate x config.plane_lr_scale), the rest."""
+    planes = [p for name, p in model.named_parameters() if ".planes." in name]
+    rest = [p for name, p in model.named_parameters() if ".planes." not in name]
+    groups = [{"params": rest, "lr_scale": 1.0}]
+    return groups + ([{"params": planes, "lr_scale": float(config.plane_lr_scale)}] if planes else [])
 
 
 def build_model(config: NLDFConfig, num_conditions: int) -> nn.Module:

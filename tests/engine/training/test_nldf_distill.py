@@ -74,6 +74,16 @@ def test_two_iteration_smoke_distill(tmp_path, mode):
     assert list((out / "teacher").glob("toon_16_*.npz"))
 
 
+def test_a_tri_plane_student_distils_with_its_planes_learning_faster(tmp_path):
+    path = distill(tiny_config(plane_resolutions=[8], plane_lr_scale=4.0), tmp_path)
+    saved = torch.load(path, weights_only=False)
+    groups = saved["optimizer"]["param_groups"]
+    assert len(groups) == 2 and groups[1]["lr"] == pytest.approx(4.0 * groups[0]["lr"])
+    assert any(".planes." in name for name in saved["model"])
+    with pytest.raises(InputError, match="plane_resolutions"):
+        tiny_config(plane_resolutions=[1])
+
+
 def test_a_run_continues_from_its_checkpoint_without_rendering_again(tmp_path):
     teacher = CountingTeacher()
     distill(tiny_config(), tmp_path, teacher=teacher, teacher_name="toon")

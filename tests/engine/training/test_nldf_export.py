@@ -81,3 +81,32 @@ def test_the_super_resolution_head_halves_its_channels_at_each_stage_down_to_the
     assert [c.out_channels for c in convs] == [64, 4 * 32, 32, 4 * 16, 16, 4 * 16, 16, 4]
     plain = [m for m in SuperResolutionHead(8, 32, 4).layers if isinstance(m, torch.nn.Conv2d)]
     assert [c.out_channels for c in plain] == [32, 128, 32, 128, 32, 4]
+
+
+@pytest.mark.parametrize("mode", ["rays", "superres"])
+def test_a_student_with_tri_planes_exports_them_into_the_graph(tmp_path, mode):
+    checkpoint = tiny_checkpoint(tmp_path / "run", seed=4, mode=mode, image_size=32, sr_stride=4,
+                                 plane_resolutions=[16, 8], plane_channels=4, **WIDER)
+    saved = torch.load(checkpoint, weights_only=False)
+    for name, value in saved["model"].items():
+        if ".planes." in name:
+            value.normal_()  # trained planes are far from their small initial values
+    torch.save(saved, checkpoint)
+    onnx_path, _ = export(checkpoint, tmp_path / "nldf_planes")
+    _, model, _ = load_checkpoint(checkpoint)
+    rng = np.random.default_rng(5)
+    points = rng.uniform(-1, 1, (30, 24)).astype(np.float32)
+    condition = rng.uniform(0, 1, (1, 52)).astype(np.float32)
+    tensors = torch.from_numpy(points), torch.from_numpy(condition)
+    if mode == "rays":
+        got = session(onnx_path).run(["rgba"], {"points": points, "condition": condition})[0]
+        with torch.no_grad():
+            expected = model(*tensors).numpy()
+    else:
+        index = np.sort(rng.choice(64, 30, replace=False)).astype(np.int64)
+        feeds = {"points": points, "index": index, "condition": condition, "grid": np.zeros((8, 8), np.uint8)}
+        got = session(onnx_path).run(["rgba"], feeds)[0]
+        with torch.no_grad():
+            expected = model(tensors[0], torch.from_numpy(index), tensors[1], 1, 8, 8).numpy()
+    np.testing.assert_allclose(got, expected, atol=TOL)
+    assert model.body.ray_in.in_features == 8 * (3 * 13) + 8 * 4 * 2  # sinusoids + 4 channels x 2 levels a point
