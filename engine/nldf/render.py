@@ -8,8 +8,10 @@ Recipe of one frame (`render_frame`), with the numpy reference `engine.render.ra
 3. the hit rays' K segment points, box-normalised (`encode_rays` with zero
    frequencies: the graph applies the sinusoidal encoding), in batches of
    BATCH_RAYS, with the frame's condition vector -> RGBA;
-4. super-resolution looks: the graph returns the whole image; full-resolution
-   pixels whose rays miss the box are set to 0.
+4. super-resolution looks: the graph returns the whole image at the scale the
+   look was distilled at (`native_camera`: its trained size on the longer side;
+   its convolutions learned that pixel scale and do not carry to another), which
+   is resampled to the asked size; pixels whose rays miss the box are set to 0.
 """
 
 from __future__ import annotations
@@ -43,8 +45,41 @@ def check_camera(look: Look, camera: Camera) -> None:
     if sizes != "any" and not (camera.width == camera.height and camera.width in sizes):
         raise InputError(f"The look '{look.name}' renders only {' or '.join(f'{s}x{s}' for s in sizes)} frames, "
                          f"not {camera.width}x{camera.height}; choose that size or export the look for this one.")
-    if camera.width % look.stride or camera.height % look.stride:
+    if not native_scale(look) and (camera.width % look.stride or camera.height % look.stride):
         raise InputError(f"The frame size must be a multiple of {look.stride} for the look '{look.name}'.")
+
+
+def native_scale(look: Look) -> int:
+    """The longer side, in pixels, that a super-resolution look renders at (0: any size as asked)."""
+    return int(look.sidecar.get("trained_size", 0)) if look.mode == "superres" else 0
+
+
+def native_camera(look: Look, camera: Camera) -> Camera:
+    """The view of `camera` at the look's native scale (sides rounded to multiples of its stride)."""
+    longest, s = native_scale(look), look.stride
+    if not longest or max(camera.width, camera.height) == longest and not (camera.width % s or camera.height % s):
+        return camera
+    scale = longest / max(camera.width, camera.height)
+    return camera.resized(max(s, s * round(camera.width * scale / s)), max(s, s * round(camera.height * scale / s)))
+
+
+def resample(rgba: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Straight-alpha RGBA [h, w, 4] -> [height, width, 4], bilinear between pixel centres, on premultiplied
+    colour (so transparent pixels lend no colour to the edge)."""
+    if rgba.shape[:2] == (height, width):
+        return rgba
+    pre = np.concatenate([rgba[..., :3] * rgba[..., 3:], rgba[..., 3:]], axis=-1)
+    for axis, size in ((0, height), (1, width)):
+        old = pre.shape[axis]
+        x = np.clip((np.arange(size) + 0.5) * old / size - 0.5, 0.0, old - 1.0)
+        low = np.floor(x).astype(int)
+        high, t = np.minimum(low + 1, old - 1), (x - low).astype(np.float32)
+        shape = [1, 1, 1]
+        shape[axis] = size
+        pre = np.take(pre, low, axis=axis) * (1 - t.reshape(shape)) + np.take(pre, high, axis=axis) * t.reshape(shape)
+    alpha = pre[..., 3:]
+    colour = np.divide(pre[..., :3], alpha, out=np.zeros_like(pre[..., :3]), where=alpha > 1e-6)
+    return np.concatenate([colour, alpha], axis=-1).astype(np.float32)
 
 
 def segment_points(look: Look, origins: np.ndarray, directions: np.ndarray) -> np.ndarray:
@@ -59,12 +94,14 @@ def render_frame(look: Look, camera: Camera, transform: np.ndarray, condition: n
     (`head_transform`) and the condition vector [C]."""
     check_camera(look, camera)
     condition = np.asarray(condition, np.float32).reshape(1, -1)
-    origins, directions = head_rays(camera, transform, 1 if look.mode == "rays" else look.stride)
+    if look.mode == "superres":
+        native = native_camera(look, camera)
+        rgba = resample(_superres_frame(look, native, transform, condition), camera.height, camera.width)
+        return rgba * box_mask(camera, transform, look.box)[..., None]
+    origins, directions = head_rays(camera, transform, 1)
     grid = origins.shape[:2]
     origins, directions = origins.reshape(-1, 3), directions.reshape(-1, 3)
     hit = np.flatnonzero(light_segments(origins, directions, look.box)[2])
-    if look.mode == "superres":
-        return _superres_frame(look, camera, transform, origins[hit], directions[hit], hit, condition)
     rgba = np.zeros((grid[0] * grid[1], 4), np.float32)
     for start in range(0, hit.size, BATCH_RAYS):
         if reporter is not None:
@@ -75,14 +112,17 @@ def render_frame(look: Look, camera: Camera, transform: np.ndarray, condition: n
     return rgba.reshape(grid + (4,))
 
 
-def _superres_frame(look: Look, camera: Camera, transform, origins, directions, hit, condition) -> np.ndarray:
+def _superres_frame(look: Look, camera: Camera, transform, condition) -> np.ndarray:
+    """The graph's RGBA [H, W, 4] of a camera at the look's native scale (not yet masked)."""
+    origins, directions = head_rays(camera, transform, look.stride)
+    origins, directions = origins.reshape(-1, 3), directions.reshape(-1, 3)
+    hit = np.flatnonzero(light_segments(origins, directions, look.box)[2])
     if hit.size == 0:
         return np.zeros((camera.height, camera.width, 4), np.float32)
     grid = np.zeros((camera.height // look.stride, camera.width // look.stride), np.uint8)
-    feeds = {"points": segment_points(look, origins, directions), "index": hit.astype(np.int64),
+    feeds = {"points": segment_points(look, origins[hit], directions[hit]), "index": hit.astype(np.int64),
              "condition": condition, "grid": grid}
-    rgba = look.session.run(["rgba"], feeds)[0][0].transpose(1, 2, 0)
-    return rgba * box_mask(camera, transform, look.box)[..., None]
+    return look.session.run(["rgba"], feeds)[0][0].transpose(1, 2, 0)
 
 
 def render_clip(clip: MotionClip, look, size: int = 256, camera: Optional[Camera] = None,

@@ -12,6 +12,7 @@ from engine.cli.main import main  # noqa: E402
 from engine.errors import Cancelled, InputError, ModelError  # noqa: E402
 from engine.motion import MotionClip  # noqa: E402
 from engine.nldf import condition_vectors, default_camera, load_look, render_clip, render_frame  # noqa: E402
+from engine.nldf.render import native_camera, resample  # noqa: E402
 from engine.preview.png import read_png  # noqa: E402
 from engine.progress import CancelToken, Reporter  # noqa: E402
 from engine.render.rays import head_rays, head_transform, light_segments  # noqa: E402
@@ -126,29 +127,46 @@ def test_render_clip_matches_the_torch_student(looks):
     assert miss.any() and np.all(frames[2][miss] == 0) and np.all(frames[2][~miss, 3] > 0)
 
 
-def test_superres_look_matches_the_torch_student_at_any_multiple_of_its_stride(looks):
-    look = load_look(looks["superres"], device="cpu")
+def test_superres_look_matches_the_torch_student_at_its_size_and_resamples_to_others(looks):
+    look = load_look(looks["superres"], device="cpu")  # distilled at 16 x 16, stride 4
     frames = list(render_clip(clip(2), look, size=16))
     assert len(frames) == 2 and frames[0].shape == (16, 16, 4)
     params = clip(3).head_params(look.head)
     transform = head_transform(look.head, params["pose"], params["translation"], params["expression"])[2]
     condition = condition_vectors(params, look.head)[2]
     _, model, _ = load_checkpoint(looks["superres"].parent / "run_tinysr" / "checkpoint.pt")
-    for size in (16, 32):
-        camera = default_camera(look, size)
-        got = render_frame(look, camera, transform, condition)
-        origins, directions = (torch.from_numpy(a.reshape(-1, 3)) for a in head_rays(camera, transform, 4))
-        points, hit = segment_inputs(origins, directions, look.num_points)
-        with torch.no_grad():
-            rgba = model(points[hit], torch.nonzero(hit)[:, 0], torch.from_numpy(condition[None]), 1,
-                         size // 4, size // 4)[0].permute(1, 2, 0).numpy()
-        full_hit = light_segments(*head_rays(camera, transform))[2]
-        assert got.shape == (size, size, 4)
-        np.testing.assert_allclose(got, rgba * full_hit[..., None], atol=1e-3)
-    with pytest.raises(InputError, match="multiple of 4"):
-        render_clip(clip(2), look, size=18)
+    camera = default_camera(look, 16)
+    native = render_frame(look, camera, transform, condition)
+    origins, directions = (torch.from_numpy(a.reshape(-1, 3)) for a in head_rays(camera, transform, 4))
+    points, hit = segment_inputs(origins, directions, look.num_points)
+    with torch.no_grad():
+        rgba = model(points[hit], torch.nonzero(hit)[:, 0], torch.from_numpy(condition[None]), 1,
+                     4, 4)[0].permute(1, 2, 0).numpy()
+    full_hit = light_segments(*head_rays(camera, transform))[2]
+    np.testing.assert_allclose(native, rgba * full_hit[..., None], atol=1e-3)
+    assert native_camera(look, camera) is camera
+    for size in (32, 18):  # any other size: the native frame, resampled, under that size's silhouette
+        big = default_camera(look, size)
+        assert (native_camera(look, big).width, native_camera(look, big).height) == (16, 16)
+        got = render_frame(look, big, transform, condition)
+        mask = light_segments(*head_rays(big, transform))[2]
+        expected = resample(rgba, size, size) * mask[..., None]
+        np.testing.assert_allclose(got, expected, atol=1e-3)
     by_path = list(render_clip(clip(2), looks["superres"], size=16))  # a path is loaded on the way
     assert np.array_equal(by_path[1], frames[1])
+
+
+def test_resampling_keeps_flat_colour_and_lends_none_from_transparent_pixels():
+    rgba = np.zeros((4, 4, 4), np.float32)
+    rgba[:, :2] = (0.2, 0.4, 0.6, 1.0)  # left half opaque, right half transparent (with junk colour)
+    rgba[:, 2:, :3] = 1.0
+    up = resample(rgba, 8, 8)
+    assert up.shape == (8, 8, 4)
+    np.testing.assert_allclose(up[:, :4, :3][up[:, :4, 3] > 0], np.tile([0.2, 0.4, 0.6], (32, 1)), atol=1e-6)
+    np.testing.assert_allclose(up[:, :3, 3], 1.0)
+    np.testing.assert_allclose(up[:, 5:, 3], 0.0)
+    assert 0.0 < up[0, 4, 3] < 1.0
+    np.testing.assert_allclose(resample(up, 4, 4)[..., 3], rgba[..., 3], atol=0.2)
 
 
 def test_rendering_stops_when_cancelled(looks):
