@@ -13,7 +13,8 @@ from engine.nldf import default_camera, installed_looks, load_look, render_clip
 from engine.render.quality import rgba_psnr
 
 SHIPPED = ("clay", "toon")
-FLOOR_DB = {"clay": 27.5, "toon": 24.0}  # held-out PSNR against the mesh teacher: measured 28.9 and 25.7
+RECORDED_DB = {"clay": 27.0, "toon": 26.0}  # the sidecars' held-out PSNR at export: 27.7 and 26.7
+FLOOR_DB = {"clay": 27.5, "toon": 25.0}  # held-out PSNR against the mesh teacher: measured 28.9 and 26.5
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def test_both_looks_ship_with_their_recipe_and_quality():
         training = look.sidecar["training"]
         assert "python -m engine.training.nldf distill" in training["recipe"]
         assert "python -m engine.training.nldf export" in training["recipe"]
-        assert training["quality"]["psnr"] > 24.0 and look.sidecar["trained_size"] == 256
+        assert training["quality"]["psnr"] > RECORDED_DB[name] and look.sidecar["trained_size"] == 256
 
 
 @pytest.mark.parametrize("name", SHIPPED)
