@@ -25,7 +25,8 @@ key = head.data.shape_keys
 scene.frame_set(20)
 print(json.dumps({
     "frame_range": [scene.frame_start, scene.frame_end],
-    "sounds": [(s.type, s.frame_start, s.get("talking_head")) for s in strips],
+    "strips": [(s.type, s.frame_start, s.get("talking_head"), s.channel) for s in strips],
+    "images": [(len(s.elements), s.directory) for s in strips if s.type == 'IMAGE'],
     "shape_action": key.animation_data.action.name,
     "rig_action": head.parent.animation_data.action.name,
     "jaw_w_at_20": head.parent.pose.bones["jaw"].rotation_quaternion[0],
@@ -51,13 +52,20 @@ def test_demo_scene_end_to_end(tmp_path):
                            capture_output=True, text=True, timeout=300)
     info = json.loads(check.stdout.strip().splitlines()[-1])
     assert info["frame_range"] == [1, 30]
-    assert info["sounds"] == [["SOUND", 1, "voice"]]
+    strips = sorted(info["strips"], key=lambda s: s[3])  # the shipped looks: the first one's frames above the voice
+    assert [s[:3] for s in strips] == [["SOUND", 1, "voice"], ["IMAGE", 1, "frames"]]
+    assert strips[1][3] == strips[0][3] + 1
+    assert info["images"][0][0] == 30 and info["images"][0][1].startswith("//")
     assert info["shape_action"].startswith("TalkingHead") and info["rig_action"].startswith("TalkingHead")
     assert info["jaw_w_at_20"] < 1.0  # the jaw is keyed open somewhere in the clip
     probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_type,width",
                             "-of", "json", str(out / "demo.mp4")], capture_output=True, text=True, check=True)
     streams = json.loads(probe.stdout)["streams"]
     assert {s["codec_type"] for s in streams} == {"video", "audio"}
+    for look in ("clay", "toon"):  # every shipped look gets a video with the voice
+        probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_type,width", "-of", "json",
+                                str(out / f"demo_{look}.mp4")], capture_output=True, text=True, check=True)
+        assert {s["codec_type"] for s in json.loads(probe.stdout)["streams"]} == {"video", "audio"}
     from engine.preview import read_png
 
     picture = read_png(out / "demo.png")
