@@ -202,7 +202,7 @@ def box_mask(camera: Camera, transform: np.ndarray, box: Box = HEAD_BOX) -> np.n
     eye = (np.asarray(camera.position, np.float64) - t) @ R
     corners = np.array([[x, y, z] for x in (low[0], high[0]) for y in (low[1], high[1]) for z in (low[2], high[2])])
     pixels, depth = camera.project(corners @ R.T + t)
-    if np.all((eye > low) & (eye < high)) or np.any(depth <= 1e-9) or np.all((eye >= low) & (eye <= high)):
+    if np.any(depth <= 1e-9) or np.all((eye >= low) & (eye <= high)):
         origins, directions = head_rays(camera, transform)
         return light_segments(origins, directions, box)[2]
     hull = convex_hull(pixels)

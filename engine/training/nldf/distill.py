@@ -114,10 +114,15 @@ def training_motion(config: NLDFConfig, head: HeadModel) -> dict:
     return animate(config.voice_path, fps=config.fps, driver="phonetic", seed=config.seed).head_params(head)
 
 
+def teacher_cache(config: NLDFConfig, out: Path) -> Path:
+    """Where the run in folder `out` keeps its teacher frames: config.cache_dir, else out/teacher."""
+    return Path(config.cache_dir) if config.cache_dir else Path(out) / "teacher"
+
+
 def distillation_frames(config: NLDFConfig, head: HeadModel, teacher, teacher_name: str, out: Path,
                         reporter: Reporter) -> tuple[FrameSet, FrameSet]:
     """(training frames, held-out frames), rendered by the teacher or read from the cache."""
-    cache = Path(config.cache_dir) if config.cache_dir else out / "teacher"
+    cache = teacher_cache(config, out)
     motion = training_motion(config, head)
     train = sample_specs(config, head, config.frames, config.seed, motion)
     held = sample_specs(config, head, config.eval_frames, config.seed + EVAL_SEED_OFFSET, motion)
@@ -135,7 +140,7 @@ def distillation_set(run: Path, head: HeadModel, reporter: Optional[Reporter] = 
                          "of a 'python -m engine.training.nldf distill' run.")
     config = NLDFConfig.load(path)
     teacher, name = resolve_teacher(config, head, None, None)
-    cache = Path(config.cache_dir) if config.cache_dir else Path(run) / "teacher"
+    cache = teacher_cache(config, Path(run))
     specs = sample_specs(config, head, config.frames, config.seed, training_motion(config, head))
     frames = teacher_frames(config, head, teacher, name, specs, cache, reporter)
     return frames.rgba, [specs.params(k) for k in range(len(specs))], frames.cameras, config
