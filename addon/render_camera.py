@@ -38,7 +38,8 @@ def scene_camera(scene, head_obj, size: int, look_sizes="any", stride: int = 1) 
     """The scene camera seen from `head_obj` as an engine Camera, or None when the scene has no camera.
 
     size: the frame's longer side in pixels; look_sizes: the look's `image_sizes` ("any" or a list of
-    square sizes); stride: the look's `ray_stride` (both sides become multiples of it). engine.InputError for a camera the engine cannot imitate (orthographic, panoramic).
+    square sizes); stride: the look's `ray_stride` (both sides become multiples of it). engine.InputError
+    for a camera the engine cannot imitate (orthographic, panoramic).
     """
     camera_obj = scene.camera
     if camera_obj is None or camera_obj.type != 'CAMERA':

@@ -4,8 +4,8 @@ For each installed look with a fitted NeRF teacher (runs/nerf_<look>/checkpoint.
 folder in TALKING_HEAD_NERF_RUNS), both render the same held-out parameters and cameras
 at each size the look renders; both are scored against the mesh teacher's exact frames
 (PSNR and SSIM on premultiplied RGBA, also on the mouth box alone), timed (ms per frame,
-after a warm-up frame; NLDF best of three passes, the NeRF one) and their peak memory measured in fresh processes. A
-picture puts mesh teacher, NeRF and NLDF frames side by side.
+after a warm-up frame; NLDF best of three passes, the NeRF one) and their peak memory
+measured in fresh processes. A picture puts mesh teacher, NeRF and NLDF frames side by side.
 """
 
 from __future__ import annotations

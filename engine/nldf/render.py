@@ -57,7 +57,8 @@ def native_scale(look: Look) -> int:
 def native_camera(look: Look, camera: Camera) -> Camera:
     """The view of `camera` at the look's native scale (sides rounded to multiples of its stride)."""
     longest, s = native_scale(look), look.stride
-    if not longest or max(camera.width, camera.height) == longest and not (camera.width % s or camera.height % s):
+    native = max(camera.width, camera.height) == longest and camera.width % s == 0 and camera.height % s == 0
+    if not longest or native:
         return camera
     scale = longest / max(camera.width, camera.height)
     return camera.resized(max(s, s * round(camera.width * scale / s)), max(s, s * round(camera.height * scale / s)))

@@ -75,7 +75,8 @@ class NLDFConfig(ConfigFile):
 
     def __post_init__(self) -> None:
         for name in ("image_size", "frames", "eval_frames", "shard_frames", "num_points", "width", "blocks",
-                     "steps", "batch_rays", "batch_frames", "sr_features", "sr_channels", "sr_min_channels", "plane_channels", "threads", "log_every"):
+                     "steps", "batch_rays", "batch_frames", "sr_features", "sr_channels", "sr_min_channels",
+                     "plane_channels", "threads", "log_every"):
             if int(getattr(self, name)) < 1:
                 raise InputError(f"NLDF config '{name}' must be at least 1, not {getattr(self, name)}.")
         if self.mode not in MODES:

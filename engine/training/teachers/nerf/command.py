@@ -1,12 +1,13 @@
 """The NeRF teacher's commands (run through `python -m engine.training.teachers`):
 
     nerf-fit  --look toon --frames 200 --size 128 --steps N --out runs/nerf_toon [--sheet docs/nerf_teacher.png]
-    nerf-fit  --frames-from runs/nldf_toon --look toon --size 256 --out runs/nerf_toon_256
+    nerf-fit  --frames-from runs/nldf_toon --out runs/nerf_toon     (the run's look and size)
     nerf-eval runs/nerf_toon/checkpoint.pt --look toon --size 128 [--sheet docs/nerf_teacher.png]
 
 nerf-fit renders a training set with the mesh teacher (`make_teacher_set`),
 or takes the training frames of an NLDF run (--frames-from: the very frames
-its student was distilled on, read from its cache), fits the NeRF teacher into --out (resuming a run already there), then scores
+its student was distilled on, read from its cache), fits the NeRF teacher
+into --out (resuming a run already there), then scores
 it on held-out frames (out/eval.json). nerf-eval scores a checkpoint again.
 """
 
