@@ -72,6 +72,15 @@ class Mapping:
                 seen.setdefault(target, None)
         return list(seen)
 
+    def restricted_to(self, target_names) -> "Mapping":
+        """The same mapping onto only the targets in `target_names` (another mesh of the character that
+        carries some of them); channels left with no target become unmapped, bones are kept."""
+        known = set(target_names)
+        kept = {c: [(t, w) for t, w in pairs if t in known] for c, pairs in self.targets.items()}
+        return Mapping(targets={c: p for c, p in kept.items() if p},
+                       unmapped=list(self.unmapped) + [c for c, p in kept.items() if not p],
+                       bones=dict(self.bones), method=self.method, signed=self.signed)
+
     def validate(self, target_names=None, bone_names=None) -> None:
         """Raise MappingError when a target is not in `target_names` or a bone not in `bone_names`."""
         if target_names is not None:
