@@ -26,6 +26,8 @@ FRAMES_STRIP = "frames"  # the OWNER_TAG value of our image strip of rendered fr
 PREVIEW_IMAGE = "Talking Head Preview"
 MAX_CHANNEL = 128
 MAPPING_PROP = "talking_head_mapping"  # custom property of a target mesh: its Mapping as JSON
+SKIP_MESHES_PROP = "talking_head_skip_meshes"  # custom property of a target mesh: names of its character's
+                                               # meshes the user unticked (Animate leaves them unkeyed)
 EULER_ORDERS = ('XYZ', 'XZY', 'YXZ', 'YZX', 'ZXY', 'ZYX')
 SLIDER_LIMIT = 10.0  # Blender's widest shape-key slider range is [-10, 10]
 
@@ -41,10 +43,11 @@ class KeyResult:
     actions: list = field(default_factory=list)
     frames: tuple = (0, 0)
     existing: str = existing_action.PUSH_TO_NLA  # what happens to an artist's Action (`existing_action`)
+    meshes: list = field(default_factory=list)     # names of the meshes whose shape keys were keyed, target first
 
 
 def key_clip(clip, mesh_obj, armature=None, mapping=None, bones=None, aliases=None,
-             existing: str = existing_action.PUSH_TO_NLA) -> KeyResult:
+             existing: str = existing_action.PUSH_TO_NLA, companions=None) -> KeyResult:
     """Key a MotionClip (already at the scene's fps) onto a mesh's shape keys and its armature.
 
     `mapping` (an `engine.retarget.Mapping`) says which shape keys each
@@ -59,6 +62,12 @@ def key_clip(clip, mesh_obj, armature=None, mapping=None, bones=None, aliases=No
     EyeLook*) when they have no bone. Pose-corrective keys (ours and the FLAME
     add-on's, see `key_names`) follow the joints. A key's slider range grows
     to hold its values (Blender clamps animated values to it).
+    A rig with Oculus visemes but no ARKit mouth shapes (`retarget.wants_visemes`)
+    gets viseme channels (`viseme_PP`, ...) solved from the mouth, matched by name.
+    The character's other meshes that carry shape keys the mapping drives
+    (teeth, tongue, eyes: `companion_meshes`, less those the user unticked)
+    are keyed with the same mapping on the keys they have; `companions`, a
+    list of mesh objects, replaces that choice ([]: the target alone).
     Each target gets a new Action of ours (an earlier run's is replaced); an
     artist's Action is never overwritten: `existing` says where it goes
     (`existing_action.PUSH_TO_NLA`: a muted NLA track; `REPLACE`: unassigned,
@@ -79,9 +88,72 @@ def key_clip(clip, mesh_obj, armature=None, mapping=None, bones=None, aliases=No
         _key_bones(armature, joint_bones, clip, frames, rotations, result, flame_rig)
     key = mesh_obj.data.shape_keys if mesh_obj is not None and mesh_obj.type == 'MESH' else None
     if key is not None:
-        _key_shapes(key, clip, frames, rotations, mapping, set(joint_bones), result, aliases)
+        channels = shape_channel_set(clip, set(joint_bones), shape_key_targets(mesh_obj), mapping)
+        mapping = _key_shapes(key, channels, frames, rotations, mapping, result, aliases, owner=mesh_obj.name)
+        others = companion_meshes(mesh_obj, mapping) if companions is None else companions
+        keys = {key.name_full}
+        for other in others:
+            other_key = other.data.shape_keys
+            if other_key is not None and other_key.name_full not in keys:  # meshes sharing data: keyed once
+                keys.add(other_key.name_full)
+                _key_shapes(other_key, channels, frames, rotations,
+                            mapping.restricted_to(shape_key_targets(other)), result, owner=other.name,
+                            companion=True)
     result.unmapped = [n for n in clip.names if n not in result.keyed]
     return result
+
+
+def shape_channel_set(clip, joints_on_bones=(), shape_keys=(), mapping=None) -> tuple:
+    """(names [C], values [T, C], sources) the rig's shape keys can take (`retarget.shape_channels`), with the
+    viseme channels when the rig speaks through visemes (`shape_keys` [K], its key names) or `mapping`
+    drives a viseme channel."""
+    names, values, sources = retarget.shape_channels(clip, skip_joints=joints_on_bones)
+    mapped = mapping.targets if mapping is not None else {}
+    if retarget.wants_visemes(shape_keys) or any(retarget.is_viseme_channel(c) for c in mapped):
+        names, values = retarget.add_viseme_channels(names, values)
+    return names, values, sources
+
+
+def character_meshes(mesh_obj) -> list:
+    """The other meshes of `mesh_obj`'s character, sorted by name: those under its armature (or, without
+    one, under its parent), those the armature deforms, and its own children; only meshes sharing a
+    scene with it."""
+    armature = find_armature(mesh_obj)
+    root = armature or mesh_obj.parent
+    family = set(mesh_obj.children_recursive) | (set(root.children_recursive) if root is not None else set())
+    if armature is not None:
+        family |= {o for o in bpy.data.objects if o.type == 'MESH' and find_armature(o) == armature}
+    scenes = {s.name_full for s in mesh_obj.users_scene}
+    return sorted((o for o in family if o.type == 'MESH' and o != mesh_obj
+                   and scenes & {s.name_full for s in o.users_scene}), key=lambda o: o.name)
+
+
+def mapped_meshes(mesh_obj, mapping) -> list:
+    """The character's other meshes (`character_meshes`) with a shape key that `mapping` drives."""
+    driven = set(mapping.target_names()) if mapping is not None else set()
+    return [o for o in character_meshes(mesh_obj) if driven & set(shape_key_targets(o))]
+
+
+def skipped_meshes(mesh_obj) -> set:
+    """Names of the character's meshes the user unticked on `mesh_obj` (custom property `SKIP_MESHES_PROP`)."""
+    value = mesh_obj.get(SKIP_MESHES_PROP) if mesh_obj is not None else None
+    return {str(n) for n in value} if isinstance(value, (list, tuple)) or hasattr(value, "to_list") else set()
+
+
+def set_skipped(mesh_obj, other, skipped: bool) -> None:
+    """Untick (`skipped`) or tick the character's mesh `other` on the target `mesh_obj`."""
+    names = skipped_meshes(mesh_obj) - {other.name}
+    names |= {other.name} if skipped else set()
+    if names:
+        mesh_obj[SKIP_MESHES_PROP] = sorted(names)
+    elif SKIP_MESHES_PROP in mesh_obj:
+        del mesh_obj[SKIP_MESHES_PROP]
+
+
+def companion_meshes(mesh_obj, mapping) -> list:
+    """The meshes Animate keys beside `mesh_obj`: `mapped_meshes` less the ones the user unticked."""
+    skipped = skipped_meshes(mesh_obj)
+    return [o for o in mapped_meshes(mesh_obj, mapping) if o.name not in skipped]
 
 
 def stored_mapping(obj):
@@ -156,10 +228,14 @@ def joint_rotations(clip) -> dict:
     return out
 
 
-def _key_shapes(key, clip, frames, rotations, mapping, joints_on_bones, result: KeyResult, aliases=None) -> None:
+def _key_shapes(key, channels, frames, rotations, mapping, result: KeyResult, aliases=None, owner="",
+                companion=False):
+    """Key the shape channels (`shape_channel_set`) on `key` (of the mesh object named `owner`) through
+    `mapping` (None: by name), and its pose correctives; returns the mapping used. A companion's keys
+    are not counted among the channels keyed."""
     correctives = key_names.corrective_keys(b.name for b in key.key_blocks[1:])
     block_names = [b.name for b in key.key_blocks[1:] if b.name not in correctives]
-    names, values, sources = retarget.shape_channels(clip, skip_joints=joints_on_bones)
+    names, values, sources = channels
     mapping = mapping if mapping is not None else retarget.map_by_name(names, block_names, aliases=aliases)
     mapping.validate(target_names=block_names)
     targets, W = mapping.weights(names)
@@ -169,10 +245,11 @@ def _key_shapes(key, clip, frames, rotations, mapping, joints_on_bones, result: 
         writer = writer or _new_writer(key, action_name, 'KEY', result)
         path = f'key_blocks["{target}"].value'
         write_keys(writer.fcurve(path, 0, group="Expressions"), frames, _within_slider(key, target, values @ W[:, k]))
-        for c in np.nonzero(W[:, k])[0]:
-            channel = sources.get(names[c], names[c])
-            result.keyed.setdefault(channel, path)
-            result.targets.setdefault(channel, []).append(path)
+        for c in np.nonzero(W[:, k])[0] if not companion else ():
+            inputs = viseme_inputs(names, sources) if retarget.is_viseme_channel(names[c]) else ()
+            for channel in inputs or (sources.get(names[c], names[c]),):
+                result.keyed.setdefault(channel, path)
+                result.targets.setdefault(channel, []).append(path)
     for name, (joint, r, c) in correctives.items():
         if joint in rotations:
             writer = writer or _new_writer(key, action_name, 'KEY', result)
@@ -181,6 +258,15 @@ def _key_shapes(key, clip, frames, rotations, mapping, joints_on_bones, result: 
                        frames, _within_slider(key, name, entry))
     if writer is not None:
         writer.assign()
+        result.meshes.append(owner)
+    return mapping
+
+
+def viseme_inputs(names, sources) -> list:
+    """The clip channels a viseme channel is solved from: the mouth channels among shape channels `names`
+    (the jaw's rotation for `jawOpen`, by `sources`)."""
+    mouth = {n.lower() for n in retarget.rig_visemes.MOUTH_CHANNELS}
+    return [sources.get(n, n) for n in names if n.lower() in mouth]
 
 
 def _within_slider(key, name: str, values: np.ndarray) -> np.ndarray:

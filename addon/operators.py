@@ -327,7 +327,8 @@ def redraw_sidebars(context) -> None:
 
 
 def _summary(result, audio_name: str) -> str:
-    text = (f"Keyed {len(result.keyed)} channels over frames {result.frames[0]}-{result.frames[1]} "
+    meshes = f" on {len(result.meshes)} meshes" if len(result.meshes) > 1 else ""
+    text = (f"Keyed {len(result.keyed)} channels{meshes} over frames {result.frames[0]}-{result.frames[1]} "
             f"from {audio_name}")
     if result.unmapped:
         text += f"; no target for: {', '.join(result.unmapped)}"

@@ -6,6 +6,12 @@ Without one, names are matched (`engine.retarget.map_by_name`) and the panel
 shows that default. Fitting (`fitting`) needs the 68 iBUG landmark vertices of
 the mesh, kept as the custom property `talking_head_landmarks`; a FLAME head
 finds them from its joints.
+
+The panel also lists the character's other meshes that carry shape keys the
+mapping drives (teeth, tongue, eyes: `bridge.mapped_meshes`); Animate keys
+them with the same mapping, except those the user unticks (kept on the head
+as the custom property `talking_head_skip_meshes`). A rig with Oculus visemes
+and no ARKit mouth shapes maps the viseme channels (`viseme_PP`, ...) by name.
 """
 
 from __future__ import annotations
@@ -44,6 +50,8 @@ def mapping_channels(obj) -> list:
     if clip is not None:
         lowered = {n.lower() for n in names}
         names += [n for n in retarget.shape_channels(clip)[0] if n.lower() not in lowered]
+    if retarget.wants_visemes(bridge.shape_key_targets(obj)):
+        names += [n for n in retarget.VISEME_NAMES if n not in names]
     return names
 
 
@@ -229,6 +237,27 @@ class TALKINGHEAD_OT_mapping_choose_bone(_OnTarget, bpy.types.Operator):
         return self.run(choose)
 
 
+class TALKINGHEAD_OT_mapping_toggle_mesh(_OnTarget, bpy.types.Operator):
+    """Key this mesh of the character with the head (ticked), or leave it as it is (unticked)"""
+
+    bl_idname = "talking_head.mapping_toggle_mesh"
+    bl_label = "Key This Mesh"
+
+    mesh: StringProperty(name="Mesh", description="The character's mesh to tick or untick")
+
+    def execute(self, context):
+        obj = target_of(context)
+        other = bpy.data.objects.get(self.mesh)
+
+        def toggle():
+            if other is None or other.type != 'MESH':
+                raise engine.InputError(f"There is no mesh named '{self.mesh}'; choose one listed in the panel.")
+            skip = other.name not in bridge.skipped_meshes(obj)
+            bridge.set_skipped(obj, other, skip)
+            return f"Animate {'leaves' if skip else 'keys'} '{other.name}' {'as it is' if skip else 'with the head'}."
+        return self.run(toggle)
+
+
 def _text_name(obj) -> str:
     return TEXT_PREFIX + obj.name
 
@@ -335,6 +364,7 @@ class TALKINGHEAD_PT_mapping(SidebarPanel, bpy.types.Panel):
         source = f"Stored ({mapping.method})" if stored else "By name (default, not stored)"
         layout.label(text=source, icon='LINKED' if stored else 'UNLINKED')
         draw_bones(layout, obj, mapping)
+        draw_meshes(layout, obj, mapping)
         draw_targets(layout, mapping)
 
 
@@ -352,6 +382,22 @@ def draw_bones(layout, obj, mapping) -> None:
         bone = found.get(joint)
         row.label(text=bone if joint in mapping.bones else (f"{bone} (by name)" if bone else "-"))
         row.operator("talking_head.mapping_choose_bone", text="", icon='BONE_DATA').joint = joint
+
+
+def draw_meshes(layout, obj, mapping) -> None:
+    """The character's other meshes with keys the mapping drives, each with its tick (keyed or not)."""
+    meshes = bridge.mapped_meshes(obj, mapping)
+    if not meshes:
+        return
+    skipped = bridge.skipped_meshes(obj)
+    box = layout.box()
+    box.label(text=f"Also keyed with '{obj.name}':", icon='OUTLINER_OB_MESH')
+    for other in meshes:
+        keyed = other.name not in skipped
+        row = box.row(align=True)
+        row.operator("talking_head.mapping_toggle_mesh", text="", emboss=False,
+                     icon='CHECKBOX_HLT' if keyed else 'CHECKBOX_DEHLT').mesh = other.name
+        row.label(text=other.name if keyed else f"{other.name} (not keyed)")
 
 
 def draw_targets(layout, mapping) -> None:
@@ -374,5 +420,5 @@ def draw_targets(layout, mapping) -> None:
 
 CLASSES = (TALKINGHEAD_OT_mapping_by_name, TALKINGHEAD_OT_mapping_fit, TALKINGHEAD_OT_find_landmarks,
            TALKINGHEAD_OT_mapping_choose_bone, TALKINGHEAD_OT_mapping_edit_text, TALKINGHEAD_OT_mapping_apply_text,
-           TALKINGHEAD_OT_mapping_clear, TALKINGHEAD_PT_mapping)
+           TALKINGHEAD_OT_mapping_clear, TALKINGHEAD_OT_mapping_toggle_mesh, TALKINGHEAD_PT_mapping)
 

@@ -1,0 +1,211 @@
+"""A character split into several meshes (Ready Player Me: head, teeth, two eyes; each with the same shape
+keys) is keyed on every mesh in one undo step, a mesh the user unticks stays unkeyed, and a viseme-only
+rig speaks through its Oculus visemes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from addon_fixtures import write_voice
+
+bpy = pytest.importorskip("bpy")
+
+FPS = 24
+VISEMES = ("viseme_sil", "viseme_PP", "viseme_FF", "viseme_TH", "viseme_DD", "viseme_kk", "viseme_CH", "viseme_SS",
+           "viseme_nn", "viseme_RR", "viseme_aa", "viseme_E", "viseme_I", "viseme_O", "viseme_U")
+PARTS = ("Wolf3D_Head", "Wolf3D_Teeth", "EyeLeft", "EyeRight")
+
+
+def arkit_names() -> tuple:
+    from engine.motion.arkit import ARKIT_BLENDSHAPES
+
+    return tuple(n[0].lower() + n[1:] for n in ARKIT_BLENDSHAPES)  # RPM spells them eyeBlinkLeft, jawOpen, ...
+
+
+def shaped_mesh(context, name, keys, parent=None):
+    """A quad with a Basis and `keys` (each lifts one vertex), parented to and deformed by `parent`."""
+    mesh = bpy.data.meshes.new(name)
+    mesh.from_pydata([(0, 0, 0), (1, 0, 0), (1, 0, 1), (0, 0, 1)], [], [(0, 1, 2, 3)])
+    obj = bpy.data.objects.new(name, mesh)
+    context.collection.objects.link(obj)
+    if keys:
+        obj.shape_key_add(name="Basis", from_mix=False)
+        for i, key in enumerate(keys):
+            obj.shape_key_add(name=key, from_mix=False).data[i % 4].co.z += 0.1
+    if parent is not None:
+        obj.parent = parent
+        obj.modifiers.new("Armature", 'ARMATURE').object = parent
+    return obj
+
+
+def rpm_character(context, name="Armature"):
+    """An RPM-like glTF import: an armature (Hips, Neck, Head) with head, teeth and eye meshes that carry the
+    same 68 shape keys (52 ARKit, 15 visemes, mouthOpen), and a body with none."""
+    rig = bpy.data.objects.new(name, bpy.data.armatures.new(name))
+    context.collection.objects.link(rig)
+    context.view_layer.objects.active = rig
+    bpy.ops.object.mode_set(mode='EDIT')
+    parent = None
+    for bone, (z0, z1) in (("Hips", (0.0, 1.0)), ("Neck", (1.0, 1.5)), ("Head", (1.5, 1.8))):
+        edit = rig.data.edit_bones.new(bone)
+        edit.head, edit.tail, edit.parent = (0, 0, z0), (0, 0, z1), parent
+        parent = edit
+    bpy.ops.object.mode_set(mode='OBJECT')
+    keys = arkit_names() + VISEMES + ("mouthOpen",)
+    assert len(keys) == 68
+    meshes = {part: shaped_mesh(context, f"{part}.{name}" if name != "Armature" else part, keys, rig)
+              for part in PARTS}
+    shaped_mesh(context, f"Wolf3D_Body.{name}", (), rig)
+    return rig, meshes
+
+
+def speech_clip(T=48, start_frame=1):
+    """Mouth channels of 'M AA P AA' (phonetic driver's coarticulation) at 24 fps, with a neck nod and blinks."""
+    from engine.motion import MotionClip
+    from engine.phonetic.coarticulation import articulate
+    from engine.phonetic.phones import Phone
+
+    labels, durations = "SIL M AA P AA SIL".split(), (0.4, 0.15, 0.3, 0.15, 0.3, 0.7)
+    edges = np.concatenate([[0.0], np.cumsum(durations)])
+    phones = [Phone(label, a, b) for label, a, b in zip(labels, edges[:-1], edges[1:])]
+    times = np.arange(T) / FPS
+    channels = dict(articulate(phones, times))
+    channels["neck_rx"] = 0.1 * np.sin(2 * np.pi * times).astype(np.float32)
+    channels["eyeBlinkLeft"] = channels["eyeBlinkRight"] = (np.abs(times - 1.0) < 0.1).astype(np.float32)
+    names = sorted(channels)
+    clip = MotionClip(names=names, values=np.stack([channels[n] for n in names], 1), fps=FPS,
+                      start_frame=start_frame)
+    return clip, phones, times
+
+
+def key_curve(obj, name):
+    """Keyed values [T] of shape key `name` on `obj`, or None when it has no Action or no such F-Curve."""
+    from addon.action_compat import fcurves_of
+
+    ad = obj.data.shape_keys.animation_data
+    if ad is None or ad.action is None:
+        return None
+    fcurve = next((fc for fc in fcurves_of(ad.action) if fc.data_path == f'key_blocks["{name}"].value'), None)
+    return None if fcurve is None else np.array([k.co[1] for k in fcurve.keyframe_points])
+
+
+def target_scene(context, tmp_path, target):
+    settings = context.scene.talking_head
+    context.scene.render.fps, context.scene.render.fps_base = FPS, 1.0
+    settings.target, settings.driver = target, "energy"
+    settings.audio_path = str(write_voice(tmp_path, 1.0))
+
+
+def test_every_mesh_of_the_character_is_keyed_alike(blender):
+    from addon import bridge
+
+    rig, meshes = rpm_character(blender)
+    other_rig, others = rpm_character(blender, "Other")  # a second character with the same keys: left alone
+    clip, _, _ = speech_clip()
+    head = meshes["Wolf3D_Head"]
+    assert [o.name for o in bridge.mapped_meshes(head, bridge.retarget.map_by_name(
+        bridge.retarget.shape_channels(clip)[0], bridge.shape_key_targets(head)))] == ["EyeLeft", "EyeRight",
+                                                                                      "Wolf3D_Teeth"]
+    result = bridge.key_clip(clip, head)
+    assert result.meshes == ["Wolf3D_Head", "EyeLeft", "EyeRight", "Wolf3D_Teeth"]
+    jaw = key_curve(head, "jawOpen")
+    assert jaw.max() > 0.3  # the lips part ...
+    for part in PARTS[1:]:  # ... and the teeth and eyes move with them, key for key
+        for name in ("jawOpen", "mouthClose", "eyeBlinkLeft", "mouthPressLeft"):
+            np.testing.assert_array_equal(key_curve(meshes[part], name), key_curve(head, name))
+        assert key_curve(meshes[part], "viseme_PP") is None  # ARKit shapes present: the visemes stay still
+    assert result.keyed["neck_rx"] == 'pose.bones["Neck"].rotation_quaternion'
+    assert all(o.data.shape_keys.animation_data is None for o in others.values())
+    assert other_rig.animation_data is None
+
+
+def test_animate_keys_all_meshes_in_one_undo_step_and_skips_an_unticked_one(blender, tmp_path):
+    from addon import bridge
+
+    _, meshes = rpm_character(blender)
+    head = meshes["Wolf3D_Head"]
+    target_scene(blender, tmp_path, head)
+    blender.scene.talking_head.target = head
+    bpy.ops.ed.undo_push(message="the character as it was")
+    with_undo = ('EXEC_DEFAULT', True)  # as from the UI: the operator pushes its undo step
+    assert bpy.ops.talking_head.mapping_toggle_mesh(*with_undo, mesh="Wolf3D_Teeth") == {'FINISHED'}  # untick
+    assert bridge.skipped_meshes(head) == {"Wolf3D_Teeth"}
+    assert bpy.ops.talking_head.animate(*with_undo) == {'FINISHED'}
+    keyed = {name: key_curve(bpy.data.objects[name], "jawOpen") is not None for name in PARTS}
+    assert keyed == {"Wolf3D_Head": True, "Wolf3D_Teeth": False, "EyeLeft": True, "EyeRight": True}
+    assert " on 3 meshes over frames 1-24 " in blender.scene.talking_head.status
+    bpy.ops.ed.undo()  # one step takes every mesh's keys away, and keeps the unticking
+    assert all(key_curve(bpy.data.objects[name], "jawOpen") is None for name in PARTS)
+    assert bridge.skipped_meshes(bpy.data.objects["Wolf3D_Head"]) == {"Wolf3D_Teeth"}
+    bpy.ops.ed.undo()  # and the unticking is an undo step of its own
+    assert bridge.skipped_meshes(bpy.data.objects["Wolf3D_Head"]) == set()
+
+
+def test_the_mapping_panel_lists_the_meshes_and_unticking_survives_a_reload(blender, tmp_path):
+    from addon import bridge
+
+    from test_retarget import drawn_labels
+
+    _, meshes = rpm_character(blender)
+    head = meshes["Wolf3D_Head"]
+    blender.scene.talking_head.target = head
+    labels = drawn_labels(blender)
+    assert "Also keyed with 'Wolf3D_Head':" in labels
+    assert {"EyeLeft", "EyeRight", "Wolf3D_Teeth"} <= set(labels) and "Wolf3D_Body" not in labels
+    bpy.ops.talking_head.mapping_toggle_mesh(mesh="EyeLeft")
+    assert "EyeLeft (not keyed)" in drawn_labels(blender)
+    path = str(tmp_path / "character.blend")
+    bpy.ops.wm.save_as_mainfile(filepath=path)
+    bpy.ops.wm.open_mainfile(filepath=path)
+    head = bpy.data.objects["Wolf3D_Head"]
+    assert bridge.skipped_meshes(head) == {"EyeLeft"}
+    assert [o.name for o in bridge.companion_meshes(head, bridge.retarget.Mapping(
+        targets={"jawOpen": [("jawOpen", 1.0)]}))] == ["EyeRight", "Wolf3D_Teeth"]
+    bpy.ops.talking_head.mapping_toggle_mesh(mesh="EyeLeft")  # ticked again
+    assert bridge.SKIP_MESHES_PROP not in head
+    with pytest.raises(RuntimeError, match="There is no mesh named 'Nope'"):
+        bpy.ops.talking_head.mapping_toggle_mesh(mesh="Nope")
+
+
+def viseme_rig(context):
+    """An older avatar: Oculus visemes and blinks, no ARKit mouth, no armature; its teeth a child mesh."""
+    face = shaped_mesh(context, "VisemeFace", VISEMES + ("eyeBlinkLeft", "eyeBlinkRight"))
+    teeth = shaped_mesh(context, "VisemeTeeth", VISEMES)
+    teeth.parent = face
+    return face, teeth
+
+
+def test_a_viseme_rig_speaks_through_its_visemes(blender):
+    from addon import bridge
+
+    face, teeth = viseme_rig(blender)
+    clip, phones, times = speech_clip()
+    result = bridge.key_clip(clip, face)
+    assert result.meshes == ["VisemeFace", "VisemeTeeth"]
+    weights = np.stack([key_curve(face, v) for v in VISEMES], axis=1)
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, atol=1e-5)
+    np.testing.assert_array_equal(key_curve(teeth, "viseme_PP"), weights[:, VISEMES.index("viseme_PP")])
+    centre = [int(np.argmin(np.abs(times - 0.5 * (p.start + p.end)))) for p in phones]
+    for k in (1, 3):  # M and P: the lips close on viseme_PP
+        assert np.argmax(weights[centre[k]]) == VISEMES.index("viseme_PP") and weights[centre[k], 1] > 0.5
+    aa = weights[:, VISEMES.index("viseme_aa")]
+    assert aa[centre[2]] > 0.5 and aa[centre[4]] > 0.5
+    assert np.corrcoef(aa, clip.channel("jaw_rx"))[0, 1] > 0.7  # viseme_aa opens with the jaw
+    assert weights[0, VISEMES.index("viseme_sil")] > 0.95  # silence before the first word
+    np.testing.assert_allclose(key_curve(face, "eyeBlinkLeft"), clip.channel("eyeBlinkLeft"), atol=1e-6)
+    assert result.keyed["mouthClose"].startswith('key_blocks["viseme_') and "jaw_rx" in result.keyed
+    assert result.unmapped == ["neck_rx"]  # no armature: the nod has nowhere to go
+
+
+def test_the_panel_maps_a_viseme_rig_by_name(blender):
+    from addon import bridge
+
+    face, _ = viseme_rig(blender)
+    blender.scene.talking_head.target = face
+    assert bpy.ops.talking_head.mapping_by_name() == {'FINISHED'}
+    stored = bridge.stored_mapping(face)
+    assert stored.targets["viseme_PP"] == [("viseme_PP", 1.0)] and len(stored.targets) == len(VISEMES) + 2
+    clip, _, _ = speech_clip()
+    result = bridge.key_clip(clip, face)  # the stored mapping, visemes solved as by default
+    assert 'key_blocks["viseme_aa"].value' in result.targets["jaw_rx"] and key_curve(face, "viseme_aa").max() > 0.5
