@@ -4,6 +4,8 @@ rig speaks through its Oculus visemes."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -209,3 +211,66 @@ def test_the_panel_maps_a_viseme_rig_by_name(blender):
     clip, _, _ = speech_clip()
     result = bridge.key_clip(clip, face)  # the stored mapping, visemes solved as by default
     assert 'key_blocks["viseme_aa"].value' in result.targets["jaw_rx"] and key_curve(face, "viseme_aa").max() > 0.5
+
+
+# ---- the ARKit reference face (../shared/data/rigs), split in two ---------------------------------
+
+ARKIT_RIG = Path(__file__).resolve().parents[3] / "shared" / "data" / "rigs" / "said_arkit_reference" / "ARKit_blendshapes"
+
+
+def read_obj(path):
+    """(vertices [V, 3], triangles [F, 3], 0-based) of a Wavefront OBJ."""
+    vertices, faces = [], []
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if parts and parts[0] == "v":
+            vertices.append([float(x) for x in parts[1:4]])
+        elif parts and parts[0] == "f":
+            faces.append([int(p.split("/")[0]) - 1 for p in parts[1:4]])
+    return np.array(vertices), np.array(faces)
+
+
+def face_part(context, name, neutral, faces, targets, parent=None):
+    """A mesh of `faces` [F, 3] (indices into `neutral` [V, 3]) with one shape key per target [V, 3];
+    returns (object, the vertex indices [n] it took)."""
+    used = np.unique(faces)
+    remap = np.full(len(neutral), -1)
+    remap[used] = np.arange(len(used))
+    mesh = bpy.data.meshes.new(name)
+    mesh.from_pydata(neutral[used].tolist(), [], remap[faces].tolist())
+    obj = bpy.data.objects.new(name, mesh)
+    context.collection.objects.link(obj)
+    obj.parent = parent
+    obj.shape_key_add(name="Basis", from_mix=False)
+    for key, verts in targets.items():
+        obj.shape_key_add(name=key, from_mix=False).data.foreach_set("co", verts[used].ravel())
+    return obj, used
+
+
+@pytest.mark.skipif(not ARKIT_RIG.is_dir(), reason="the shared ARKit reference rig is not here")
+def test_the_arkit_reference_face_split_in_two_moves_as_the_whole_face(blender):
+    from addon import bridge
+
+    neutral, faces = read_obj(ARKIT_RIG / "Neutral.obj")
+    targets = {p.stem: read_obj(p)[0] for p in sorted(ARKIT_RIG.glob("*.obj")) if p.stem != "Neutral"}
+    assert len(targets) == 51 and neutral.shape == (1220, 3)
+    whole, _ = face_part(blender, "Whole", neutral, faces, targets)
+    jaw_moves = np.linalg.norm(targets["jawOpen"] - neutral, axis=1) > 1e-4
+    lower = jaw_moves[faces].all(axis=1)  # the faces the jaw carries, as a separate mesh (like teeth)
+    character = bpy.data.objects.new("Character", None)
+    blender.collection.objects.link(character)
+    upper, upper_index = face_part(blender, "Face", neutral, faces[~lower], targets, character)
+    chin, chin_index = face_part(blender, "Chin", neutral, faces[lower], targets, character)
+    clip, phones, times = speech_clip()
+    assert bridge.key_clip(clip, whole).meshes == ["Whole"]  # alone in the world: nothing else is its character
+    assert bridge.key_clip(clip, upper).meshes == ["Face", "Chin"]
+    aa = int(np.argmin(np.abs(times - 0.5 * (phones[2].start + phones[2].end))))
+    for t in (0, aa, 30):
+        blender.scene.frame_set(clip.start_frame + t)
+        expected = bridge.evaluated_vertices(blender, whole)
+        np.testing.assert_allclose(bridge.evaluated_vertices(blender, upper), expected[upper_index], atol=1e-6)
+        np.testing.assert_allclose(bridge.evaluated_vertices(blender, chin), expected[chin_index], atol=1e-6)
+    blender.scene.frame_set(clip.start_frame + aa)
+    opened = bridge.evaluated_vertices(blender, chin)
+    blender.scene.frame_set(clip.start_frame)
+    assert np.abs(opened - bridge.evaluated_vertices(blender, chin)).max() > 2e-3  # the chin drops on "aa"
