@@ -4,10 +4,10 @@ FLAME 2020 (`generic_model.pkl`, `male_model.pkl`, `female_model.pkl`) and
 FLAME 2023 (`flame2023.pkl`, `flame2023_Open.pkl`) are Python-2 pickles, read
 with `encoding="latin1"`. Several values are `chumpy.ch.Ch` objects (their
 value is the array stored under `x` in the pickled state) and `J_regressor`
-is a `scipy.sparse.csc_matrix`. A pickle can run code, so the unpickler here
-only accepts numpy arrays, sparse matrices and chumpy objects; chumpy and
-sparse classes become inert stand-ins that hold the pickled state and are
-turned into numpy arrays afterwards.
+is a `scipy.sparse.csc_matrix`. A pickle can run code, so `safe_pickle`
+reads the file's data without running any of it: numeric numpy arrays, plain
+containers, and inert stand-ins for the chumpy and sparse objects, turned into
+numpy arrays here (never larger than the file could describe).
 
 Keys: v_template [V, 3], f [F, 3], shapedirs [V, 3, 300 + E] (300 shape then
 E expression components, E = 100), posedirs [V, 3, 36], J_regressor [5, V],
@@ -16,207 +16,177 @@ weights [V, 5], kintree_table [2, 5] (row 0: parents, root = 2**32 - 1).
 
 from __future__ import annotations
 
-import io
-import pickle
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import HeadModelError
 from .model import NUM_JOINTS, PARENTS, POSE_FEATURES, HeadModel
+from .safe_pickle import (ChumpyObject, RefusedGlobal, RefusedPickle, SparseObject, TruncatedPickle,
+                          load_data)
 
 FLAME_VERTICES = 5023
 FLAME_SHAPE_COMPONENTS = 300
 FLAME_EXPRESSION_COMPONENTS = 100
+MAX_VERTICES = 1_000_000           # FLAME has 5,023; a dense scan head ~100,000
+MAX_COMPONENTS = 2_000             # shape + expression components (FLAME: 400)
 FLAME_KEYS = ("v_template", "f", "shapedirs", "posedirs", "J_regressor", "weights", "kintree_table")
 PICKLE_OPENERS = (0x80, ord("("), ord("}"), ord("]"))  # protocol 2+, or protocol 0/1 containers
-
-_RECONSTRUCT = np.zeros(0).__reduce__()[0]
-_SCALAR = np.float64(0).__reduce__()[0]
-_NUMPY_MODULES = {"numpy", "numpy.core.multiarray", "numpy._core.multiarray", "numpy.core.numeric"}
-_NUMPY_NAMES = {"_reconstruct": _RECONSTRUCT, "scalar": _SCALAR, "ndarray": np.ndarray, "dtype": np.dtype}
-_BUILTIN_NAMES = {"set": set, "frozenset": frozenset, "object": object, "slice": slice,
-                  "complex": complex, "tuple": tuple, "list": list, "dict": dict}
-_SPARSE_NAMES = {"csc_matrix", "csr_matrix", "coo_matrix", "csc_array", "csr_array", "coo_array"}
-
-
-class RefusedGlobal(pickle.UnpicklingError):
-    """The pickle asked for a class or function outside the allow-list."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(f"refused global {name}")
-        self.name = name
-
-
-class PickledObject:
-    """An inert stand-in for a refused class: keeps constructor args and pickled state."""
-
-    origin = ""
-    args: tuple = ()
-    state = None
-
-    def __new__(cls, *args, **kwargs):
-        obj = object.__new__(cls)
-        obj.args = args
-        return obj
-
-    def __init__(self, *args, **kwargs) -> None:
-        pass
-
-    def __setstate__(self, state) -> None:
-        self.state = state
-
-    def state_dict(self) -> dict:
-        """The pickled `__dict__` (chumpy and scipy pickle their instance dict)."""
-        state = self.state[0] if isinstance(self.state, tuple) and self.state else self.state
-        return state if isinstance(state, dict) else {}
-
-
-class ChumpyObject(PickledObject):
-    """Stand-in for any `chumpy.*` class."""
-
-
-class SparseObject(PickledObject):
-    """Stand-in for a `scipy.sparse` matrix class."""
-
-
-_STAND_INS: dict = {}
-
-
-def _stand_in(base: type, module: str, name: str) -> type:
-    key = (base, module, name)
-    if key not in _STAND_INS:
-        _STAND_INS[key] = type(name, (base,), {"origin": f"{module}.{name}"})
-    return _STAND_INS[key]
-
-
-def _latin1_encode(text, encoding="latin1"):
-    """`_codecs.encode` as Python 3 protocol-2 pickles use it for bytes; latin-1 only."""
-    if str(encoding).lower().replace("-", "").replace("_", "") not in {"latin1", "iso88591"}:
-        raise RefusedGlobal(f"_codecs.encode with encoding {encoding!r}")
-    return str(text).encode("latin1")
-
-
-class RestrictedUnpickler(pickle.Unpickler):
-    """An unpickler that resolves only numpy, sparse and chumpy names (never code)."""
-
-    def find_class(self, module: str, name: str):
-        if module in _NUMPY_MODULES and name in _NUMPY_NAMES:
-            return _NUMPY_NAMES[name]
-        if module in ("__builtin__", "builtins") and name in _BUILTIN_NAMES:
-            return _BUILTIN_NAMES[name]
-        if module in ("copy_reg", "copyreg") and name in ("_reconstructor", "__newobj__"):
-            import copyreg
-            return getattr(copyreg, name)
-        if module == "_codecs" and name == "encode":
-            return _latin1_encode
-        if module == "collections" and name == "OrderedDict":
-            from collections import OrderedDict
-            return OrderedDict
-        if module == "chumpy" or module.startswith("chumpy."):
-            return _stand_in(ChumpyObject, module, name)
-        if module.startswith("scipy.sparse") and name in _SPARSE_NAMES:
-            return _stand_in(SparseObject, module, name)
-        raise RefusedGlobal(f"{module}.{name}")
+MAX_FILE_BYTES = 2 * 1024**3        # FLAME 2023 is ~0.2 GB
+DERIVED_ELEMENTS_PER_BYTE = 1       # arrays made from stand-ins (sparse, chumpy ops): <= file size + floor
+DERIVED_ELEMENTS_FLOOR = 4_000_000
+# What reading a pickled file can raise on data it does not like (our own bugs raise other types)
+DATA_ERRORS = (RefusedPickle, ValueError, TypeError, KeyError, IndexError, OverflowError, ZeroDivisionError,
+               UnicodeError, MemoryError, RecursionError)
 
 
 def unpickle_restricted(raw: bytes, path, what: str = "FLAME model file") -> object:
-    """Unpickle `raw` (the bytes of `path`) with the allow-list; HeadModelError on any failure."""
+    """The data pickled in `raw` (the bytes of `path`), built by `safe_pickle` (nothing in it runs).
+
+    Raises HeadModelError with one sentence for any file it refuses.
+    """
     if not raw or raw[0] not in PICKLE_OPENERS:
         raise HeadModelError(f"'{path}' is not a {what}: it is not a Python pickle.")
     try:
-        return RestrictedUnpickler(io.BytesIO(raw), encoding="latin1").load()
+        return load_data(raw)
     except RefusedGlobal as e:
         raise HeadModelError(f"'{path}' was not loaded because it asks to run '{e.name}', "
-                             "which a model file never needs (pickles can run code).") from None
-    except EOFError:
-        raise HeadModelError(f"'{path}' is truncated or damaged; download it again.") from None
-    except Exception as e:  # noqa: BLE001 - any unpickling failure is a bad file to the user
-        if "truncated" in str(e) or "ran out of input" in str(e).lower():
-            raise HeadModelError(f"'{path}' is truncated or damaged; download it again.") from None
-        raise HeadModelError(f"'{path}' is not a {what}: it could not be unpickled ({e}).") from None
+                             "which a model file never needs (pickles can run code).") from e
+    except TruncatedPickle as e:
+        raise HeadModelError(f"'{path}' is truncated or damaged; download it again.") from e
+    except MemoryError as e:
+        raise HeadModelError(f"'{path}' needs more memory than this computer has to read.") from e
+    except DATA_ERRORS as e:
+        raise HeadModelError(f"'{path}' is not a {what} this add-on can read safely "
+                             f"({_reason(e)}); download it again.") from e
+
+
+def _reason(error: Exception) -> str:
+    """A short, single-line reason from an exception (never its whole repr)."""
+    text = str(error).split("\n")[0].replace(". ", "; ").rstrip(".")
+    return (text[:160] + "...") if len(text) > 160 else (text or type(error).__name__)
 
 
 # ---- stand-ins to arrays -------------------------------------------------
 
-def _chumpy_op(kind: str, state: dict, value):
-    a = value(state["a"]) if "a" in state else None
-    ops = {
-        "transpose": lambda: np.transpose(a, state.get("axes")),
-        "Reshape": lambda: np.reshape(a, state["want_shape"]),
-        "Select": lambda: np.ravel(a)[np.asarray(state["idxs"])].reshape(state["preferred_shape"]),
-        "add": lambda: a + value(state["b"]),
-        "subtract": lambda: a - value(state["b"]),
-        "multiply": lambda: a * value(state["b"]),
-        "divide": lambda: a / value(state["b"]),
-        "negative": lambda: -a,
-    }
-    return ops[kind]() if kind in ops else None
+class Converter:
+    """Turns pickled values into numpy arrays, within an element budget for what it derives."""
+
+    def __init__(self, max_elements: int = DERIVED_ELEMENTS_FLOOR) -> None:
+        self.max_elements = max_elements
+        self.depth = 0
+
+    def check_size(self, shape, what: str) -> None:
+        count = float(np.prod([float(n) for n in shape])) if len(shape) else 1.0
+        if count > self.max_elements:
+            raise ValueError(f"a {what} of {count:.3g} values, more than such a file can hold")
+
+    def array(self, value) -> np.ndarray:
+        """A numeric numpy array from an ndarray, chumpy stand-in, sparse stand-in, number or list."""
+        self.depth += 1
+        try:
+            if self.depth > 32:
+                raise ValueError("values nested too deeply")
+            if isinstance(value, ChumpyObject):
+                return self.chumpy(value)
+            if isinstance(value, SparseObject):
+                return self.sparse(value)
+            return numeric(np.asarray(value), type(value).__name__)
+        finally:
+            self.depth -= 1
+
+    def chumpy(self, obj: ChumpyObject) -> np.ndarray:
+        state, kind = obj.state_dict(), type(obj).__name__
+        if "x" in state:
+            return self.array(state["x"])
+        result = self.chumpy_op(kind, state)
+        if result is not None:
+            return numeric(np.asarray(result), obj.origin)
+        arrays = [v for v in state.values() if isinstance(v, (np.ndarray, ChumpyObject))]
+        if len(arrays) == 1:
+            return self.array(arrays[0])
+        if obj.args:
+            return self.array(obj.args[0])
+        raise ValueError(f"a {obj.origin} object whose value could not be recovered")
+
+    def chumpy_op(self, kind: str, state: dict):
+        """The value of a chumpy expression node (transpose, Reshape, Select, + - * /), or None."""
+        if kind not in ("transpose", "Reshape", "Select", "add", "subtract", "multiply", "divide", "negative"):
+            return None
+        a = self.array(state["a"])
+        if kind == "transpose":
+            return np.transpose(a, state.get("axes"))
+        if kind == "Reshape":
+            return np.reshape(a, state["want_shape"])
+        if kind == "Select":
+            index = numeric(np.asarray(state["idxs"]), "index").astype(np.int64)
+            self.check_size(index.shape, "selection")
+            return np.ravel(a)[index].reshape(state["preferred_shape"])
+        if kind == "negative":
+            return -a
+        b = self.array(state["b"])
+        self.check_size(np.broadcast_shapes(a.shape, b.shape), "chumpy result")
+        with np.errstate(all="ignore"):
+            return {"add": np.add, "subtract": np.subtract, "multiply": np.multiply, "divide": np.divide}[kind](a, b)
+
+    def sparse(self, obj: SparseObject) -> np.ndarray:
+        import scipy.sparse as sp
+
+        s = obj.state_dict()
+        shape = tuple(int(n) for n in s.get("_shape", s.get("shape", ())))
+        if len(shape) != 2 or min(shape) < 0:
+            raise ValueError("a sparse matrix without a 2-D shape")
+        self.check_size(shape, "sparse matrix")
+        data = numeric(np.asarray(self.array(s["data"])), "sparse data")
+        if type(obj).__name__[:3] == "coo":
+            coords = s.get("coords") or (s["row"], s["col"])
+            rows, cols = (self.array(c).astype(np.int64) for c in coords)
+            return sp.coo_matrix((data, (rows, cols)), shape=shape).toarray()
+        build = sp.csc_matrix if type(obj).__name__[:3] == "csc" else sp.csr_matrix
+        indices, indptr = (self.array(s[k]).astype(np.int64) for k in ("indices", "indptr"))
+        return build((data, indices, indptr), shape=shape).toarray()
 
 
-def _chumpy_value(obj: ChumpyObject) -> np.ndarray:
-    state, kind = obj.state_dict(), type(obj).__name__
-    if "x" in state:
-        return to_array(state["x"])
-    result = _chumpy_op(kind, state, to_array)
-    if result is not None:
-        return np.asarray(result)
-    arrays = [v for v in state.values() if isinstance(v, (np.ndarray, ChumpyObject))]
-    if len(arrays) == 1:
-        return to_array(arrays[0])
-    if obj.args:
-        return to_array(obj.args[0])
-    raise ValueError(f"a {obj.origin} object whose value could not be recovered")
-
-
-def _sparse_value(obj: SparseObject) -> np.ndarray:
-    import scipy.sparse as sp
-
-    s = obj.state_dict()
-    shape = tuple(s.get("_shape", s.get("shape", ())))
-    kind = type(obj).__name__[:3]
-    if kind == "coo":
-        coords = s.get("coords") or (s["row"], s["col"])
-        return sp.coo_matrix((s["data"], coords), shape=shape).toarray()
-    build = sp.csc_matrix if kind == "csc" else sp.csr_matrix
-    return build((s["data"], s["indices"], s["indptr"]), shape=shape).toarray()
-
-
-def to_array(value) -> np.ndarray:
-    """A numpy array from a pickled value: ndarray, chumpy stand-in, sparse stand-in, or list."""
-    if isinstance(value, ChumpyObject):
-        return _chumpy_value(value)
-    if isinstance(value, SparseObject):
-        return _sparse_value(value)
-    arr = np.asarray(value)
-    if arr.dtype == object:
-        raise ValueError(f"a {type(value).__name__} that is not an array of numbers")
+def numeric(arr: np.ndarray, what: str) -> np.ndarray:
+    """`arr` when it holds booleans, integers or real floats; ValueError otherwise."""
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"a {what} that is not an array of numbers")
     return arr
+
+
+def to_array(value, max_elements: int = DERIVED_ELEMENTS_FLOOR) -> np.ndarray:
+    """A numpy array from a pickled value: ndarray, chumpy stand-in, sparse stand-in, or list."""
+    return Converter(max_elements).array(value)
 
 
 # ---- FLAME file -> HeadModel ---------------------------------------------
 
-def read_bytes(path: Path, what: str = "head model") -> bytes:
-    """The bytes of `path`; HeadModelError when it is missing or unreadable."""
-    if not path.exists():
-        raise HeadModelError(f"The {what} file '{path}' does not exist; check the path.")
-    if not path.is_file():
-        raise HeadModelError(f"'{path}' is a folder, not a {what} file; choose the file inside it.")
+def read_bytes(path: Path, what: str = "head model", limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of `path`; HeadModelError when it is missing, unreadable or larger than `limit`."""
     try:
+        if not path.exists():
+            raise HeadModelError(f"The {what} file '{path}' does not exist; check the path.")
+        if not path.is_file():
+            raise HeadModelError(f"'{path}' is a folder, not a {what} file; choose the file inside it.")
+        if path.stat().st_size > limit:
+            raise HeadModelError(f"The {what} file '{path}' is {path.stat().st_size / 1e9:.1f} GB, larger than any "
+                                 f"{what} ({limit / 1e9:.1f} GB at most); check that it is the right file.")
         return path.read_bytes()
     except OSError as e:
-        raise HeadModelError(f"The {what} file '{path}' could not be read ({e.strerror}).") from None
+        raise HeadModelError(f"The {what} file '{path}' could not be read ({e.strerror or e}).") from e
 
 
-def flame_arrays(data, path) -> dict:
-    """The FLAME keys of an unpickled (or npz) mapping as numpy arrays.
+def flame_arrays(data, path, max_elements: int = DERIVED_ELEMENTS_FLOOR) -> dict:
+    """The FLAME keys of an unpickled (or npz) mapping as numeric numpy arrays.
 
-    Raises HeadModelError naming missing keys or values that are not arrays.
+    `max_elements` bounds what stand-ins may expand to (a sparse matrix's dense
+    form). Raises HeadModelError naming missing keys or values that are not arrays.
     """
     if not isinstance(data, dict):
         raise HeadModelError(f"'{path}' is not a FLAME model file: it holds a "
                              f"{type(data).__name__}, not a dictionary of arrays.")
-    data = {k.decode("latin1") if isinstance(k, bytes) else str(k): v for k, v in data.items()}
+    data = {k.decode("latin1") if isinstance(k, bytes) else str(k): v for k, v in data.items()
+            if isinstance(k, (str, bytes))}
     missing = [k for k in FLAME_KEYS if k not in data]
     if missing:
         raise HeadModelError(f"'{path}' is not a complete FLAME model: it lacks {', '.join(missing)}.")
@@ -225,9 +195,9 @@ def flame_arrays(data, path) -> dict:
         if key not in data:
             continue
         try:
-            arrays[key] = to_array(data[key])
-        except Exception as e:  # noqa: BLE001 - any conversion failure is a bad file
-            raise HeadModelError(f"'{path}' has an unreadable '{key}' ({e}).") from None
+            arrays[key] = to_array(data[key], max_elements)
+        except DATA_ERRORS as e:
+            raise HeadModelError(f"'{path}' has an unreadable '{key}' ({_reason(e)}).") from e
     return arrays
 
 
@@ -245,12 +215,17 @@ def check_flame_shapes(a: dict, path) -> None:
         S = FLAME_SHAPE_COMPONENTS + FLAME_EXPRESSION_COMPONENTS
     if a["f"].ndim != 2 or a["f"].shape[1] != 3:
         _wrong(path, "f", a["f"].shape, "(F, 3)")
+    if a["f"].dtype.kind not in "iu" and not np.all(np.mod(a["f"], 1) == 0):
+        raise HeadModelError(f"'{path}' has triangle indices 'f' that are not whole numbers.")
     for key, want in _expected_shapes(V, S).items():
         if a[key].shape != want:
             _wrong(path, key, a[key].shape, str(want))
     e = a.get("exprdirs")
     if e is not None and (e.ndim != 3 or e.shape[:2] != (V, 3)):
         _wrong(path, "exprdirs", e.shape, f"({V}, 3, E)")
+    if V > MAX_VERTICES or S + (0 if e is None else e.shape[2]) > MAX_COMPONENTS:
+        raise HeadModelError(f"'{path}' has {V} vertices and {S} components, more than a head model has "
+                             f"({MAX_VERTICES} vertices, {MAX_COMPONENTS} components at most).")
 
 
 def _wrong(path, key: str, got: tuple, want: str) -> None:
@@ -295,11 +270,10 @@ def load_flame_pickle(path) -> HeadModel:
     Raises HeadModelError with one sentence for any bad file.
     """
     path = Path(path)
-    data = unpickle_restricted(read_bytes(path, "FLAME model"), path)
+    raw = read_bytes(path, "FLAME model")
+    data = unpickle_restricted(raw, path)
+    budget = DERIVED_ELEMENTS_FLOOR + DERIVED_ELEMENTS_PER_BYTE * len(raw)
     try:
-        return head_from_arrays(flame_arrays(data, path), path.stem, str(path))
-    except HeadModelError:
-        raise
-    except Exception as e:  # noqa: BLE001 - never let a bare exception reach the user
-        raise HeadModelError(f"'{path}' is not a usable FLAME model ({e}).") from None
-
+        return head_from_arrays(flame_arrays(data, path, budget), path.stem, str(path))
+    except DATA_ERRORS as e:
+        raise HeadModelError(f"'{path}' is not a usable FLAME model ({_reason(e)}).") from e

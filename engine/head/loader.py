@@ -17,8 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import HeadModelError
-from .flame_file import (flame_arrays, head_from_arrays, load_flame_pickle, read_bytes,
-                         to_array, unpickle_restricted)
+from ..files import (FILE_ERRORS, FileRefused, elements, npy_header, npy_header_text, read_npz,
+                     write_atomically)
+from .flame_file import (DATA_ERRORS, MAX_COMPONENTS, MAX_VERTICES, _reason, flame_arrays, head_from_arrays,
+                         load_flame_pickle, read_bytes, to_array, unpickle_restricted)
 from .model import HeadModel, LandmarkEmbedding
 
 NPZ_FORMAT = "talking-head head npz 1"
@@ -66,11 +68,13 @@ def fitted_embedding(embedding: LandmarkEmbedding, head: HeadModel, path) -> Lan
 def save_head_npz(head: HeadModel, path) -> None:
     """Write `head` to `path` as an uncompressed `.npz` that `load_head` reads back exactly."""
     path = Path(path)
+    buffer = io.BytesIO()
+    np.savez(buffer, **head_to_npz_arrays(head))
     try:
-        with open(path, "wb") as f:
-            np.savez(f, **head_to_npz_arrays(head))
+        write_atomically(path, buffer.getvalue(), make_folder=False)
     except OSError as e:
-        raise HeadModelError(f"The head could not be saved to '{path}' ({e.strerror}).") from None
+        raise HeadModelError(f"The head could not be saved to '{path}' ({e.strerror or e}); "
+                             "choose a folder you can write to.") from e
 
 
 def head_to_npz_arrays(head: HeadModel) -> dict:
@@ -104,15 +108,47 @@ def _strings(names) -> np.ndarray:
 def load_head_npz(path) -> HeadModel:
     """A HeadModel from an `.npz` (ours, or FLAME keys as plain arrays)."""
     path = Path(path)
-    data = read_npz_mapping(read_bytes(path, "head model"), path, "FLAME model file")
+    data = read_npz_mapping(path, path, "FLAME model file", _head_member_allowed)
     try:
         extra = _npz_extras(data, path)
         name = str(data["name"]) if "name" in data else path.stem
         return head_from_arrays(flame_arrays(data, path), name, str(path), dtype=None, **extra)
-    except HeadModelError:
-        raise
-    except Exception as e:  # noqa: BLE001 - never let a bare exception reach the user
-        raise HeadModelError(f"'{path}' is not a usable head model ({e}).") from None
+    except DATA_ERRORS as e:
+        raise HeadModelError(f"'{path}' is not a usable head model ({_reason(e)}).") from e
+
+
+TEXT_KEYS = ("format", "name", "shape_names", "expression_names", "joint_names", "joint_limit_names",
+             "region_names")
+MAX_JOINT_ENTRIES, MAX_REGIONS, MAX_LANDMARKS = 64, 4096, 100_000
+
+
+def _head_member_limits(V: int) -> dict:
+    """The most values each member of a head .npz may hold, for a head of V vertices."""
+    return {"format": 1, "name": 1, "v_template": 3 * V, "f": 3 * (4 * V + 16),
+            "shapedirs": 3 * V * MAX_COMPONENTS, "exprdirs": 3 * V * MAX_COMPONENTS, "posedirs": 3 * V * 36,
+            "J_regressor": 5 * V, "weights": 5 * V, "kintree_table": 10, "vertex_colors": 3 * V,
+            "shape_names": MAX_COMPONENTS, "expression_names": MAX_COMPONENTS, "joint_names": MAX_JOINT_ENTRIES,
+            "joint_limit_names": MAX_JOINT_ENTRIES, "joint_limits": 6 * MAX_JOINT_ENTRIES,
+            "region_names": MAX_REGIONS, "region_sizes": MAX_REGIONS, "region_indices": 16 * V,
+            "lmk_faces": MAX_LANDMARKS, "lmk_bary": 3 * MAX_LANDMARKS, "lmk_ids": MAX_LANDMARKS,
+            "faces": MAX_LANDMARKS, "bary": 3 * MAX_LANDMARKS, "ids": MAX_LANDMARKS,
+            **{k: MAX_LANDMARKS for k in ("full_lmk_faces_idx", "lmk_face_idx", "static_lmk_faces_idx")},
+            **{k: 3 * MAX_LANDMARKS for k in ("full_lmk_bary_coords", "lmk_b_coords", "static_lmk_bary_coords")}}
+
+
+def _head_member_allowed(name: str, dtype, shape: tuple, headers: dict):
+    """None when member `name` of a head .npz may be read; else why not (see `engine.files.read_npz`)."""
+    template = headers.get("v_template", (None, ()))[1]
+    V = template[0] if len(template) == 2 else 0
+    if V > MAX_VERTICES:
+        return f"its template has {V} vertices, more than any head ({MAX_VERTICES})"
+    limit = _head_member_limits(V).get(name, 0)
+    count = int(np.prod(shape, dtype=np.float64)) if shape else 1
+    if count > limit:
+        return f"'{name}' holds {count} values, more than a head of {V} vertices has ({limit})"
+    if (dtype.kind == "U") != (name in TEXT_KEYS) or (dtype.kind == "U" and dtype.itemsize > 4 * 1024):
+        return f"'{name}' holds {dtype} values, which that entry never does"
+    return None
 
 
 def _npz_extras(d: dict, path) -> dict:
@@ -135,20 +171,24 @@ def _npz_extras(d: dict, path) -> dict:
     return extra
 
 
-def read_npz_mapping(raw: bytes, path, what: str) -> dict:
-    """Every array of an `.npz` (bytes of `path`), refusing pickled objects."""
-    if raw[:2] != b"PK":
-        raise HeadModelError(f"'{path}' is not a {what}: it is not an .npz (zip) archive.")
+def read_npz_mapping(source, path, what: str, allowed=None) -> dict:
+    """The arrays of the `.npz` at `source` (a path, or bytes of `path`) that `allowed` accepts.
+
+    Only numeric and text arrays are read (never pickled objects), each after
+    its header passes `allowed` (default: the members and sizes of a head
+    file, see `_head_member_allowed`). HeadModelError for any bad file.
+    """
+    allowed = allowed or _head_member_allowed
     try:
-        with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
-            return {k: npz[k] for k in npz.files}
-    except ValueError as e:
-        if "allow_pickle" in str(e):
-            raise HeadModelError(f"'{path}' holds Python objects, which are not loaded for safety; "
-                                 "save it with plain arrays.") from None
-        raise HeadModelError(f"'{path}' is not a {what}: {e}.") from None
-    except Exception as e:  # noqa: BLE001 - zip, OS and format errors all mean a bad file
-        raise HeadModelError(f"'{path}' is not a {what}: it is not a valid .npz ({e}).") from None
+        head = source[:4] if isinstance(source, bytes) else Path(source).open("rb").read(4)
+        if head[:2] != b"PK":
+            raise HeadModelError(f"'{path}' is not a {what}: it is not an .npz (zip) archive.")
+        source = source if isinstance(source, bytes) else str(source)
+        return read_npz(source, allowed, keys=set(_head_member_limits(0)))
+    except FileRefused as e:
+        raise HeadModelError(f"'{path}' is not a {what} this add-on reads: {e}.") from e
+    except FILE_ERRORS as e:
+        raise HeadModelError(f"'{path}' is not a {what}: it is not a valid .npz ({_reason(e)}).") from e
 
 
 # ---- landmark embeddings -------------------------------------------------
@@ -169,7 +209,7 @@ def load_landmark_embedding(path) -> LandmarkEmbedding:
     raw = read_bytes(path, "landmark embedding")
     suffix = path.suffix.lower()
     if suffix == ".npz":
-        data = read_npz_mapping(raw, path, "landmark embedding file")
+        data = read_npz_mapping(raw, path, "landmark embedding file", _landmark_member_allowed)
     elif suffix == ".npy":
         data = _read_npy_object(raw, path)
     elif suffix == ".pkl":
@@ -180,19 +220,34 @@ def load_landmark_embedding(path) -> LandmarkEmbedding:
 
 
 def _read_npy_object(raw: bytes, path):
-    """A .npy array; an object array (a pickled dict) goes through the restricted unpickler."""
+    """A .npy array; an object array (a pickled dict) goes through the data-only unpickler."""
     f = io.BytesIO(raw)
     try:
-        version = np.lib.format.read_magic(f)
-        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                       else np.lib.format.read_array_header_2_0)
-        dtype = read_header(f)[2]
-        if not dtype.hasobject:
-            return np.load(io.BytesIO(raw), allow_pickle=False)
-    except Exception as e:  # noqa: BLE001 - any header failure is a bad file
-        raise HeadModelError(f"'{path}' is not a valid .npy file ({e}).") from None
-    arr = unpickle_restricted(raw[f.tell():], path, "landmark embedding file")
-    return arr.item() if isinstance(arr, np.ndarray) and arr.size == 1 else arr
+        descr = npy_header_text(f)[0]
+    except FILE_ERRORS as e:
+        raise HeadModelError(f"'{path}' is not a valid .npy file ({_reason(e)}).") from e
+    if descr == "|O":
+        arr = unpickle_restricted(raw[f.tell():], path, "landmark embedding file")  # object items, plain values
+        return arr.item() if isinstance(arr, np.ndarray) and arr.size == 1 else arr
+    f.seek(0)
+    try:
+        dtype, shape, fortran = npy_header(f)
+        count = elements(shape)
+        data = f.read(count * dtype.itemsize)
+        if dtype.kind not in "biuf" or len(data) != count * dtype.itemsize:
+            raise FileRefused("its array is not numbers, or is cut short")
+        return np.frombuffer(data, dtype, count).reshape(shape, order="F" if fortran else "C").copy()
+    except FILE_ERRORS as e:
+        raise HeadModelError(f"'{path}' is not a valid .npy file ({_reason(e)}).") from e
+
+
+def _landmark_member_allowed(name: str, dtype, shape: tuple, headers: dict):
+    """None when member `name` of a landmark .npz may be read (faces, bary, ids and the lmk_ names)."""
+    count = int(np.prod(shape, dtype=np.float64)) if shape else 1
+    limit = _head_member_limits(0).get(name, 0) if "lmk" in name or name in ("faces", "bary", "ids") else 0
+    if count > limit or dtype.kind not in "biuf":
+        return f"'{name}' is not a landmark array of at most {limit} numbers"
+    return None
 
 
 def _default_ids(count: int, path) -> np.ndarray:
@@ -212,8 +267,8 @@ def _embedding_from_mapping(data, path) -> LandmarkEmbedding:
                 faces = to_array(data[faces_key]).reshape(-1)
                 bary = to_array(data[bary_key]).astype(np.float64).reshape(-1, 3)
                 ids = to_array(data["ids"]).reshape(-1) if "ids" in data else None
-            except Exception as e:  # noqa: BLE001 - a value of the wrong kind or size
-                raise HeadModelError(f"'{path}' has unreadable landmark arrays ({e}).") from None
+            except DATA_ERRORS as e:
+                raise HeadModelError(f"'{path}' has unreadable landmark arrays ({_reason(e)}).") from e
             ids = _default_ids(len(faces), path) if ids is None else ids.astype(np.int64)
             return checked_embedding(faces, bary, ids, path)
     raise HeadModelError(f"'{path}' is not a landmark embedding: it has no lmk_face_idx/lmk_b_coords, "

@@ -148,6 +148,38 @@ def validate(head: HeadModel) -> None:
     if head.faces.size and (head.faces.min() < 0 or head.faces.max() >= V):
         raise HeadModelError(f"The head model '{head.name}' has faces that index missing vertices.")
     for arr, what in ((head.v_template, "template"), (head.exprdirs, "expression basis"),
-                      (head.shapedirs, "shape basis"), (head.weights, "skinning weights")):
-        if not np.all(np.isfinite(arr)):
-            raise HeadModelError(f"The head model '{head.name}' has NaN or infinite values in its {what}.")
+                      (head.shapedirs, "shape basis"), (head.weights, "skinning weights"),
+                      (head.posedirs, "pose correctives"), (head.j_regressor, "joint regressor")):
+        if not np.all(np.isfinite(arr)) or (arr.size and np.abs(arr).max() > MAX_ABS_VALUE):
+            raise HeadModelError(f"The head model '{head.name}' has NaN, infinite or absurdly large values "
+                                 f"in its {what}.")
+    _validate_optional(head, V)
+
+
+MAX_ABS_VALUE = 1e6   # metres, or metres per unit of a basis: far past any head
+
+
+def _validate_optional(head: HeadModel, V: int) -> None:
+    """The optional fields: names, joint limits, regions, vertex colours, landmark embedding."""
+    def bad(rule: str):
+        raise HeadModelError(f"The head model '{head.name}' is malformed: {rule}.")
+
+    names = list(head.shape_names) + list(head.expression_names) + list(head.joint_names)
+    if not all(isinstance(n, str) and 0 < len(n) <= 256 for n in names) or len(head.joint_names) != NUM_JOINTS:
+        bad("its component and joint names must be short non-empty text, with one name per joint")
+    for joint, limits in head.joint_limits.items():
+        low, high = (np.asarray(x, dtype=np.float64) for x in limits)
+        if joint not in head.joint_names or low.shape != (3,) or high.shape != (3,) \
+                or not np.all(np.isfinite(low) & np.isfinite(high) & (low <= high)):
+            bad(f"the joint limits of '{joint}' must be finite [3] low <= high bounds of one of its joints")
+    for region, indices in head.regions.items():
+        indices = np.asarray(indices)
+        if indices.dtype.kind not in "iu" or (indices.size and (indices.min() < 0 or indices.max() >= V)):
+            bad(f"the region '{region}' must list vertex indices of this head")
+    colors = head.vertex_colors
+    if colors is not None and (np.asarray(colors).shape != (V, 3) or np.asarray(colors).dtype.kind != "f"
+                               or not np.all((np.asarray(colors) >= 0) & (np.asarray(colors) <= 1))):
+        bad(f"vertex colours must be [{V}, 3] numbers in [0, 1]")
+    lmk = head.landmark_embedding
+    if lmk is not None and (np.asarray(lmk.faces).size and np.asarray(lmk.faces).max() >= len(head.faces)):
+        bad("its landmark embedding uses triangles the head does not have")
