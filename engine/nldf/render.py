@@ -8,14 +8,17 @@ Recipe of one frame (`render_frame`), with the numpy reference `engine.render.ra
 3. the hit rays' K segment points, box-normalised (`encode_rays` with zero
    frequencies: the graph applies the sinusoidal encoding), in batches of
    BATCH_RAYS, with the frame's condition vector -> RGBA;
-4. super-resolution looks: the graph returns the whole image at the scale the
-   look was distilled at (`native_camera`: its trained size on the longer side;
-   its convolutions learned that pixel scale and do not carry to another), which
-   is resampled to the asked size; pixels whose rays miss the box are set to 0.
+4. super-resolution looks: the graph's convolutions learned one pixel scale, the
+   head as large as the default framing draws it at the trained size, and do not
+   carry to another (a head at half that scale came out a thin sliver). So the
+   graph renders the window of the frame that the head's box covers, zoomed to
+   that scale (`native_view`), which is resampled into the asked frame; pixels
+   whose rays miss the box are set to 0.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterator, Optional
 
 import numpy as np
@@ -30,6 +33,10 @@ from .condition import condition_vectors
 from .look import Look, load_look
 
 BATCH_RAYS = 32768  # rays per network call: bounds memory at 256 x 256 and above
+MAX_WINDOW = 4      # a box window larger than this many trained sizes (a camera in the head's face) is not zoomed
+WINDOW_MARGIN = 2   # ray cells of margin around the box's window: the graph's edge padding stays off the head
+WHOLE_FRAME = 0.6   # a window covering more of the zoomed frame than this renders the whole frame instead
+SAME_SCALE = 0.05   # a view within 5 % of the trained pixel scale at the trained size is rendered whole, as trained
 
 
 def default_camera(look: Look, size: int = 256) -> Camera:
@@ -54,6 +61,49 @@ def native_scale(look: Look) -> int:
     return int(look.sidecar.get("trained_size", 0)) if look.mode == "superres" else 0
 
 
+def native_view(look: Look, camera: Camera, transform: np.ndarray):
+    """(crop, window): a camera `crop` seeing the head's box as the look was distilled to see it (the same
+    pixels per metre at the box centre as its default framing at the trained size), over the box's part of
+    `camera`'s frame; `window` = (scale, x0, y0): frame pixel (u, v) is crop pixel (scale u - x0, scale v - y0).
+
+    transform [4, 4]: the head's pose (`head_transform`). A view at the trained scale, a camera inside the
+    box or with the box partly behind it get the whole frame at the trained size (`native_camera`) and
+    window None.
+    """
+    whole = native_camera(look, camera)
+    R, t = np.asarray(transform, np.float64)[:3, :3], np.asarray(transform, np.float64)[:3, 3]
+    low, high = np.asarray(look.box.low), np.asarray(look.box.high)
+    corners = np.array([[x, y, z] for x in (low[0], high[0]) for y in (low[1], high[1]) for z in (low[2], high[2])])
+    corners = corners @ R.T + t
+    if not native_scale(look) or np.any(camera.to_camera(corners)[:, 2] <= 1e-6):
+        return whole, None
+    trained = default_camera(look, native_scale(look))
+    trained_scale = trained.fy / trained.to_camera(look.box.center[None])[0, 2]  # pixels per metre there
+    scale = trained_scale / (camera.fy / camera.to_camera((R @ look.box.center + t)[None])[0, 2])
+    if abs(scale * camera.width / whole.width - 1.0) < SAME_SCALE:
+        return whole, None
+    zoomed = replace(camera, fx=camera.fx * scale, fy=camera.fy * scale, cx=camera.cx * scale, cy=camera.cy * scale)
+    x0, y0, x1, y1 = _box_window(look, zoomed, corners, camera.width * scale, camera.height * scale)
+    if x1 <= x0 or y1 <= y0 or max(x1 - x0, y1 - y0) > MAX_WINDOW * native_scale(look):
+        return whole, None
+    crop = replace(zoomed, width=x1 - x0, height=y1 - y0, cx=zoomed.cx - x0, cy=zoomed.cy - y0)
+    return crop, (scale, x0, y0)
+
+
+def _box_window(look: Look, zoomed: Camera, corners: np.ndarray, width: float, height: float) -> tuple:
+    """(x0, y0, x1, y1): the pixels of a `width` x `height` frame of `zoomed` that the box corners [8, 3]
+    cover, WINDOW_MARGIN ray cells wider, on the stride's grid; the whole frame when that saves little."""
+    s = look.stride
+    full_w, full_h = (s * max(1, int(np.ceil(side / s - 1e-6))) for side in (width, height))
+    pixels, _ = zoomed.project(corners)
+    x0, y0 = (max(0, (int(np.floor(pixels[:, k].min() / s)) - WINDOW_MARGIN) * s) for k in (0, 1))
+    x1 = min((int(np.ceil(pixels[:, 0].max() / s)) + WINDOW_MARGIN) * s, full_w)
+    y1 = min((int(np.ceil(pixels[:, 1].max() / s)) + WINDOW_MARGIN) * s, full_h)
+    if (x1 - x0) * (y1 - y0) > WHOLE_FRAME * full_w * full_h:
+        return 0, 0, full_w, full_h
+    return x0, y0, x1, y1
+
+
 def native_camera(look: Look, camera: Camera) -> Camera:
     """The view of `camera` at the look's native scale (sides rounded to multiples of its stride)."""
     longest, s = native_scale(look), look.stride
@@ -64,15 +114,19 @@ def native_camera(look: Look, camera: Camera) -> Camera:
     return camera.resized(max(s, s * round(camera.width * scale / s)), max(s, s * round(camera.height * scale / s)))
 
 
-def resample(rgba: np.ndarray, height: int, width: int) -> np.ndarray:
+def resample(rgba: np.ndarray, height: int, width: int, window=None) -> np.ndarray:
     """Straight-alpha RGBA [h, w, 4] -> [height, width, 4], bilinear between pixel centres, on premultiplied
-    colour (so transparent pixels lend no colour to the edge)."""
-    if rgba.shape[:2] == (height, width):
+    colour (so transparent pixels lend no colour to the edge).
+
+    window: None (the image spans the whole frame) or (scale, x0, y0): frame pixel (u, v) lies at image
+    pixel (scale u - x0, scale v - y0) (`native_view`); frame pixels beyond the image take its edge."""
+    if rgba.shape[:2] == (height, width) and window is None:
         return rgba
     pre = np.concatenate([rgba[..., :3] * rgba[..., 3:], rgba[..., 3:]], axis=-1)
     for axis, size in ((0, height), (1, width)):
         old = pre.shape[axis]
-        x = np.clip((np.arange(size) + 0.5) * old / size - 0.5, 0.0, old - 1.0)
+        scale, offset = (old / size, 0.0) if window is None else (window[0], window[2 - axis])
+        x = np.clip((np.arange(size) + 0.5) * scale - offset - 0.5, 0.0, old - 1.0)
         low = np.floor(x).astype(int)
         high, t = np.minimum(low + 1, old - 1), (x - low).astype(np.float32)
         shape = [1, 1, 1]
@@ -96,8 +150,8 @@ def render_frame(look: Look, camera: Camera, transform: np.ndarray, condition: n
     check_camera(look, camera)
     condition = np.asarray(condition, np.float32).reshape(1, -1)
     if look.mode == "superres":
-        native = native_camera(look, camera)
-        rgba = resample(_superres_frame(look, native, transform, condition), camera.height, camera.width)
+        native, window = native_view(look, camera, transform)
+        rgba = resample(_superres_frame(look, native, transform, condition), camera.height, camera.width, window)
         return rgba * box_mask(camera, transform, look.box)[..., None]
     origins, directions = head_rays(camera, transform, 1)
     grid = origins.shape[:2]
