@@ -16,8 +16,17 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import MotionClipError
+from ..files import check_depth
 from . import channels as _channels
 from . import resample as _resample
+
+MIN_FPS, MAX_FPS = 0.1, 1000.0          # frames per second a clip may have
+MAX_START_FRAME = 1_048_574             # Blender's frame range is +-1,048,574
+MAX_VALUES = 50_000_000                 # frames x channels (200 MB of float32): ~2 days of 61 ARKit channels
+MAX_CHANNELS = 4096
+MAX_ABS_VALUE = 1e4                     # no channel (weights, radians, metres) comes near it
+MAX_METADATA_CHARS = 1 << 20
+MAX_METADATA_DEPTH = 32
 
 
 @dataclass(eq=False)
@@ -57,6 +66,7 @@ class MotionClip:
         """Raise MotionClipError with the first problem; with `known_channels`, also reject other names."""
         _check_names(self.names)
         _check_shape(self.values, self.names)
+        _check_size(self.values)
         _check_finite(self.values, self.names, self.start_frame)
         _check_timing(self.fps, self.start_frame)
         _check_metadata(self.metadata)
@@ -146,6 +156,10 @@ class MotionClip:
             return self.copy()
         if method not in _resample.METHODS:
             raise MotionClipError(f"Unknown resampling method '{method}'; use 'makima' or 'pchip'.")
+        frames = self.num_frames * float(fps) / float(self.fps)
+        if frames * len(self.names) > MAX_VALUES:
+            raise MotionClipError(f"At {float(fps):g} fps the clip would have {frames:.0f} frames of "
+                                  f"{len(self.names)} channels, more than a clip may hold ({MAX_VALUES} values).")
         values = _resample.resample_values(self.values, self.fps, fps, method)
         metadata = dict(self.metadata, resampled_from_fps=float(self.fps))
         metadata.setdefault("source_fps", float(self.fps))
@@ -221,6 +235,13 @@ def _check_names(names) -> None:
         seen[name.lower()] = name
 
 
+def _check_size(values: np.ndarray) -> None:
+    """MotionClipError for more channels or values than any clip has (checked before validating values)."""
+    if values.ndim == 2 and (values.shape[1] > MAX_CHANNELS or values.size > MAX_VALUES):
+        raise MotionClipError(f"The motion clip has {values.shape[0]} frames of {values.shape[1]} channels, more "
+                              f"than a clip may hold ({MAX_CHANNELS} channels, {MAX_VALUES} values); split it.")
+
+
 def _check_shape(values: np.ndarray, names) -> None:
     if values.ndim != 2:
         raise MotionClipError(f"The motion clip's values must be a 2-D [frames, channels] array, "
@@ -240,23 +261,43 @@ def _check_finite(values: np.ndarray, names, start_frame) -> None:
         frame = row + start_frame if isinstance(start_frame, (int, np.integer)) else row
         raise MotionClipError(f"The motion clip has {kind} in channel '{names[column]}' "
                               f"at frame {frame} (row {row}).")
+    big = np.abs(values) > MAX_ABS_VALUE
+    if big.any():
+        row, column = np.argwhere(big)[0]
+        raise MotionClipError(f"The motion clip has the value {float(values[row, column]):.3g} in channel "
+                              f"'{names[column]}' (row {row}), far outside any channel's range "
+                              f"(+-{MAX_ABS_VALUE:g}).")
 
 
 def _check_timing(fps, start_frame) -> None:
     if isinstance(fps, bool) or not isinstance(fps, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(fps) or fps <= 0:
-        raise MotionClipError(f"The motion clip's frame rate must be a positive finite number, not {fps!r}.")
+            or not math.isfinite(fps) or not MIN_FPS <= fps <= MAX_FPS:
+        raise MotionClipError(f"The motion clip's frame rate must be a number from {MIN_FPS:g} to {MAX_FPS:g} "
+                              f"frames per second, not {_short(fps)}.")
     if isinstance(start_frame, bool) or not isinstance(start_frame, (int, np.integer)):
-        raise MotionClipError(f"The motion clip's start frame must be a whole number, not {start_frame!r}.")
+        raise MotionClipError(f"The motion clip's start frame must be a whole number, not {_short(start_frame)}.")
+    if abs(int(start_frame)) > MAX_START_FRAME:
+        raise MotionClipError(f"The motion clip's start frame {_short(start_frame)} is outside Blender's frame "
+                              f"range (-{MAX_START_FRAME} to {MAX_START_FRAME}).")
+
+
+def _short(value) -> str:
+    """repr(value), cut to 40 characters (a 400-digit number is no use in a sentence)."""
+    text = repr(value) if not isinstance(value, int) or abs(value) < 10**30 else f"{float(value):.3g}"
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _check_metadata(metadata) -> None:
     if not isinstance(metadata, dict):
         raise MotionClipError("The motion clip's metadata must be a dict.")
     try:
-        json.dumps(metadata, allow_nan=False)
-    except (TypeError, ValueError) as error:
-        raise MotionClipError(f"The motion clip's metadata is not JSON-serialisable ({error}).") from None
+        check_depth(metadata, MAX_METADATA_DEPTH)
+        text = json.dumps(metadata, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as error:
+        raise MotionClipError(f"The motion clip's metadata is not plain JSON ({str(error)[:80]}).") from None
+    if len(text) > MAX_METADATA_CHARS:
+        raise MotionClipError(f"The motion clip's metadata is {len(text)} characters of JSON, more than "
+                              f"{MAX_METADATA_CHARS}; keep it to a description of the clip.")
 
 
 def _check_known(names, known_channels) -> None:

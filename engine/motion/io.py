@@ -15,21 +15,20 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import MotionClipError
-from .clip import MotionClip
+from ..files import FILE_ERRORS, FileRefused, os_reason, parse_json, read_limited, read_npz, write_atomically
+from .clip import MAX_CHANNELS, MAX_METADATA_CHARS, MAX_VALUES, MotionClip
 
 FORMAT_NAME = "talking-head-motion"
 FORMAT_VERSION = 1
 NPZ_KEYS = ("names", "values", "fps", "start_frame", "metadata", "format_version")
 SUFFIXES = (".npz", ".json")
+MAX_NAME_CHARS = 256
+MAX_JSON_BYTES = 40 * MAX_VALUES // 10     # a value written as JSON takes ~4-20 characters
 
 
 def save_clip(clip: MotionClip, path) -> Path:
@@ -43,12 +42,26 @@ def save_clip(clip: MotionClip, path) -> Path:
 
 
 def load_clip(path) -> MotionClip:
-    """Read a clip from `.npz` or `.json`; every failure is a one-sentence MotionClipError."""
+    """Read a clip from `.npz` or `.json`; every failure is a one-sentence MotionClipError.
+
+    The one boundary of this loader: damaged-file errors (FILE_ERRORS) become
+    a sentence naming the file; anything else is a bug of ours and propagates.
+    """
     path = Path(path)
     suffix = _suffix(path)
-    if not path.is_file():
-        raise MotionClipError(f"The motion file '{path}' does not exist.")
-    return _load_npz(path) if suffix == ".npz" else _load_json(path)
+    try:
+        if not path.is_file():
+            raise MotionClipError(f"The motion file '{path}' does not exist.")
+        return _load_npz(path) if suffix == ".npz" else _load_json(path)
+    except MemoryError as error:
+        raise MotionClipError(f"The motion file '{path.name}' needs more memory than is free to read.") from error
+    except OSError as error:
+        raise MotionClipError(f"The motion file '{path.name}' could not be read ({os_reason(error)}).") from error
+    except FileRefused as error:
+        raise MotionClipError(f"The file '{path.name}' is not a motion clip this engine reads: {error}.") from error
+    except FILE_ERRORS as error:
+        raise MotionClipError(f"The motion file '{path.name}' is corrupt or truncated, or not a motion clip "
+                              f"({type(error).__name__}); export it again.") from error
 
 
 def _suffix(path: Path) -> str:
@@ -60,15 +73,12 @@ def _suffix(path: Path) -> str:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=path.name, suffix=".part", dir=path.parent)
+    """Write `data` to `path` atomically (see `engine.files`); MotionClipError when it cannot be written."""
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        write_atomically(path, data)
+    except OSError as error:
+        raise MotionClipError(f"The motion file '{path}' could not be written ({os_reason(error)}); "
+                              "choose a folder you can write to and a shorter name.") from error
 
 
 def _npz_bytes(clip: MotionClip) -> bytes:
@@ -96,25 +106,32 @@ def _json_text(clip: MotionClip) -> str:
     return json.dumps(document, allow_nan=False)
 
 
+def _clip_member_allowed(name: str, dtype, shape: tuple, headers: dict):
+    """None when member `name` of a clip .npz may be read; else why not (see `engine.files.read_npz`)."""
+    count = int(np.prod(shape, dtype=np.float64)) if shape else 1
+    limits = {"names": MAX_CHANNELS, "values": MAX_VALUES, "metadata": 1}
+    if count > limits.get(name, 1):
+        return f"its '{name}' holds {count} values, more than a clip has"
+    if dtype.kind == "U" and dtype.itemsize > 4 * (MAX_METADATA_CHARS if name == "metadata" else MAX_NAME_CHARS):
+        return f"its '{name}' holds longer text than a clip has"
+    return None
+
+
 def _read_npz_arrays(path: Path) -> dict:
-    try:
-        archive = np.load(path, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise MotionClipError(f"The file '{path.name}' is not a motion clip file "
-                                  f"(it holds a single array, not an .npz archive).")
-        with archive:
-            missing = [key for key in NPZ_KEYS if key not in archive.files]
-            if missing:
-                raise MotionClipError(f"The file '{path.name}' is not a motion clip file: "
-                                      f"it has no {', '.join(missing)} entries.")
-            return {key: archive[key] for key in NPZ_KEYS}
-    except MotionClipError:
-        raise
-    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
-        raise MotionClipError(f"The motion file '{path.name}' is corrupt or truncated ({error}).") from None
-    except (OSError, ValueError):
+    with path.open("rb") as stream:
+        magic = stream.read(6)
+    if magic == b"\x93NUMPY":
         raise MotionClipError(f"The file '{path.name}' is not a motion clip file "
-                              f"(it is not an .npz archive).") from None
+                              f"(it holds a single array, not an .npz archive).")
+    if magic[:2] != b"PK":
+        raise MotionClipError(f"The file '{path.name}' is not a motion clip file "
+                                  f"(it is not an .npz archive).")
+    arrays = read_npz(str(path), _clip_member_allowed, keys=set(NPZ_KEYS))
+    missing = [key for key in NPZ_KEYS if key not in arrays]
+    if missing:
+        raise MotionClipError(f"The file '{path.name}' is not a motion clip file: "
+                              f"it has no {', '.join(missing)} entries.")
+    return arrays
 
 
 def _load_npz(path: Path) -> MotionClip:
@@ -144,8 +161,8 @@ def _scalar(path: Path, array: np.ndarray, kind, key: str):
 
 def _metadata(path: Path, text: str) -> dict:
     try:
-        metadata = json.loads(text)
-    except json.JSONDecodeError:
+        metadata = parse_json(text)
+    except (ValueError, RecursionError):
         metadata = None
     if not isinstance(metadata, dict):
         raise MotionClipError(f"The motion file '{path.name}' has metadata that is not a JSON object.")
@@ -160,7 +177,7 @@ def _check_version(path: Path, version) -> None:
 
 def _load_json(path: Path) -> MotionClip:
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = parse_json(read_limited(path, MAX_JSON_BYTES).decode("utf-8"), max_depth=3 + 32)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise MotionClipError(f"The motion file '{path.name}' is corrupt or not JSON ({error}).") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:

@@ -159,7 +159,7 @@ def test_bad_csv_files_say_what_is_wrong(tmp_path, lines, sentence):
 
 def test_bad_fps_for_csv(tmp_path):
     path = write_csv(tmp_path / "take.csv", ["Timecode,BlendShapeCount,JawOpen", "00:00:00:00.000,1,0.2"])
-    with pytest.raises(MotionClipError, match="frame rate must be a positive finite number"):
+    with pytest.raises(MotionClipError, match="frame rate must be"):
         MotionClip.from_arkit_csv(path, fps=float("nan"))
 
 

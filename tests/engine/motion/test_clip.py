@@ -35,13 +35,19 @@ INVALID = [
     (dict(names=(), values=np.zeros((4, 0))), "has no channels"),
     (dict(names=("a", 3)), "names must all be strings"),
     (dict(values=np.zeros((0, 2))), "has no frames"),
-    (dict(fps=0.0), "frame rate must be a positive finite number, not 0.0"),
-    (dict(fps=-24.0), "frame rate must be a positive finite number"),
-    (dict(fps=float("nan")), "frame rate must be a positive finite number"),
-    (dict(fps=float("inf")), "frame rate must be a positive finite number"),
-    (dict(fps="30"), "frame rate must be a positive finite number"),
+    (dict(fps=0.0), "frame rate must be a number from 0.1 to 1000 frames per second, not 0.0"),
+    (dict(fps=-24.0), "frame rate must be a number from 0.1 to 1000"),
+    (dict(fps=float("nan")), "frame rate must be a number from 0.1 to 1000"),
+    (dict(fps=float("inf")), "frame rate must be a number from 0.1 to 1000"),
+    (dict(fps="30"), "frame rate must be a number from 0.1 to 1000"),
+    (dict(fps=5e-324), "frame rate must be a number from 0.1 to 1000"),
+    (dict(fps=1.7e308), "frame rate must be a number from 0.1 to 1000"),
     (dict(start_frame=1.5), "start frame must be a whole number"),
-    (dict(metadata={"when": object()}), "metadata is not JSON-serialisable"),
+    (dict(start_frame=10**30), "start frame 1e+30 is outside Blender's frame range"),
+    (dict(values=with_value(1, 0, 1e30)), "the value 1e+30 in channel 'a' (row 1), far outside"),
+    (dict(metadata={"when": object()}), "metadata is not plain JSON"),
+    (dict(metadata={"deep": __import__("functools").reduce(lambda a, _: [a], range(40), 0)}),
+     "metadata is not plain JSON (values nested more than 32 deep)"),
     (dict(metadata=[1]), "metadata must be a dict"),
 ]
 
@@ -133,5 +139,5 @@ def test_known_channels_of_a_head():
 
 def test_fps_is_stored_as_the_exact_rate():
     assert make(fps=29.97).fps == 30000 / 1001
-    assert make(fps=24).fps == 24.0 and make(fps=1e-5).fps == 1e-5 and make(fps=33.3333).fps == 33.3333
+    assert make(fps=24).fps == 24.0 and make(fps=0.5).fps == 0.5 and make(fps=33.3333).fps == 33.3333
     assert make(metadata=None).metadata == {}
