@@ -265,7 +265,7 @@ def _key_shapes(key, channels, frames, rotations, mapping, result: KeyResult, al
 def viseme_inputs(names, sources) -> list:
     """The clip channels a viseme channel is solved from: the mouth channels among shape channels `names`
     (the jaw's rotation for `jawOpen`, by `sources`)."""
-    mouth = {n.lower() for n in retarget.rig_visemes.MOUTH_CHANNELS}
+    mouth = {n.lower() for n in retarget.rig_visemes.mouth_channels()}
     return [sources.get(n, n) for n in names if n.lower() in mouth]
 
 

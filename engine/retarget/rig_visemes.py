@@ -20,7 +20,8 @@ those but not the ARKit mouth shapes, the clip's mouth is keyed through them:
 
 Works from any driver's channels (phonetic, energy, ADF, an imported ARKit
 clip): only the mouth channels the clip has take part. Pure numpy (and
-scipy's NNLS, imported when first needed).
+scipy's NNLS); the phonetic driver and scipy are imported when first needed,
+so importing the retargeting costs nothing more.
 """
 
 from __future__ import annotations
@@ -30,23 +31,19 @@ import functools
 import numpy as np
 
 from ..motion.arkit import JAW_OPEN_MAX
-from ..phonetic.coarticulation import articulate
-from ..phonetic.phones import SILENCE, Phone
-from ..phonetic.visemes import JAW, LIP_CHANNELS, LIP_GAP_MM
 from .names import name_key
 
 # The Oculus visemes (their order in Oculus LipSync and on Ready Player Me avatars) and the ARPAbet
 # phones each stands for (Oculus's reference words: PP "put", FF "fat", TH "think", DD "dig", kk "call",
 # CH "chair", SS "sir", nn "lot", RR "red", aa "car", E "bed", I "tip", O "toe", U "book").
-VISEME_PHONES = {
-    "viseme_sil": (SILENCE,), "viseme_PP": ("P", "B", "M"), "viseme_FF": ("F", "V"), "viseme_TH": ("TH", "DH"),
+VISEME_PHONES = {  # viseme_sil: no phone, the mouth at rest
+    "viseme_sil": (), "viseme_PP": ("P", "B", "M"), "viseme_FF": ("F", "V"), "viseme_TH": ("TH", "DH"),
     "viseme_DD": ("T", "D"), "viseme_kk": ("K", "G", "NG"), "viseme_CH": ("CH", "JH", "SH", "ZH"),
     "viseme_SS": ("S", "Z"), "viseme_nn": ("N", "L"), "viseme_RR": ("R", "ER"), "viseme_aa": ("AA", "AE", "AH"),
     "viseme_E": ("EH",), "viseme_I": ("IH", "IY"), "viseme_O": ("AO", "OW"), "viseme_U": ("UH", "UW", "W"),
 }
 VISEME_NAMES = tuple(VISEME_PHONES)
 JAW_OPEN = "jawOpen"
-MOUTH_CHANNELS = (JAW_OPEN,) + LIP_CHANNELS       # mouth space, without the lip gap
 WIDE_GAP_MM = 25.0   # the lip gap feature's unit: about the built-in head's gap on "aa"
 SUM_WEIGHT = 30.0    # weight of the row that asks the viseme weights to sum to 1
 HELD_S = 1.0         # how long a phone is held to read its pose
@@ -65,7 +62,15 @@ def wants_visemes(shape_keys) -> bool:
     (`jawOpen`, the lip channels; any spelling `name_key` accepts): such a rig speaks through its visemes."""
     keys = {name_key(n) for n in shape_keys}
     has_visemes = any(name_key(v) in keys for v in VISEME_NAMES)
-    return has_visemes and not any(name_key(c) in keys for c in MOUTH_CHANNELS)
+    return has_visemes and not any(name_key(c) in keys for c in mouth_channels())
+
+
+@functools.lru_cache(maxsize=1)
+def mouth_channels() -> tuple:
+    """Mouth space's channels (without the lip gap): `jawOpen`, then the phonetic driver's lip channels."""
+    from ..phonetic.visemes import LIP_CHANNELS
+
+    return (JAW_OPEN,) + tuple(LIP_CHANNELS)
 
 
 def add_viseme_channels(names, values) -> tuple:
@@ -86,44 +91,52 @@ def viseme_channels(names, values) -> tuple:
     """
     values = np.asarray(values, dtype=np.float64).reshape(-1, len(names))
     column = {str(n).lower(): c for c, n in enumerate(names)}
-    used = [k for k, n in enumerate(MOUTH_CHANNELS) if n.lower() in column]
-    mouth = np.zeros((values.shape[0], len(MOUTH_CHANNELS)))
+    channels = mouth_channels()
+    used = [k for k, n in enumerate(channels) if n.lower() in column]
+    mouth = np.zeros((values.shape[0], len(channels)))
     for k in used:
-        mouth[:, k] = values[:, column[MOUTH_CHANNELS[k].lower()]]
+        mouth[:, k] = values[:, column[channels[k].lower()]]
     return VISEME_NAMES, blend_weights(features(mouth, used), features(viseme_poses(), used))
 
 
 def features(mouth: np.ndarray, used=None) -> np.ndarray:
-    """Mouth space [N, F] from mouth channels [N, len(MOUTH_CHANNELS)]: the channels in `used` (None: all),
+    """Mouth space [N, F] from mouth channels [N, M] (`mouth_channels()`): the channels in `used` (None: all),
     then the lip gap over WIDE_GAP_MM (from those channels only)."""
-    used = list(range(len(MOUTH_CHANNELS))) if used is None else list(used)
-    coefficients = np.array([_gap_coefficient(MOUTH_CHANNELS[k]) for k in used])
+    channels = mouth_channels()
+    used = list(range(len(channels))) if used is None else list(used)
+    coefficients = np.array([_gap_coefficient(channels[k]) for k in used])
     gap = mouth[:, used] @ coefficients / WIDE_GAP_MM
     return np.concatenate([mouth[:, used], gap[:, None]], axis=1)
 
 
 def _gap_coefficient(channel: str) -> float:
     """mm of inner-lip gap per unit of a mouth channel (the jaw's per unit of jawOpen)."""
+    from ..phonetic.visemes import JAW, LIP_GAP_MM
+
     return LIP_GAP_MM[JAW] * JAW_OPEN_MAX if channel == JAW_OPEN else LIP_GAP_MM.get(channel, 0.0)
 
 
 @functools.lru_cache(maxsize=1)
 def _poses() -> np.ndarray:
-    poses = np.zeros((len(VISEME_NAMES), len(MOUTH_CHANNELS)))
+    poses = np.zeros((len(VISEME_NAMES), len(mouth_channels())))
     for v, phones in enumerate(VISEME_PHONES.values()):
-        if phones != (SILENCE,):
+        if phones:
             poses[v] = np.mean([held_pose(p) for p in phones], axis=0)
     poses.flags.writeable = False
     return poses
 
 
 def viseme_poses() -> np.ndarray:
-    """Each viseme's mouth pose [V, len(MOUTH_CHANNELS)] (VISEME_NAMES order; `viseme_sil` is 0)."""
+    """Each viseme's mouth pose [V, M] (VISEME_NAMES order, `mouth_channels()`; `viseme_sil` is 0)."""
     return _poses().copy()
 
 
 def held_pose(label: str) -> np.ndarray:
-    """The mouth channels [len(MOUTH_CHANNELS)] the phonetic driver holds in the middle of one long phone."""
+    """The mouth channels [M] (`mouth_channels()`) the phonetic driver holds in the middle of one long phone."""
+    from ..phonetic.coarticulation import articulate
+    from ..phonetic.phones import Phone
+    from ..phonetic.visemes import JAW, LIP_CHANNELS
+
     values = articulate([Phone(label, 0.0, HELD_S)], np.array([0.5 * HELD_S]))
     pose = np.array([values[c][0] for c in LIP_CHANNELS])
     return np.concatenate([[values[JAW][0] / JAW_OPEN_MAX], pose])

@@ -10,7 +10,9 @@ from engine.phonetic.coarticulation import articulate
 from engine.phonetic.phones import Phone
 from engine.retarget import (VISEME_NAMES, Mapping, add_viseme_channels, is_viseme_channel, viseme_channels,
                              wants_visemes)
-from engine.retarget.rig_visemes import JAW_OPEN, MOUTH_CHANNELS, features, viseme_poses
+from engine.retarget.rig_visemes import JAW_OPEN, features, mouth_channels, viseme_poses
+
+MOUTH_CHANNELS = mouth_channels()
 
 OCULUS = ("viseme_sil", "viseme_PP", "viseme_FF", "viseme_TH", "viseme_DD", "viseme_kk", "viseme_CH", "viseme_SS",
           "viseme_nn", "viseme_RR", "viseme_aa", "viseme_E", "viseme_I", "viseme_O", "viseme_U")
@@ -23,6 +25,14 @@ def index(name: str) -> int:
 def test_the_oculus_set_in_its_order():
     assert VISEME_NAMES == OCULUS
     assert is_viseme_channel("VISEME_pp") and not is_viseme_channel("jawOpen")
+
+
+def test_every_viseme_but_rest_stands_for_english_phones():
+    from engine.phonetic.phones import ARPABET
+    from engine.retarget.rig_visemes import VISEME_PHONES
+
+    assert VISEME_PHONES["viseme_sil"] == ()
+    assert all(phones and set(phones) <= set(ARPABET) for v, phones in VISEME_PHONES.items() if v != "viseme_sil")
 
 
 def test_a_held_viseme_is_its_own_key_alone():
