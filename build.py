@@ -21,6 +21,7 @@ import sys
 import tomllib
 import venv
 from pathlib import Path
+from typing import Optional
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
@@ -29,6 +30,12 @@ STAMP = VENV / ".talking-head-setup"
 # A second environment holding only Blender 4.2 LTS (the oldest release the add-on supports), over .venv's packages
 BLENDER42_VENV = ROOT / ".venv-blender42"
 BLENDER42_PIN = "bpy==4.2.23"  # the newest 4.2 LTS on PyPI; cp311, needs numpy>=1.26,<2 like .venv's 5.0.1
+# Blender 5.1-5.3 embed Python 3.13 and numpy 2: .venv-blender52 is a Python 3.13 environment with bpy 5.2 LTS,
+# numpy 2 and the extension's cp313 runtime wheels (tests/addon/test_extension_blenders.py, tests/engine/test_numpy2.py);
+# .venv-blender53 holds only bpy 5.3 over it, as .venv-blender42 does over .venv
+BLENDER52_VENV, BLENDER52_PIN = ROOT / ".venv-blender52", "bpy==5.2.3"
+BLENDER53_VENV, BLENDER53_PIN = ROOT / ".venv-blender53", "bpy==5.3.0"
+PYTHON313 = "3.13"
 # tool on PATH -> the Debian packages that provide it (festival needs a voice, only recommended)
 DEBIAN_PACKAGES = {"espeak-ng": ("espeak-ng",), "festival": ("festival", "festvox-kallpc16k"),
                    "text2wave": ("festival", "festvox-kallpc16k"), "ffmpeg": ("ffmpeg",), "ffprobe": ("ffmpeg",)}
@@ -99,32 +106,101 @@ def ensure_blender42_venv() -> None:
     tests/addon/test_blender42.py runs the add-on in it. Optional: when it cannot be made
     (offline), warn and go on; that test then fails and says why, the rest of the suite runs.
     """
-    python, stamp = venv_python(BLENDER42_VENV), BLENDER42_VENV / ".talking-head-setup"
-    shared = site_packages(venv_python())
-    digest = hashlib.sha256(f"{BLENDER42_PIN}\n{shared}".encode()).hexdigest()
+    ensure_overlay_venv(BLENDER42_VENV, BLENDER42_PIN, venv_python(), "tests/addon/test_blender42.py")
+
+
+def ensure_overlay_venv(folder: Path, pin: str, base: Path, tests: str) -> None:
+    """`folder`: a venv of the same Python as `base` holding only `pin` (no dependencies), over `base`'s
+    site-packages through a .pth. Warns (naming `tests`, which then fail) when it cannot be made."""
+    python, stamp = venv_python(folder), folder / ".talking-head-setup"
+    try:
+        shared = site_packages(base)
+    except (subprocess.CalledProcessError, OSError):
+        print(f"warning: {folder.name} needs {base.parent.parent.name}, which set-up could not make; "
+              f"{tests} fails until a set-up succeeds.", file=sys.stderr)
+        return
+    digest = hashlib.sha256(f"{pin}\n{shared}".encode()).hexdigest()
     if python.exists() and stamp.exists() and stamp.read_text() == digest:
         return
     try:
         if not python.exists():
-            print(f"creating {BLENDER42_VENV}", flush=True)
-            run([venv_python(), "-m", "venv", "--without-pip", BLENDER42_VENV])  # the same Python as .venv
-        run([venv_python(), "-m", "pip", "--python", python, "install", "--disable-pip-version-check", "-q",
-             "--no-deps", BLENDER42_PIN])
+            print(f"creating {folder}", flush=True)
+            run([base, "-m", "venv", "--without-pip", folder])  # the same Python as the base
+        run([base, "-m", "pip", "--python", python, "install", "--disable-pip-version-check", "-q",
+             "--no-deps", pin])
         (Path(site_packages(python)) / "talking_head_shared.pth").write_text(shared + "\n")
     except (subprocess.CalledProcessError, OSError) as error:
-        shutil.rmtree(BLENDER42_VENV, ignore_errors=True)  # the next set-up starts over
-        reason = f"exit status {error.returncode}" if isinstance(error, subprocess.CalledProcessError) else error
-        print(f"warning: could not make {BLENDER42_VENV.name} with {BLENDER42_PIN} ({reason}; offline?). "
-              "tests/addon/test_blender42.py fails until a set-up succeeds; the other tests run.", file=sys.stderr)
+        optional_step_failed(folder, pin, error, tests)
+        return
+    stamp.write_text(digest)
+
+
+def optional_step_failed(folder: Path, pin: str, error: Exception, tests: str) -> None:
+    """Remove a half-made environment and warn in one sentence which tests fail until set-up succeeds."""
+    shutil.rmtree(folder, ignore_errors=True)  # the next set-up starts over
+    reason = f"exit status {error.returncode}" if isinstance(error, subprocess.CalledProcessError) else error
+    print(f"warning: could not make {folder.name} with {pin} ({reason}; offline?). "
+          f"{tests} fails until a set-up succeeds; the other tests run.", file=sys.stderr)
+
+
+def find_python(version: str) -> Optional[Path]:
+    """An interpreter of Python `version` ("3.13"): pyenv's newest version.x, else python<version> on PATH."""
+    roots = [Path(os.environ["PYENV_ROOT"])] if os.environ.get("PYENV_ROOT") else []
+    for root in [*roots, Path.home() / ".pyenv"]:
+        found = sorted((root / "versions").glob(f"{version}.*/bin/python{version}"),
+                       key=lambda p: [int(x) if x.isdigit() else 0 for x in p.parts[-3].split(".")])
+        if found:
+            return found[-1]
+    on_path = shutil.which(f"python{version}")
+    return Path(on_path) if on_path else None
+
+
+def blender313_requirements() -> list[str]:
+    """What .venv-blender52 holds: bpy 5.2, the extension's runtime pins (markers evaluated by pip there,
+    so numpy 2 and the cp313 closure), and pytest at the test group's pin."""
+    sys.path.insert(0, str(ROOT / "addon" / "scripts"))
+    import extension_wheels  # standard library only at import
+
+    test_group = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["test"]
+    return [BLENDER52_PIN, *extension_wheels.blender_requirements(),
+            *(r for r in test_group if r.startswith("pytest=="))]
+
+
+def ensure_blender52_venv() -> None:
+    """Create .venv-blender52 with Python 3.13 (Blender 5.1-5.3's) from blender313_requirements().
+
+    tests/addon/test_extension_blenders.py runs the extension zip in it, tests/engine/test_numpy2.py engine tests
+    under numpy 2. Optional like .venv-blender42: without Python 3.13 or the network, warn and go on.
+    """
+    tests = "tests/addon/test_extension_blenders.py and tests/engine/test_numpy2.py"
+    python, stamp = venv_python(BLENDER52_VENV), BLENDER52_VENV / ".talking-head-setup"
+    requirements = blender313_requirements()
+    digest = hashlib.sha256("\n".join(requirements).encode()).hexdigest()
+    if python.exists() and stamp.exists() and stamp.read_text() == digest:
+        return
+    interpreter = find_python(PYTHON313)
+    if interpreter is None and not python.exists():
+        print(f"warning: no Python {PYTHON313} found (python{PYTHON313} on PATH or pyenv's versions/); "
+              f"{tests} fail until one is installed and set-up runs again.", file=sys.stderr)
+        return
+    try:
+        if not python.exists():
+            print(f"creating {BLENDER52_VENV} with {interpreter}", flush=True)
+            run([interpreter, "-m", "venv", BLENDER52_VENV])
+        run([python, "-m", "pip", "install", "--disable-pip-version-check", "-q", *requirements])
+    except (subprocess.CalledProcessError, OSError) as error:
+        optional_step_failed(BLENDER52_VENV, BLENDER52_PIN, error, tests)
         return
     stamp.write_text(digest)
 
 
 def setup() -> None:
-    """Idempotent set-up: system packages, the virtual environment, the Blender 4.2 environment."""
+    """Idempotent set-up: system packages, the virtual environment, the Blender 4.2, 5.2 and 5.3 environments."""
     ensure_debian_packages()
     ensure_venv()
     ensure_blender42_venv()
+    ensure_blender52_venv()
+    ensure_overlay_venv(BLENDER53_VENV, BLENDER53_PIN, venv_python(BLENDER52_VENV), "tests/addon/test_extension_blenders.py")
 
 
 def in_venv(*args: str) -> int:

@@ -5,10 +5,9 @@ The add-on is a translator: it reads its properties, calls the bundled engine
 results back through `bridge`, the one bpy<->numpy seam.
 """
 
-bl_info = {  # read only when loaded as a legacy add-on folder (development)
+bl_info = {  # read only when loaded as a legacy add-on folder (development); no version: engine.__version__ has it
     "name": "Talking Head",
     "author": "The Talking Head authors",
-    "version": (0, 1, 0),
     "blender": (4, 2, 0),
     "location": "3D View > Sidebar > Talking Head",
     "description": "Voice clip to lip-synced, styled head performance keyed on your rig",

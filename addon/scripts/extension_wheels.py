@@ -2,10 +2,13 @@
 
 Blender installs the wheels an extension's manifest lists into its own
 site-packages; they must be unmodified PyPI wheels and carry all their
-dependencies. Blender 4.2-5.0 embed Python 3.11 and numpy 1.26, so numpy is
-never bundled: the pins below are the closure of the engine's runtime
-dependencies resolved together with numpy==1.26.4 (`pip install --dry-run
---report --only-binary=:all: --platform ...` for each platform), minus numpy.
+dependencies. Blender 4.2-5.0 embed Python 3.11 with numpy 1.26, Blender
+5.1-5.3 Python 3.13 with numpy 2: the zip lists a wheel set for each
+(Blender installs those matching its own Python and platform). numpy is never
+bundled. The pins are pyproject.toml's, the one place they are written: its
+runtime `dependencies` (onnxruntime-gpu as onnxruntime's CPU build) and their
+own dependencies, `[tool.talking-head] wheel-closure`, each with markers
+evaluated for the Python the set is for.
 """
 
 from __future__ import annotations
@@ -16,25 +19,60 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
 from typing import Optional
 
 ROOT = Path(__file__).resolve().parents[2]
-CACHE = ROOT / "build" / "wheels"   # one folder per platform; downloaded once, reused offline
-PYTHON_VERSION, PYTHON_ABI = "3.11", "cp311"   # Blender 4.2-5.0's Python
-BLENDER_PROVIDES = {"numpy": "1.26.4"}   # Blender 4.2-5.0's own packages: never bundled
+PYPROJECT = ROOT / "pyproject.toml"
+CACHE = ROOT / "build" / "wheels"   # one folder per platform and Python; downloaded once, reused offline
+# Blender's embedded Python versions -> their ABI tag: 3.11 in Blender 4.2-5.0, 3.13 in 5.1-5.3
+PYTHONS = {"3.11": "cp311", "3.13": "cp313"}
+BLENDER_PROVIDES = ("numpy",)   # Blender's own packages: never bundled
+CPU_BUILDS = {"onnxruntime-gpu": "onnxruntime"}   # the extension runs onnxruntime's CPU build
 
-RUNTIME_WHEELS = (
-    "scipy==1.17.1",                # filters, FFTs, interpolation
-    "soundfile==0.14.0",            # WAV/FLAC/OGG decoding (the wheel carries libsndfile)
-    "cffi==2.1.1", "pycparser==3.12", "typing_extensions==4.16.0",   # soundfile's
-    "soxr==1.1.0",                  # resampling
-    "audioread==3.1.0",             # other formats through ffmpeg
-    "onnxruntime==1.31.1",          # the ADF network: the CPU build of the pinned onnxruntime-gpu
-    "flatbuffers==25.12.19", "packaging==26.3", "protobuf==7.36.2",  # onnxruntime's
-    "pocketsphinx==5.1.1",          # phone recognition (the wheel carries its English model)
-    "sounddevice==0.5.6",           # pocketsphinx's (its microphone input, never used here)
-)
+
+def blender_requirements() -> list[str]:
+    """pyproject.toml's runtime pins and their closure as the extension takes them, markers kept
+    (onnxruntime-gpu replaced by its CPU build at the same version)."""
+    pyproject = tomllib.loads(PYPROJECT.read_text())
+    requirements = [*pyproject["project"]["dependencies"], *pyproject["tool"]["talking-head"]["wheel-closure"]]
+    for gpu, cpu in CPU_BUILDS.items():
+        requirements = [cpu + r[len(gpu):] if r.startswith(gpu + "==") else r for r in requirements]
+    return requirements
+
+
+def _pins_for(python: str) -> dict[str, str]:
+    """{name: "name==version"} of blender_requirements() whose markers hold on Python `python` ("3.13")."""
+    from packaging.requirements import Requirement
+
+    environment = {"python_version": python, "python_full_version": f"{python}.0"}
+    pins = {}
+    for line in blender_requirements():
+        requirement = Requirement(line)
+        if requirement.marker is None or requirement.marker.evaluate(environment):
+            pins[requirement.name.lower()] = f"{requirement.name}{requirement.specifier}"
+    return pins
+
+
+def runtime_wheels(python: str) -> tuple[str, ...]:
+    """The exact "name==version" pins of the wheels bundled for Blender's Python `python`, numpy left out."""
+    check_python(python)
+    return tuple(pin for name, pin in _pins_for(python).items() if name not in BLENDER_PROVIDES)
+
+
+def blender_packages(python: str) -> dict[str, str]:
+    """{name: version} of what Blender with Python `python` brings itself (numpy), as pinned for it."""
+    pins = _pins_for(check_python(python))
+    return {name: pins[name].partition("==")[2] for name in BLENDER_PROVIDES}
+
+
+def check_python(python: str) -> str:
+    """`python` if a Blender release embeds it; else WheelError naming those that do."""
+    if python not in PYTHONS:
+        raise WheelError(f"No Blender release embeds Python {python}; the wheels are for {', '.join(PYTHONS)}.")
+    return python
+
 
 # Blender platform -> the wheel platform tags pip may choose from. pip does not widen a
 # manylinux_2_28 tag to older glibc floors itself; Blender 4.2+ needs glibc 2.28 anyway.
@@ -76,17 +114,18 @@ def check_platform(platform: str) -> str:
     return platform
 
 
-def wheels_for(platform: str, cache: Path = CACHE) -> list[Path]:
-    """One wheel file per pin of RUNTIME_WHEELS for a Blender platform, from cache/<platform>/,
+def wheels_for(platform: str, cache: Path = CACHE, python: str = "3.11") -> list[Path]:
+    """One wheel file per pin of runtime_wheels(python) for a Blender platform, from cache/<platform>/<cpXY>/,
     downloading the missing ones first (WheelError when that fails, e.g. offline)."""
-    folder = cache / check_platform(platform)
-    missing = [pin for pin in RUNTIME_WHEELS if cached_wheel(folder, pin) is None]
+    pins = runtime_wheels(python)
+    folder = cache / check_platform(platform) / PYTHONS[python]
+    missing = [pin for pin in pins if cached_wheel(folder, pin) is None]
     if missing:
-        download(missing, platform, folder)
-    wheels = [cached_wheel(folder, pin) for pin in RUNTIME_WHEELS]
+        download(missing, platform, folder, python)
+    wheels = [cached_wheel(folder, pin) for pin in pins]
     if None in wheels:
-        pin = RUNTIME_WHEELS[wheels.index(None)]
-        raise WheelError(f"pip gave no {platform} wheel for {pin}; check the pin in {Path(__file__).name}.")
+        pin = pins[wheels.index(None)]
+        raise WheelError(f"pip gave no {platform} wheel for {pin} on Python {python}; check its pin in pyproject.toml.")
     return wheels
 
 
@@ -98,8 +137,9 @@ def cached_wheel(folder: Path, pin: str) -> Optional[Path]:
     return found[0] if found else None
 
 
-def download(pins: list[str], platform: str, folder: Path) -> None:
-    """`pip download` the pinned wheels (no dependencies: the pins are the closure) into `folder`.
+def download(pins: list[str], platform: str, folder: Path, python: str = "3.11") -> None:
+    """`pip download` the pinned wheels for Python `python` (no dependencies: the pins are the closure)
+    into `folder`.
 
     Files land in a private folder first and move in whole, so two builds never see half a wheel.
     """
@@ -107,33 +147,34 @@ def download(pins: list[str], platform: str, folder: Path) -> None:
     staging = Path(tempfile.mkdtemp(prefix=".download-", dir=folder))
     tags = [arg for tag in PLATFORM_TAGS[platform] for arg in ("--platform", tag)]
     command = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--quiet", "--no-deps",
-               "--only-binary=:all:", "--implementation", "cp", "--python-version", PYTHON_VERSION,
-               "--abi", PYTHON_ABI, *tags, "--dest", str(staging), *pins]
+               "--only-binary=:all:", "--implementation", "cp", "--python-version", python,
+               "--abi", PYTHONS[python], *tags, "--dest", str(staging), *pins]
     try:
         run = subprocess.run(command, capture_output=True, text=True)
         if run.returncode != 0:
-            raise WheelError(f"Could not download {len(pins)} {platform} wheel(s) (pip: {_pip_reason(run.stderr)}); "
-                             f"connect to the internet once: they are then kept in {folder} for every later build.")
+            raise WheelError(f"Could not download {len(pins)} {platform} wheel(s) for Python {python} "
+                             f"(pip: {_pip_reason(run.stderr)}); connect to the internet once: "
+                             f"they are then kept in {folder} for every later build.")
         for wheel in staging.glob("*.whl"):
             os.replace(wheel, folder / wheel.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def missing_dependencies(wheels: list[Path], platform: str) -> list[str]:
-    """Requirements of the wheels [W] that none of them (nor Blender's numpy) satisfies on `platform`:
-    empty when the set is a closure, as Blender requires."""
+def missing_dependencies(wheels: list[Path], platform: str, python: str = "3.11") -> list[str]:
+    """Requirements of the wheels [W] that none of them (nor Blender's numpy) satisfies on `platform`
+    with Python `python`: empty when the set is a closure, as Blender requires."""
     from email.parser import Parser
     from zipfile import ZipFile
 
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
-    environment = {"python_version": PYTHON_VERSION, "python_full_version": f"{PYTHON_VERSION}.0",
+    environment = {"python_version": python, "python_full_version": f"{python}.0",
                    "implementation_name": "cpython", "platform_python_implementation": "CPython",
                    "extra": "", **MARKER_ENVIRONMENTS[platform]}
     provided = {canonicalize_name(name): version for name, version in
-                (w.name.split("-")[:2] for w in wheels)} | BLENDER_PROVIDES
+                (w.name.split("-")[:2] for w in wheels)} | blender_packages(python)
     missing = []
     for wheel in wheels:
         with ZipFile(wheel) as archive:

@@ -7,13 +7,17 @@ The engine's training code (torch) and development scripts stay out; the
 add-on imports the bundled engine relatively (`from . import engine`). The
 runtime wheels of `extension_wheels` (scipy, soundfile, soxr, audioread,
 onnxruntime, pocketsphinx and their dependencies; never numpy, Blender has
-it) go under `wheels/`, listed in the zip's `blender_manifest.toml` with the
-platforms they are for. They are downloaded once into build/wheels/<platform>/.
+it), one set for Python 3.11 (Blender 4.2-5.0) and one for 3.13 (5.1-5.3) per
+platform, go under `wheels/`, listed in the zip's `blender_manifest.toml` with
+the platforms they are for; Blender installs those matching its Python. They
+are downloaded once into build/wheels/<platform>/<cpXY>/. The manifest's
+`version` is the engine's `__version__`, the one place it is written.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tomllib
 import zipfile
@@ -25,13 +29,23 @@ from extension_wheels import WheelError
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / "addon" / "blender_manifest.toml"
+ENGINE_INIT = ROOT / "engine" / "__init__.py"
+WRITTEN_BY_BUILD = ("version", "platforms", "wheels")
 EXCLUDED_PARTS = {"__pycache__", "scripts", "training"}
 EXCLUDED_SUFFIXES = {".pyc", ".pyo"}
 
 
 def manifest() -> dict:
-    """The add-on's own blender_manifest.toml, parsed."""
-    return tomllib.loads(MANIFEST.read_text())
+    """The add-on's own blender_manifest.toml, parsed, with the version it gets at build."""
+    return tomllib.loads(MANIFEST.read_text()) | {"version": version()}
+
+
+def version() -> str:
+    """The project's version: `__version__ = "X.Y.Z"` in engine/__init__.py (read, not imported)."""
+    found = re.search(r'^__version__ = "([^"]+)"$', ENGINE_INIT.read_text(), re.MULTILINE)
+    if found is None:
+        raise WheelError(f"{ENGINE_INIT} has no `__version__ = \"X.Y.Z\"` line.")
+    return found.group(1)
 
 
 def package_files() -> list[tuple[Path, str]]:
@@ -48,25 +62,30 @@ def package_files() -> list[tuple[Path, str]]:
 
 
 def manifest_text(platforms: Sequence[str], wheel_names: Sequence[str]) -> str:
-    """The add-on's manifest with `platforms` and `wheels` ("./wheels/<name>") added before its first table."""
-    if {"platforms", "wheels"} & set(manifest()):
-        raise WheelError(f"{MANIFEST.name} must not list platforms or wheels: the build writes them.")
+    """The add-on's manifest with `version`, and `platforms` and `wheels` ("./wheels/<name>") unless
+    `platforms` is empty, added before its first table."""
+    if set(WRITTEN_BY_BUILD) & set(tomllib.loads(MANIFEST.read_text())):
+        raise WheelError(f"{MANIFEST.name} must not list {', '.join(WRITTEN_BY_BUILD)}: the build writes them.")
     head, separator, tables = MANIFEST.read_text().partition("\n[")
-    lines = ["platforms = [" + ", ".join(f'"{p}"' for p in platforms) + "]", "wheels = ["]
-    lines += [f'    "./wheels/{name}",' for name in wheel_names] + ["]"]
+    lines = [f'version = "{version()}"']
+    if platforms:
+        lines += ["platforms = [" + ", ".join(f'"{p}"' for p in platforms) + "]", "wheels = ["]
+        lines += [f'    "./wheels/{name}",' for name in wheel_names] + ["]"]
     return head.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n" + separator + tables
 
 
 def bundled_wheels(platforms: Sequence[str], cache: Path) -> list[Path]:
-    """The wheels [W] of every platform (one set each), checked to be complete and free of numpy."""
-    wheels: dict[str, Path] = {}   # by file name: pure-Python wheels serve every platform once
+    """The wheels [W] of every platform and Blender Python (one set each), checked to be complete and free
+    of numpy."""
+    wheels: dict[str, Path] = {}   # by file name: pure-Python and abi3 wheels serve several sets once
     for platform in platforms:
-        wheels_here = extension_wheels.wheels_for(platform, cache)
-        problems = extension_wheels.missing_dependencies(wheels_here, platform)
-        if problems:
-            raise WheelError(f"The {platform} wheels lack dependencies ({'; '.join(problems)}); "
-                             f"add them to RUNTIME_WHEELS in {Path(extension_wheels.__file__).name}.")
-        wheels.update((w.name, wheels.get(w.name, w)) for w in wheels_here)
+        for python in extension_wheels.PYTHONS:
+            wheels_here = extension_wheels.wheels_for(platform, cache, python)
+            problems = extension_wheels.missing_dependencies(wheels_here, platform, python)
+            if problems:
+                raise WheelError(f"The {platform} wheels for Python {python} lack dependencies "
+                                 f"({'; '.join(problems)}); pin them in pyproject.toml's wheel-closure.")
+            wheels.update((w.name, wheels.get(w.name, w)) for w in wheels_here)
     return list(wheels.values())
 
 
@@ -84,8 +103,7 @@ def build(dist: Path, platforms: Optional[Sequence[str]] = None, cache: Path = e
     dist.mkdir(parents=True, exist_ok=True)
     target = dist / f"{info['id']}-{info['version']}{suffix}.zip"
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("blender_manifest.toml", manifest_text(platforms, [w.name for w in wheels])
-                    if platforms else MANIFEST.read_text())
+        zf.writestr("blender_manifest.toml", manifest_text(platforms, [w.name for w in wheels]))
         for source, name in package_files():
             zf.write(source, name)
         for wheel in wheels:  # already compressed
