@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError
+from ..motion.clip import MAX_FPS, MAX_START_FRAME, MIN_FPS
 from ..progress import Reporter, TerminalBar
 
 
@@ -16,19 +18,45 @@ def reporter() -> Reporter:
     return Reporter(TerminalBar())
 
 
+MAX_ASSIGNED = 100.0   # an expression weight or a rotation in radians, as typed on the command line
+
+
 def _parse_assignments(items, what: str) -> dict:
-    """['name=1.0', 'jaw=0.2,0,0'] -> {'name': array}; InputError on a malformed item."""
+    """['name=1.0', 'jaw=0.2,0,0'] -> {'name': array}; InputError on a malformed or non-finite item."""
     out = {}
     for item in items or []:
         name, sep, value = item.partition("=")
         try:
             if not sep:
                 raise ValueError
-            out[name.strip()] = np.array([float(v) for v in value.split(",")], dtype=np.float32)
+            out[name.strip()] = np.array([float(v) for v in value.split(",")], dtype=np.float64)
         except ValueError:
             raise InputError(f"Cannot read the {what} '{item}'; write it as NAME=VALUE "
                              "(or NAME=X,Y,Z for a joint rotation in radians).") from None
+        if not np.all(np.abs(out[name.strip()]) <= MAX_ASSIGNED):  # also NaN
+            raise InputError(f"The {what} '{item[:60]}' must be a finite number from -{MAX_ASSIGNED:g} "
+                             f"to {MAX_ASSIGNED:g}.")
     return out
+
+
+def ranged(kind, low, high, what: str):
+    """An argparse type: `kind` (int or float) from `low` to `high`, else a one-line usage error."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except (TypeError, ValueError):
+            raise argparse.ArgumentTypeError(f"{what} must be a number, not {text[:40]!r}") from None
+        if not low <= value <= high:  # NaN fails too
+            raise argparse.ArgumentTypeError(f"{what} must be from {low:g} to {high:g}, not {text[:40]}")
+        return value
+
+    return parse
+
+
+SEED = ranged(int, 0, 2**32 - 1, "the seed")
+START_FRAME = ranged(int, -MAX_START_FRAME, MAX_START_FRAME, "the start frame (Blender's frame range)")
+FPS = ranged(float, MIN_FPS, MAX_FPS, "the frame rate")
+FRAME_SIZE = ranged(int, 8, 4096, "the frame size in pixels")
 
 
 def read_clip(path):
@@ -40,10 +68,20 @@ def read_clip(path):
 
 
 def write_clip(clip, path) -> Path:
-    """Write a clip to .npz / .json (lossless) or .csv (ARKit layout: derived, clipped to [0, 1])."""
+    """Write a clip to .npz / .json (lossless) or .csv (ARKit layout: derived, clipped to [0, 1]), atomically
+    (missing folders are made; one that cannot be is a MotionClipError)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     return clip.to_arkit_csv(path) if path.suffix.lower() == ".csv" else clip.save(path)
+
+
+def make_folder(folder: Path) -> Path:
+    """`folder`, made with its parents when missing; InputError when it cannot be."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(f"The folder '{folder}' cannot be made ({error.strerror or error}); choose a place you "
+                         "can write to.") from error
+    return folder
 
 
 # -- head ---------------------------------------------------------------------------------------
@@ -62,7 +100,7 @@ def register_head(sub) -> None:
     export.add_argument("--pose", "-p", action="append", metavar="JOINT=X,Y,Z",
                         help="a joint's axis-angle rotation in radians, e.g. jaw=0.3,0,0 (repeatable)")
     export.add_argument("--clip", help="take expression and pose from this MotionClip")
-    export.add_argument("--frame", type=int, default=0, help="clip frame (0-based) with --clip")
+    export.add_argument("--frame", type=ranged(int, 0, 10**9, "the frame"), default=0, help="clip frame (0-based) with --clip")
     export.set_defaults(handler=head_export)
 
 
@@ -99,16 +137,14 @@ def head_export(args) -> int:
     writers = {".obj": write_obj, ".ply": write_ply}
     if out.suffix.lower() not in writers:
         raise InputError(f"Cannot write '{out.name}': use a .obj or .ply file name.")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(out.parent)
     writers[out.suffix.lower()](out, vertices[0], head.faces, colors=head.vertex_colors)
     print(f"wrote {out} ({head.num_vertices} vertices)")
     return 0
 
 
 def _clip_frame_params(path, frame: int, head) -> dict:
-    from ..motion import MotionClip
-
-    clip = MotionClip.load(path)
+    clip = read_clip(path)
     if not 0 <= frame < clip.num_frames:
         raise InputError(f"Frame {frame} is outside the clip (0..{clip.num_frames - 1}).")
     params = clip.head_params(head)
@@ -121,28 +157,33 @@ def register_clip(sub) -> None:
     clip = sub.add_parser("clip", help="inspect, convert or preview MotionClips").add_subparsers(
         dest="clip_command", required=True, metavar="<clip command>")
     info = clip.add_parser("info", help="print a clip's frames, rate and channels")
-    info.add_argument("clip", help="a .npz or .json MotionClip")
+    info.add_argument("clip", help="a .npz or .json MotionClip, or an ARKit (Live Link Face) .csv")
     info.set_defaults(handler=clip_info)
     convert = clip.add_parser("convert", help="convert a clip between .npz, .json and ARKit .csv, "
                                               "optionally resampled")
     convert.add_argument("input", help="a .npz, .json or ARKit .csv clip")
     convert.add_argument("output", help="output .npz, .json or .csv (ARKit / Live Link Face layout)")
-    convert.add_argument("--fps", type=float, help="resample to this frame rate (e.g. 23.976, 29.97, 60)")
+    convert.add_argument("--fps", type=FPS, help="resample to this frame rate (e.g. 23.976, 29.97, 60)")
     convert.set_defaults(handler=clip_convert)
 
 
 def clip_info(args) -> int:
-    from ..motion import MotionClip
-
-    clip = MotionClip.load(args.clip)
+    clip = read_clip(args.clip)
     print(f"{Path(args.clip).name}: {clip.num_frames} frames at {clip.fps:g} fps "
           f"({clip.duration:.3f} s), start frame {clip.start_frame}, {len(clip.names)} channels")
     for k, name in enumerate(clip.names):
         column = clip.values[:, k]
         print(f"  {name:<24} min {column.min():+.4f}  max {column.max():+.4f}  mean {column.mean():+.4f}")
     if clip.metadata:
-        print("metadata:", clip.metadata)
+        print("metadata:", {k: _shown(v) for k, v in clip.metadata.items()})
     return 0
+
+
+def _shown(value):
+    """A metadata value for printing: a list of more than 8 items as its first 8 and a count."""
+    if isinstance(value, list) and len(value) > 8:
+        return f"[{', '.join(map(str, value[:8]))}, ... {len(value)} in all]"
+    return value
 
 
 def clip_convert(args) -> int:
@@ -162,7 +203,7 @@ def register_animate(sub) -> None:
     animate = sub.add_parser("animate", help="turn a voice clip into a MotionClip")
     animate.add_argument("audio", help="WAV, FLAC, OGG or MP3 speech")
     animate.add_argument("-o", "--output", required=True, help="output clip (.npz, .json or ARKit .csv)")
-    animate.add_argument("--fps", type=float, default=30.0, help="frame rate (default 30)")
+    animate.add_argument("--fps", type=FPS, default=30.0, help="frame rate (default 30)")
     animate.add_argument("--driver", choices=sorted(DRIVERS), default=None,
                          help=f"how speech becomes motion (default {DEFAULT_DRIVER}; phonetic when --transcript "
                               "is given)")
@@ -176,8 +217,8 @@ def register_animate(sub) -> None:
     animate.add_argument("--style-clip", metavar="REF.npz",
                          help="take the speaking style from a reference performance (a MotionClip: .npz, "
                               ".json or ARKit .csv); needs the ADF model's style encoder")
-    animate.add_argument("--seed", type=int, default=0, help="seed of blinks, gaze and head sway")
-    animate.add_argument("--start-frame", type=int, default=1, help="scene frame of the clip's first frame")
+    animate.add_argument("--seed", type=SEED, default=0, help="seed of blinks, gaze and head sway")
+    animate.add_argument("--start-frame", type=START_FRAME, default=1, help="scene frame of the clip's first frame")
     animate.set_defaults(handler=run_animate)
 
 
@@ -239,8 +280,8 @@ def register_eval_lipsync(sub) -> None:
     ev.add_argument("--clips", type=int, default=12, help="held-out sentences (default 12)")
     ev.add_argument("--driver", action="append", choices=sorted(DRIVERS) + ["phonetic+transcript"],
                     help="driver to score, repeatable (default: all; phonetic+transcript aligns the known text)")
-    ev.add_argument("--fps", type=float, default=30.0, help="frame rate (default 30)")
-    ev.add_argument("--seed", type=int, default=None, help="seed of the held-out sentences")
+    ev.add_argument("--fps", type=FPS, default=30.0, help="frame rate (default 30)")
+    ev.add_argument("--seed", type=SEED, default=None, help="seed of the held-out sentences")
     ev.add_argument("--out", default="out", help="folder for eval_lipsync.json and .png (default out/)")
     ev.set_defaults(handler=run_eval_lipsync)
 
@@ -299,7 +340,7 @@ def register_render(sub) -> None:
                                                                "numbered from the clip's start frame)")
     render.add_argument("--look", default="toon", help="a look name (engine/models/nldf_<look>.onnx) or the "
                                                        "path of a look's .onnx (default toon)")
-    render.add_argument("--size", type=int, default=256, help="frame width and height in pixels (default 256)")
+    render.add_argument("--size", type=FRAME_SIZE, default=256, help="frame width and height in pixels (default 256)")
     render.add_argument("--video", metavar="OUT.mp4", help="also write an MP4 (frames over white, needs ffmpeg)")
     render.add_argument("--audio", metavar="VOICE.wav", help="the video's sound (default: the clip's source "
                                                              "audio when it lies beside the clip)")
@@ -316,8 +357,7 @@ def run_render(args) -> int:
     audio = video_audio(args.audio, args.clip, clip) if args.video else None
     look = load_look(args.look, device=args.device, models_dir=args.models_dir)
     frames = render_clip(clip, look, size=args.size, reporter=reporter())
-    out = Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
+    out = make_folder(Path(args.output))
     written = png_sequence(frames, out, clip.start_frame)
     if args.video:
         from ..preview.video import write_video

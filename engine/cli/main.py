@@ -41,6 +41,19 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("\ncancelled: nothing more was written.", file=sys.stderr)
         return 1
+    except MemoryError:
+        if args.debug:
+            traceback.print_exc()
+        print("error: this job needs more memory than is free; close other programs or use a shorter input.",
+              file=sys.stderr)
+        return 1
+    except OSError as error:  # the place we read or write, not our code: a missing, read-only or full folder
+        if args.debug:
+            traceback.print_exc()
+        where = f" '{error.filename}'" if error.filename else ""
+        print(f"error: cannot use{where} ({error.strerror or error}); check that the folder exists, "
+              "is writable and has space, and that each name is under 255 bytes.", file=sys.stderr)
+        return 2
     except Exception as error:  # a bug: say so in one sentence, full detail under --debug
         if args.debug:
             traceback.print_exc()

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..files import os_reason, write_atomically
 
 PLY_VERTEX = [("x", "<f4"), ("y", "<f4"), ("z", "<f4")]
 PLY_COLOR = [("red", "u1"), ("green", "u1"), ("blue", "u1")]
@@ -23,6 +24,8 @@ def _checked(vertices, faces, colors):
     """vertices [V, 3] float, faces [F, 3] int, colors [V, 3] or None, validated."""
     v = np.asarray(vertices, dtype=np.float64)
     f = np.asarray(faces, dtype=np.int64)
+    if not np.all(np.isfinite(v)):
+        raise InputError("The mesh has NaN or infinite vertex positions; check the expression and pose values.")
     if v.ndim != 2 or v.shape[1] != 3:
         raise InputError(f"Mesh vertices must be [V, 3]; got shape {v.shape}.")
     if f.ndim != 2 or f.shape[1] != 3:
@@ -37,10 +40,12 @@ def _checked(vertices, faces, colors):
 
 
 def _write(path, data: bytes) -> None:
+    """Write atomically (a full disk leaves no half mesh); the folder must exist."""
     try:
-        Path(path).write_bytes(data)
+        write_atomically(Path(path), data, make_folder=False)
     except OSError as e:
-        raise InputError(f"The mesh could not be written to '{path}' ({e.strerror}).") from None
+        raise InputError(f"The mesh could not be written to '{path}' ({os_reason(e)}); choose a folder you can "
+                         "write to and a name under 255 bytes.") from e
 
 
 def write_obj(path, vertices, faces, colors=None) -> None:

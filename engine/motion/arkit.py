@@ -8,7 +8,10 @@ Timecode `HH:MM:SS:FF.mmm` is non-drop SMPTE at the nominal rate round(fps)
 start before frame 1), `.mmm` the sub-frame in thousandths (`.000` here).
 
 Blendshape columns take the clip's channel of the same name (case-insensitive:
-`eyeBlinkLeft` is `EyeBlinkLeft`) plus what the joints imply, clipped to [0, 1].
+`eyeBlinkLeft` is `EyeBlinkLeft`) as it is, so a take read from a CSV is
+written back with its own values; a column the clip has no channel for is what
+the joints imply (below), clipped to [0, 1]. Explicit values are written in
+the shortest text that reads back as the same float32 (0.2115 stays 0.2115).
 Our axes (FLAME's): Y up, +Z out of the face, +X to the subject's left, so
 +rx pitches down (the jaw opens, the eyes look down) and +ry turns towards
 the subject's left:
@@ -24,6 +27,7 @@ Rotation columns are radians, yaw/pitch/roll = intrinsic Y-X-Z Euler angles
 from __future__ import annotations
 
 import csv
+import io
 import re
 from pathlib import Path
 
@@ -31,7 +35,8 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from ..errors import MotionClipError
-from .clip import MotionClip
+from ..files import FILE_ERRORS, os_reason, read_limited
+from .clip import MAX_FPS, MAX_VALUES, MotionClip, _check_timing
 from .io import _write_atomically
 from .resample import rational_fps
 
@@ -58,6 +63,9 @@ EYE_LOOK_MAX = 0.5      # rad of eye rotation for EyeLook* = 1
 LIVE_LINK_DEFAULT_FPS = 60
 NOMINAL_RATES = (24, 25, 30, 48, 50, 60, 72, 90, 100, 120, 240)
 ROTATION_JOINTS = (("Head", ("global", "neck")), ("LeftEye", ("eye_left",)), ("RightEye", ("eye_right",)))
+MAX_CSV_BYTES = 1 << 30        # ~50 M values of Live Link Face text
+MAX_GAP_SECONDS = 10.0         # a take with a longer hole between two rows is two takes
+OFFSETS_KEY = "timecode_offsets"  # metadata: thousandths of a frame each row's timecode lies past its frame
 _TIMECODE = re.compile(r"^\s*(\d+):(\d{1,2}):(\d{1,2})[:;](\d+)(?:\.(\d+))?\s*$")
 
 
@@ -77,8 +85,8 @@ def arkit_values(clip: MotionClip, jaw_open_max: float = JAW_OPEN_MAX, jaw_side_
     derived = _joint_blendshapes(clip, jaw_open_max, jaw_side_max, eye_look_max)
     shapes = np.zeros((clip.num_frames, len(ARKIT_BLENDSHAPES)))
     for b, column in enumerate(ARKIT_BLENDSHAPES):
-        explicit = clip.channel(column) if clip.has_channel(column) else 0.0
-        shapes[:, b] = np.clip(explicit + derived.get(column, 0.0), 0.0, 1.0) + 0.0  # no -0
+        value = clip.channel(column) if clip.has_channel(column) else derived.get(column, 0.0)
+        shapes[:, b] = np.clip(value, 0.0, 1.0) + 0.0  # no -0
     return np.concatenate([shapes, _rotations(clip)], axis=1)
 
 
@@ -131,14 +139,28 @@ def write_arkit_csv(clip: MotionClip, path, jaw_open_max: float = JAW_OPEN_MAX,
     """Write the clip as a Live Link Face CSV (one row per frame); returns the path."""
     path = Path(path)
     values = arkit_values(clip, jaw_open_max, jaw_side_max, eye_look_max)
+    shapes = values[:, :len(ARKIT_BLENDSHAPES)].astype(np.float32)
     nominal = max(1, round(clip.fps))
     first = max(clip.start_frame - 1, 0)
+    offsets = _offsets(clip, nominal, first)
     lines = [",".join(CSV_HEADER)]
     for k, row in enumerate(values):
-        numbers = ",".join(f"{v:.9g}" for v in row)
-        lines.append(f"{timecode(first + k, nominal)},{BLENDSHAPE_COUNT},{numbers}")
+        numbers = ",".join([str(v) for v in shapes[k]] + [f"{v:.9g}" for v in row[len(ARKIT_BLENDSHAPES):]])
+        whole, sub = divmod((first + k) * 1000 + offsets[k], 1000)
+        lines.append(f"{timecode(whole, nominal)[:-3]}{sub:03d},{BLENDSHAPE_COUNT},{numbers}")
     _write_atomically(path, ("\n".join(lines) + "\n").encode("utf-8"))
     return path
+
+
+def _offsets(clip: MotionClip, nominal: int, first: int) -> list:
+    """Thousandths of a frame each row's timecode lies past frame `first + k`: the take's own when the
+    clip was read from a Live Link Face CSV at this rate (so its timecodes come back exactly), else 0."""
+    kept = clip.metadata.get(OFFSETS_KEY)
+    if isinstance(kept, list) and len(kept) == clip.num_frames and clip.metadata.get("timecode_rate") == nominal \
+            and all(isinstance(v, int) and not isinstance(v, bool) and (first + k) * 1000 + v >= 0
+                    and abs(v) <= 1000 * clip.num_frames for k, v in enumerate(kept)):
+        return kept
+    return [0] * clip.num_frames
 
 
 def read_arkit_csv(path, fps: float | None = None, start_frame: int | None = None,
@@ -156,18 +178,35 @@ def read_arkit_csv(path, fps: float | None = None, start_frame: int | None = Non
     are filled linearly. `start_frame` defaults to the first frame count + 1.
     """
     path = Path(path)
+    try:
+        return _read_take(path, fps, start_frame, jaw_as_joint, jaw_open_max, jaw_side_max)
+    except MemoryError as error:
+        raise MotionClipError(f"The ARKit CSV file '{path.name}' needs more memory than is free to read.") from error
+    except OSError as error:
+        raise MotionClipError(f"The ARKit CSV file '{path.name}' could not be read ({os_reason(error)}).") from error
+    except FILE_ERRORS as error:
+        raise MotionClipError(f"The file '{path.name}' is not a readable Live Link Face CSV "
+                              f"({str(error)[:100] or type(error).__name__}).") from error
+
+
+def _read_take(path: Path, fps, start_frame, jaw_as_joint, jaw_open_max, jaw_side_max) -> MotionClip:
+    """`read_arkit_csv` inside its boundary."""
+    if fps is not None:
+        _check_timing(fps, 1)
     rate = float(rational_fps(fps)) if fps is not None else None
     header, rows = _read_table(path)
-    counts, nominal = _frame_counts(path, [row[0] for row in rows], fps)
+    codes = _timecodes(path, [row[0] for row in rows])
+    counts, nominal = _frame_counts(path, codes, fps)
     columns = _numeric_columns(path, header, rows)
-    frames, columns = _on_frame_grid(counts, columns)
+    frames, columns, offsets = _on_frame_grid(counts, columns, codes, nominal)
     channels = _channels_from_columns(columns, jaw_as_joint, jaw_open_max, jaw_side_max)
     rate = float(nominal) if rate is None else rate
     first = int(frames[0]) + 1 if start_frame is None else start_frame
+    metadata = {"source": "arkit_csv", "source_file": path.name, "timecode_rate": nominal}
+    if any(offsets):
+        metadata[OFFSETS_KEY] = offsets
     return MotionClip(names=list(channels), values=np.stack(list(channels.values()), axis=1),
-                      fps=rate, start_frame=first,
-                      metadata={"source": "arkit_csv", "source_file": path.name,
-                                "timecode_rate": nominal})
+                      fps=rate, start_frame=first, metadata=metadata)
 
 
 def _read_table(path: Path) -> tuple[list, list]:
@@ -175,8 +214,8 @@ def _read_table(path: Path) -> tuple[list, list]:
     if not path.is_file():
         raise MotionClipError(f"The ARKit CSV file '{path}' does not exist.")
     try:
-        with path.open(newline="", encoding="utf-8-sig") as stream:
-            table = [row for row in csv.reader(stream) if any(cell.strip() for cell in row)]
+        text = read_limited(path, MAX_CSV_BYTES).decode("utf-8-sig")
+        table = [row for row in csv.reader(io.StringIO(text, newline="")) if any(cell.strip() for cell in row)]
     except (UnicodeDecodeError, csv.Error) as error:
         raise MotionClipError(f"The file '{path.name}' is not a readable CSV ({error}).") from None
     if not table or table[0][0].strip().lower() != "timecode":
@@ -194,21 +233,38 @@ def _read_table(path: Path) -> tuple[list, list]:
     return header, [row[:len(header)] for row in table[1:]]
 
 
-def _frame_counts(path: Path, codes: list, fps) -> tuple[np.ndarray, int]:
-    """Each row's frame count [N] (sub-frames kept) and the timecode's nominal rate; checks they increase."""
+def _timecodes(path: Path, codes: list) -> list:
+    """(seconds, FF, thousandths) of each row's timecode [N]; MotionClipError naming a bad line."""
     parts = []
     for number, code in enumerate(codes, start=2):
         match = _TIMECODE.match(code)
-        if not match:
-            raise MotionClipError(f"Line {number} of '{path.name}' has an invalid timecode '{code}'.")
+        if not match or len(match.group(1)) > 6 or len(match.group(4)) > 4:
+            raise MotionClipError(f"Line {number} of '{path.name}' has an invalid timecode '{code[:40]}'.")
         h, m, s, ff, sub = match.groups()
-        parts.append((int(h) * 3600 + int(m) * 60 + int(s), int(ff), int(sub) / 10 ** len(sub) if sub else 0.0))
-    seconds, frames, subs = (np.array(column, dtype=np.float64) for column in zip(*parts))
+        sub = (sub or "0")[:3].ljust(3, "0")
+        parts.append((int(h) * 3600 + int(m) * 60 + int(s), int(ff), int(sub)))
+    return parts
+
+
+def _frame_counts(path: Path, codes: list, fps) -> tuple[np.ndarray, int]:
+    """Each row's frame count [N] (sub-frames kept) and the timecode's nominal rate; checks that they
+    increase, without holes over MAX_GAP_SECONDS, over no more frames than a clip may hold."""
+    seconds, frames, subs = (np.array(column, dtype=np.float64) for column in zip(*codes))
     nominal = max(1, round(fps)) if fps is not None else _nominal_rate(seconds, frames)
-    counts = seconds * nominal + frames + subs
-    if np.any(np.diff(counts) <= 0):
-        line = int(np.argmax(np.diff(counts) <= 0)) + 3
+    if frames.max() >= max(nominal, 1000) or nominal > MAX_FPS:
+        line = int(np.argmax(frames >= max(nominal, 1000))) + 2
+        raise MotionClipError(f"Line {line} of '{path.name}' has a frame number past any timecode rate.")
+    counts = seconds * nominal + frames + subs / 1000.0
+    steps = np.diff(counts)
+    if np.any(steps <= 0):
+        line = int(np.argmax(steps <= 0)) + 3
         raise MotionClipError(f"The timecodes of '{path.name}' do not increase at line {line}.")
+    if np.any(steps > MAX_GAP_SECONDS * nominal):
+        line = int(np.argmax(steps > MAX_GAP_SECONDS * nominal)) + 3
+        raise MotionClipError(f"The timecodes of '{path.name}' jump by {steps[line - 3] / nominal:.0f} s at line "
+                              f"{line}; a take has no holes that long, so split the file into its takes.")
+    if (counts[-1] - counts[0] + 2) * len(ARKIT_BLENDSHAPES + ARKIT_ROTATIONS) > MAX_VALUES:
+        raise MotionClipError(f"'{path.name}' spans {counts[-1] - counts[0]:.0f} frames, more than a clip may hold.")
     return counts, int(nominal)
 
 
@@ -236,16 +292,26 @@ def _numeric_columns(path: Path, header: list, rows: list) -> dict:
     return columns
 
 
-def _on_frame_grid(counts: np.ndarray, columns: dict) -> tuple[np.ndarray, dict]:
-    """Whole frames [T] from the first to the last row (rounded, halves up), each column [T] on them.
+def _on_frame_grid(counts: np.ndarray, columns: dict, codes: list, nominal: int) -> tuple:
+    """Whole frames [T], each column [T] on them, and each frame's timecode offset (thousandths) [T].
 
-    Between rows values are linear; past the last row's (sub-frame) time, held.
+    When each row is about one frame after the last (Live Link Face's clock
+    drifts against the timecode, so a sub-frame creeps up and a frame number
+    is skipped), the rows are the frames: values untouched, each row's offset
+    from its frame kept so the writer gives back its timecode exactly.
+    Otherwise (dropped frames) each row sits at its frame count with
+    sub-frames, the frames run from the first to the last row (rounded,
+    halves up), values are linear between rows and held past the last.
     """
+    steps = np.diff(counts)
+    if np.all((steps > 0.5) & (steps < 1.5)):
+        exact = [(seconds * nominal + ff) * 1000 + sub for seconds, ff, sub in codes]
+        first = exact[0] // 1000
+        frames = first + np.arange(len(counts), dtype=np.float64)
+        return frames, columns, [int(t - (first + k) * 1000) for k, t in enumerate(exact)]
     first, last = (int(np.floor(c + 0.5)) for c in (counts[0], counts[-1]))
     frames = np.arange(first, last + 1, dtype=np.float64)
-    if frames.size == counts.size and np.allclose(frames, counts):
-        return frames, columns
-    return frames, {name: np.interp(frames, counts, v) for name, v in columns.items()}
+    return frames, {name: np.interp(frames, counts, v) for name, v in columns.items()}, [0] * len(frames)
 
 
 def _channels_from_columns(columns: dict, jaw_as_joint: bool, jaw_open_max, jaw_side_max) -> dict:

@@ -162,6 +162,7 @@ class MotionClip:
                                   f"{len(self.names)} channels, more than a clip may hold ({MAX_VALUES} values).")
         values = _resample.resample_values(self.values, self.fps, fps, method)
         metadata = dict(self.metadata, resampled_from_fps=float(self.fps))
+        metadata.pop("timecode_offsets", None)  # a CSV take's timecodes belong to its own frames
         metadata.setdefault("source_fps", float(self.fps))
         return self._replace(values=values, fps=float(_resample.rational_fps(fps)), metadata=metadata)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -78,9 +79,11 @@ def test_head_rotation_combines_global_and_neck():
     assert arkit_values(one_frame(neck_rx=0.15))[0, 53] == pytest.approx(0.15)
 
 
-def test_explicit_channel_and_joint_add_up():
-    values = arkit_values(one_frame(jawOpen=0.3, jaw_rx=0.1), jaw_open_max=0.5)
-    assert values[0, ARKIT_BLENDSHAPES.index("JawOpen")] == pytest.approx(0.5)
+def test_an_explicit_channel_is_written_as_it_is():
+    values = arkit_values(one_frame(jawOpen=0.3, jaw_rx=0.1, eyeLookDownLeft=0.2115, eye_left_rx=0.2), jaw_open_max=0.5)
+    assert values[0, ARKIT_BLENDSHAPES.index("JawOpen")] == pytest.approx(0.3)
+    assert values[0, ARKIT_BLENDSHAPES.index("EyeLookDownLeft")] == pytest.approx(0.2115)
+    assert values[0, ARKIT_BLENDSHAPES.index("EyeLookDownRight")] == 0.0
 
 
 @pytest.mark.parametrize("count, rate, expected", [
@@ -166,3 +169,61 @@ def test_bad_fps_for_csv(tmp_path):
 def test_missing_csv(tmp_path):
     with pytest.raises(MotionClipError, match="does not exist"):
         MotionClip.from_arkit_csv(tmp_path / "nothing.csv")
+
+
+LIVE_LINK_TAKE = Path(__file__).resolve().parents[4] / "shared" / "data" / "arkit" / "MySlate_3_Jason_Millers_iPhone.csv"
+
+
+def drifting_take(path, rows=120):
+    """A Live Link Face-like take: 60 fps rows whose sub-frame creeps up .867, .868, ... and rolls over
+    (so one frame number is skipped), values with Live Link Face's ten decimals."""
+    rng = np.random.default_rng(4)
+    lines = ["Timecode,BlendShapeCount,EyeLookDownLeft,JawOpen,HeadYaw,HeadPitch,HeadRoll"]
+    for k in range(rows):
+        thousandths = (7 + k) * 1000 + 867 + (k * 6) // 10 * 2   # +1.2 thousandths a row
+        ff, sub = divmod(thousandths, 1000)
+        seconds, ff = divmod(ff, 60)
+        values = ",".join(f"{v:.10f}" for v in [0.2114743441, *rng.random(1), *(0.1 * rng.random(3))])
+        lines.append(f"00:32:{9 + seconds:02d}:{ff:02d}.{sub:03d},5,{values}")
+    return write_csv(path, lines)
+
+
+def round_trip_through_npz(tmp_path, source):
+    clip = MotionClip.from_arkit_csv(source)
+    clip.save(tmp_path / "take.npz")
+    back = MotionClip.load(tmp_path / "take.npz").to_arkit_csv(tmp_path / "back.csv")
+    return clip, read_rows(source), read_rows(back)
+
+
+def assert_same_take(tmp_path, clip, before, after):
+    assert [r["Timecode"] for r in after] == [r["Timecode"] for r in before]     # sub-frames and skips kept
+    for column in ("EyeLookDownLeft", "JawOpen"):
+        written = np.array([r[column] for r in after], dtype=np.float32)
+        imported = np.array([r[column] for r in before], dtype=np.float32)
+        assert np.array_equal(written, imported)                             # the float32 the user imported
+    again = MotionClip.from_arkit_csv(tmp_path / "back.csv")
+    assert np.array_equal(again.select(clip.names).values, clip.values) and again.start_frame == clip.start_frame
+
+
+def test_a_drifting_live_link_take_round_trips(tmp_path):
+    clip, before, after = round_trip_through_npz(tmp_path, drifting_take(tmp_path / "take.csv"))
+    assert clip.num_frames == len(before) and before[0]["Timecode"] == "00:32:09:07.867"
+    whole = [int(r["Timecode"][6:8]) * 60 + int(r["Timecode"][9:11]) for r in before]
+    assert 2 in np.diff(whole)                                          # a frame number skipped
+    assert after[0]["EyeLookDownLeft"] == "0.21147434"
+    assert_same_take(tmp_path, clip, before, after)
+
+
+@pytest.mark.skipif(not LIVE_LINK_TAKE.is_file(), reason=f"the real Live Link Face take {LIVE_LINK_TAKE} is absent")
+def test_the_real_live_link_take_round_trips_through_clip_convert(tmp_path, capsys):
+    from engine.cli.main import main
+
+    assert main(["clip", "convert", str(LIVE_LINK_TAKE), str(tmp_path / "take.npz")]) == 0
+    assert main(["clip", "convert", str(tmp_path / "take.npz"), str(tmp_path / "back.csv")]) == 0
+    assert main(["clip", "info", str(LIVE_LINK_TAKE)]) == 0
+    assert "328 frames at 60 fps" in capsys.readouterr().out
+    before, after = read_rows(LIVE_LINK_TAKE), read_rows(tmp_path / "back.csv")
+    assert after[0]["Timecode"] == "00:32:09:07.867" and round(float(after[0]["EyeLookDownLeft"]), 4) == 0.2115
+    assert_same_take(tmp_path, MotionClip.load(tmp_path / "take.npz"), before, after)
+    for column in ("HeadYaw", "LeftEyePitch", "RightEyeRoll"):
+        np.testing.assert_allclose([float(r[column]) for r in after], [float(r[column]) for r in before], atol=2e-7)
