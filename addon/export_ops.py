@@ -24,11 +24,14 @@ def export_target(context):
 
 
 def export_objects(obj) -> list:
-    """The head (mesh first) and its armature."""
+    """The head (mesh first), the character's other meshes keyed with it (teeth, eyes: ticked in the
+    Mapping panel, with shape-key Actions; see `bridge.companion_meshes`) and its armature."""
     if obj is None:
         return []
     armature = bridge.find_armature(obj)
-    return [obj] + ([armature] if armature is not None and armature is not obj else [])
+    skipped = bridge.skipped_meshes(obj)
+    others = [o for o in bridge.character_meshes(obj) if o.name not in skipped and _has_action(o.data.shape_keys)]
+    return [obj] + others + ([armature] if armature is not None and armature is not obj else [])
 
 
 def is_keyed(objects) -> bool:
