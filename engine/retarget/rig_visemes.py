@@ -78,7 +78,7 @@ def add_viseme_channels(names, values) -> tuple:
     (names [C + V], values [T, C + V]); viseme channels already among `names` are replaced."""
     keep = [c for c, n in enumerate(names) if not is_viseme_channel(n)]
     visemes, weights = viseme_channels(names, values)
-    values = np.asarray(values, dtype=np.float64).reshape(-1, len(names))
+    values = np.atleast_2d(np.asarray(values, dtype=np.float64))
     return [names[c] for c in keep] + list(visemes), np.concatenate([values[:, keep], weights], axis=1)
 
 
@@ -89,7 +89,7 @@ def viseme_channels(names, values) -> tuple:
     as `jawOpen`, lip channels ARKit-named, any case); channels outside mouth
     space are ignored, and mouth channels the clip lacks take no part in the fit.
     """
-    values = np.asarray(values, dtype=np.float64).reshape(-1, len(names))
+    values = np.atleast_2d(np.asarray(values, dtype=np.float64))
     column = {str(n).lower(): c for c, n in enumerate(names)}
     channels = mouth_channels()
     used = [k for k, n in enumerate(channels) if n.lower() in column]

@@ -61,6 +61,13 @@ def test_rest_is_silence_and_any_case_or_order_of_channels():
     assert weights[1, index("viseme_U")] == pytest.approx(1.0, abs=1e-6)
 
 
+def test_a_clip_without_a_mouth_rests():
+    _, weights = viseme_channels(["eyeBlinkLeft"], np.ones((3, 1)))
+    np.testing.assert_array_equal(weights[:, index("viseme_sil")], 1.0)
+    names, values = add_viseme_channels([], np.zeros((4, 0)))
+    assert names == list(OCULUS) and values.shape == (4, 15)
+
+
 def test_a_jaw_alone_opens_on_aa():
     """A clip with only a jaw (an energy-like driver): viseme_aa takes the opening, rest the remainder."""
     jaw = np.linspace(0.0, 0.6, 13)
