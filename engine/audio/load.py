@@ -16,7 +16,8 @@ import numpy as np
 
 from ..errors import AudioError
 from ..progress import Reporter
-from .stream import ANALYSIS_RATE, NOT_AUDIO_SIGNATURES, RESAMPLE_QUALITY, decode_chunks, probe_audio, to_mono
+from .stream import (ANALYSIS_RATE, MAX_RATE, MIN_RATE, NOT_AUDIO_SIGNATURES, RESAMPLE_QUALITY, decode_chunks,
+                     probe_audio, to_mono)
 
 LOAD_CHUNK_SECONDS = 10.0     # native audio decoded per block (and between progress/cancel points)
 GROWTH = 1.5                  # how much the result buffer grows when the length estimate was short
@@ -77,6 +78,9 @@ def audio_from_array(samples: np.ndarray, rate: int, target_rate: int = ANALYSIS
     samples = np.asarray(samples, dtype=np.float32)
     if samples.size == 0:
         raise AudioError("The audio holds no samples (zero length).")
+    if isinstance(rate, bool) or not isinstance(rate, (int, np.integer)) or not MIN_RATE <= rate <= MAX_RATE:
+        raise AudioError(f"The audio's sample rate must be a whole number of Hz from {MIN_RATE} to {MAX_RATE}, "
+                         f"not {rate!r}.")
     return Audio(resample(to_mono(samples, "The audio"), rate, target_rate), target_rate, "<array>")
 
 

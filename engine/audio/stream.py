@@ -42,6 +42,11 @@ SNDFILE_HEADERS = (b"RIFF", b"RIFX", b"RF64", b"fLaC", b"OggS")  # WAV, FLAC, OG
 # libsndfile estimates an MP3's length (and stops there: a VBR file without a Xing header comes out
 # short), so MP3 goes through ffmpeg where it is installed.
 SNDFILE_GUESSES_LENGTH = ("MP3",)
+COMPRESSED_SUBTYPES = ("MPEG_LAYER_I", "MPEG_LAYER_II", "MPEG_LAYER_III")  # e.g. MP3 data in a WAV (tag 0x55)
+MIN_RATE, MAX_RATE = 4000, 768_000       # Hz: below 4 kHz no speech is left; above, no recorder goes
+MAX_CHANNELS = 64
+MAX_SECONDS = 6 * 3600.0                 # the longest recording a job takes
+MAX_SAMPLE = 1000.0                      # 60 dB over full scale: float data beyond it is not audio
 
 
 @dataclass(frozen=True)
@@ -78,8 +83,23 @@ def stream_audio(path, rate: int = ANALYSIS_RATE, chunk_seconds: float = DEFAULT
 
 
 def probe_audio(path) -> AudioInfo:
-    """Check that `path` is a readable audio file and read its rate, channels and length."""
+    """Check that `path` is a readable audio file and read its rate, channels and length.
+
+    The loader's boundary: any failure is an AudioError naming the file
+    (an unreadable place, a damaged header, a rate, channel count or length
+    no recording has).
+    """
     path = Path(path)
+    try:
+        return checked_info(_probe(path))
+    except OSError as error:
+        raise AudioError(f"The audio file '{path.name}' could not be read ({error.strerror or error}).") from error
+    except (ValueError, KeyError, TypeError, IndexError, OverflowError, ZeroDivisionError, struct.error,
+            subprocess.SubprocessError) as error:
+        raise _unreadable(path, f"its header is damaged: {type(error).__name__}") from error
+
+
+def _probe(path: Path) -> AudioInfo:
     check_file(path)
     import soundfile
 
@@ -89,11 +109,25 @@ def probe_audio(path) -> AudioInfo:
         if _has_sndfile_header(path):
             raise AudioError(f"'{path.name}' is a corrupt or truncated audio file ({error}).") from None
         return _probe_ffmpeg(path) if _has_ffmpeg() else _probe_audioread(path)
-    if info.format in SNDFILE_GUESSES_LENGTH and _has_ffmpeg():
+    compressed = info.format in SNDFILE_GUESSES_LENGTH or info.subtype in COMPRESSED_SUBTYPES
+    if compressed and _has_ffmpeg():
         return _probe_ffmpeg(path)
-    exact = info.format not in SNDFILE_GUESSES_LENGTH
-    info = AudioInfo(path, int(info.samplerate), int(info.channels), int(info.frames), "sndfile", exact)
-    _check_wav_length(info)
+    info = AudioInfo(path, int(info.samplerate), int(info.channels), int(info.frames), "sndfile", not compressed)
+    if not compressed:
+        _check_wav_length(info)
+    return info
+
+
+def checked_info(info: AudioInfo) -> AudioInfo:
+    """`info` when its rate, channels and length are those of a recording; AudioError otherwise."""
+    if not MIN_RATE <= info.rate <= MAX_RATE:
+        raise AudioError(f"{info.name} says its sample rate is {info.rate} Hz; audio for speech is recorded at "
+                         f"{MIN_RATE} to {MAX_RATE} Hz, so the file is damaged or mislabelled.")
+    if not 1 <= info.channels <= MAX_CHANNELS:
+        raise AudioError(f"{info.name} says it has {info.channels} channels; it is damaged or not audio.")
+    if info.frames > MAX_SECONDS * info.rate:
+        raise AudioError(f"{info.name} is {info.frames / info.rate / 3600:.1f} hours long, longer than a job "
+                         f"takes ({MAX_SECONDS / 3600:.0f} hours); split it.")
     return info
 
 
@@ -106,13 +140,16 @@ def decode_chunks(info: AudioInfo, rate: int = ANALYSIS_RATE, chunk_seconds: flo
     reporter.stage(DECODE_STAGE, info.frames)
     done = 0
     for native in DECODERS[info.decoder](info, block):
-        chunk = resampler.push(to_mono(native, info.name))
+        chunk = finite_after_resampling(resampler.push(to_mono(native, info.name)), info.name)
         done += native.shape[0]
+        if done > MAX_SECONDS * info.rate:
+            raise AudioError(f"{info.name} runs past {MAX_SECONDS / 3600:.0f} hours, longer than a job takes; "
+                             "split it.")
         reporter.update(done, f"{done / info.rate:.0f} s decoded")
         if chunk.size:
             yield chunk
     _check_length(info, done)
-    tail = resampler.flush()
+    tail = finite_after_resampling(resampler.flush(), info.name)
     if tail.size:
         yield tail
 
@@ -122,7 +159,18 @@ def to_mono(block: np.ndarray, subject: str) -> np.ndarray:
     block = np.asarray(block, dtype=np.float32)
     if not np.all(np.isfinite(block)):
         raise AudioError(f"{subject} contains NaN or infinite samples; re-export it as PCM audio.")
+    if block.size and np.abs(block).max() > MAX_SAMPLE:
+        raise AudioError(f"{subject} holds sample values of {float(np.abs(block).max()):.3g}, far outside the "
+                         "-1..1 of audio; re-export it as PCM audio.")
     return block.mean(axis=1, dtype=np.float32) if block.ndim == 2 else block
+
+
+def finite_after_resampling(chunk: np.ndarray, subject: str) -> np.ndarray:
+    """`chunk` [n] when every resampled sample is finite; AudioError otherwise."""
+    if not np.all(np.isfinite(chunk)):
+        raise AudioError(f"{subject} turns into NaN when resampled (its samples are far too large); "
+                         "re-export it as PCM audio.")
+    return chunk
 
 
 class MonoResampler:
@@ -230,7 +278,9 @@ def _probe_ffmpeg(path: Path) -> AudioInfo:
     streams = json.loads(probe.stdout or "{}").get("streams") if probe.returncode == 0 else None
     if not streams:
         raise _unreadable(path, "ffmpeg finds no audio in it")
-    rate, channels = int(streams[0]["sample_rate"]), int(streams[0]["channels"])
+    rate, channels = int(streams[0].get("sample_rate") or 0), int(streams[0].get("channels") or 0)
+    if rate <= 0 or channels <= 0:
+        raise _unreadable(path, "ffmpeg finds no usable audio in it")
     try:
         duration = float(json.loads(probe.stdout)["format"]["duration"])
     except (KeyError, ValueError):
