@@ -392,4 +392,6 @@ def video_audio(audio, clip_path, clip):
     return candidate if candidate is not None and candidate.is_file() else None
 
 
-REGISTRY = [register_animate, register_eval_lipsync, register_head, register_clip, register_bench, register_render]
+from .track_command import register_track  # noqa: E402 - video in lives in its own file
+
+REGISTRY = [register_animate, register_eval_lipsync, register_head, register_clip, register_bench, register_render, register_track]

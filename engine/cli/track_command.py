@@ -1,0 +1,59 @@
+"""`python -m engine track`: a talking video in, a MotionClip (and its sidecar) out."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+
+from ..errors import InputError
+from ..progress import Reporter, TerminalBar
+
+CLIP_SUFFIXES = (".npz", ".json", ".csv")
+
+
+def register_track(sub) -> None:
+    track = sub.add_parser("track", help="track the face in a video into a MotionClip (video mocap)")
+    track.add_argument("video", help="a video of a talking face (mp4, mov, mkv, webm, avi, ...)")
+    track.add_argument("-o", "--output", required=True, help="output clip: .npz, .json or ARKit .csv "
+                       "(per-frame camera and errors go to <name>.track.npz beside it)")
+    track.add_argument("--head", help="FLAME .pkl or head .npz (default: the built-in head)")
+    track.add_argument("--landmarks", help="MediaPipe landmark embedding .npz for a head that is not the built-in one")
+    track.add_argument("--start", type=float, default=0.0, help="first second of the video to track")
+    track.add_argument("--end", type=float, default=None, help="last second of the video to track")
+    track.add_argument("--overlay", help="also write this .mp4: the fit drawn over the video, with its sound")
+    track.set_defaults(handler=run_track)
+
+
+def run_track(args) -> int:
+    from ..head import load_head
+    from ..video import save_take, track_video
+
+    out = Path(args.output)
+    if out.suffix.lower() not in CLIP_SUFFIXES:
+        raise InputError(f"The output '{out}' must end in .npz, .json or .csv.")
+    if args.overlay and Path(args.overlay).suffix.lower() != ".mp4":
+        raise InputError(f"The overlay '{args.overlay}' must be an .mp4 file.")
+    reporter = Reporter(TerminalBar())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        head = load_head(args.head) if args.head else None
+        take = track_video(args.video, head, args.landmarks, args.start, args.end, reporter)
+        save_take(take, out)
+        if args.overlay:
+            from ..video.overlay import write_overlay
+
+            write_overlay(args.overlay, take.info, take.fit, take.start, take.end, reporter)
+    for warning in caught:
+        if issubclass(warning.category, UserWarning):
+            print(f"warning: {warning.message}", file=sys.stderr)
+    _summary(take, out, args.overlay)
+    return 0
+
+
+def _summary(take, out: Path, overlay) -> None:
+    clip, fit = take.clip, take.fit
+    bridged = int(fit.bridged.sum())
+    print(f"tracked {clip.num_frames} frames at {clip.fps:g} fps from {take.info.name}: median landmark error "
+          f"{100 * clip.metadata['landmark_error_median']:.1f}% of the eye distance, {bridged} frames bridged")
+    print(f"wrote {out}" + (f" and {overlay}" if overlay else ""))

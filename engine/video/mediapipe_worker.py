@@ -1,0 +1,89 @@
+"""Face landmarks of every frame, run as a script by a Python that has MediaPipe 0.10.14.
+
+This file is self-contained (numpy and mediapipe only, no engine imports) so that
+any Python 3.11/3.12 with `mediapipe==0.10.14` can run it, also for a Blender
+whose own Python (3.13) has no MediaPipe wheel. It is started by
+`engine.video.landmarks` with one JSON argument:
+
+    {"command": [ffmpeg ... rawvideo rgb24 to stdout], "width": w, "height": h,
+     "full_width": W, "full_height": H, "max_faces": 2}
+
+and writes one record per frame to stdout, float32 [RECORD]:
+[faces found, area of the second face / area of the first, 478 x (x, y, z)]
+with x, y in full-size pixels (z in the same units as x; NaN where no face).
+Errors go to stderr as one line "error: <sentence>", exit status 2.
+"""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+
+NUM_POINTS = 478
+RECORD = 2 + 3 * NUM_POINTS
+
+
+def face_mesh(max_faces: int):
+    """MediaPipe's legacy Face Mesh with irises (478 points), in tracking mode."""
+    import mediapipe as mp
+
+    return mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=max_faces,
+                                           refine_landmarks=True, min_detection_confidence=0.5,
+                                           min_tracking_confidence=0.5)
+
+
+def record(result, full_w: int, full_h: int) -> np.ndarray:
+    """The largest face of a Face Mesh result as one float32 record [RECORD]."""
+    out = np.full(RECORD, np.nan, np.float32)
+    faces = result.multi_face_landmarks or []
+    out[0] = len(faces)
+    if not faces:
+        return out
+    points = [np.array([(p.x * full_w, p.y * full_h, p.z * full_w) for p in f.landmark], np.float32)
+              for f in faces]
+    areas = [float(np.ptp(p[:, 0]) * np.ptp(p[:, 1])) for p in points]
+    order = np.argsort(areas)[::-1]
+    out[1] = areas[order[1]] / max(areas[order[0]], 1e-6) if len(faces) > 1 else 0.0
+    out[2:] = points[order[0]][:NUM_POINTS].reshape(-1)
+    return out
+
+
+def main(argv) -> int:
+    job = json.loads(argv[1])
+    try:
+        mesh = face_mesh(int(job.get("max_faces", 2)))
+    except Exception as error:  # noqa: BLE001 - any import/model failure is one sentence for the parent
+        print(f"error: MediaPipe Face Mesh could not start ({type(error).__name__}: {error}).",
+              file=sys.stderr, flush=True)
+        return 3
+    w, h = int(job["width"]), int(job["height"])
+    size = w * h * 3
+    decoder = subprocess.Popen(job["command"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=size)
+    out = sys.stdout.buffer
+    try:
+        while True:
+            data = decoder.stdout.read(size)
+            while data and len(data) < size:
+                more = decoder.stdout.read(size - len(data))
+                if not more:
+                    break
+                data += more
+            if len(data) < size:
+                break
+            image = np.frombuffer(data, np.uint8).reshape(h, w, 3)
+            out.write(record(mesh.process(image), job["full_width"], job["full_height"]).tobytes())
+            out.flush()
+    except BrokenPipeError:
+        return 0
+    finally:
+        if decoder.poll() is None:
+            decoder.kill()
+        err = decoder.communicate()[1].decode(errors="replace").strip()
+        if decoder.returncode not in (0, -9) and err:
+            print(f"decoder: {err.splitlines()[-1]}", file=sys.stderr, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,171 @@
+"""Track a talking video into a MotionClip: decode, find landmarks, fit the head, write the take.
+
+The clip runs at the video's own frame rate with the channels the drivers
+write (the head's expression names, `neck_r*` for the head's rotation,
+`jaw_r*`, `eye_left_r*` / `eye_right_r*` for the gaze, `global_t*` for the
+head's movement about its median place). Its metadata names the source video,
+the camera and the fitted identity; per-frame arrays go to a sidecar
+`<take>.track.npz` beside the clip.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from ..motion import MotionClip
+from ..progress import Reporter, silent
+from . import decode, topology
+from . import fit as _fit
+from .embedding import embedding_for
+from .landmarks import track_landmarks
+from .solve import VideoFit, fit_video
+
+TRACKER = "mediapipe 0.10.14 face mesh (478 points) + engine.video fit"
+SIDECAR_SUFFIX = ".track.npz"
+
+
+@dataclass
+class Take:
+    """A tracked video: the clip, the fit behind it, and where it came from."""
+
+    clip: MotionClip
+    fit: VideoFit
+    info: decode.VideoInfo
+    start: float
+    end: Optional[float]
+
+
+def track_video(path, head=None, landmarks=None, start: float = 0.0, end: Optional[float] = None,
+                reporter: Optional[Reporter] = None, settings: Optional[_fit.FitSettings] = None) -> Take:
+    """Track the face in the video at `path` onto `head` (None: the built-in head).
+
+    start / end in seconds (None: to the end); `landmarks` a MediaPipe
+    embedding file for a head that is not the built-in one. Raises VideoError
+    (not a video, no face, ...) or TrackerMissingError, each one sentence.
+    """
+    from ..head import load_head
+
+    reporter = reporter or silent()
+    head = head if head is not None else load_head()
+    embedding = embedding_for(head, landmarks)
+    info = decode.probe_video(path)
+    start, end = _checked_range(info, start, end)
+    marks = track_landmarks(info, start, end, reporter)
+    _warn_faces(marks, info)
+    with _one_thread():
+        fit = fit_video(head, embedding, marks, settings, reporter, f"'{info.name}'")
+    return Take(take_clip(head, fit, info, start, end), fit, info, start, end)
+
+
+def _checked_range(info: decode.VideoInfo, start, end):
+    from .errors import VideoError
+
+    start = float(start or 0.0)
+    if start < 0 or (end is not None and end <= start):
+        raise VideoError(f"The range {start:g} s to {end:g} s is empty; give --end after --start.")
+    if start >= info.duration:
+        raise VideoError(f"'{info.name}' is {info.duration:.2f} s long; --start {start:g} s is past its end.")
+    return start, (None if end is None or end >= info.duration else float(end))
+
+
+def _warn_faces(marks, info) -> None:
+    import warnings
+
+    from .landmarks import SECOND_FACE_RATIO
+
+    two = int(np.sum(marks.second_face >= SECOND_FACE_RATIO))
+    if two:
+        warnings.warn(f"'{info.name}' shows two faces in {two} frames; the largest face is tracked.", stacklevel=3)
+
+
+@contextlib.contextmanager
+def _one_thread():
+    """The fit's small matrices run fastest on one BLAS thread (the landmark child uses the other core)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(1):
+        yield
+
+
+def channel_names(head) -> list:
+    """The clip's channels: the pose channels of `fit.POSE_NAMES`, then the head's expressions."""
+    return list(_fit.POSE_NAMES) + list(head.expression_names)
+
+
+def take_clip(head, fit: VideoFit, info: decode.VideoInfo, start: float, end) -> MotionClip:
+    """The MotionClip of a fit, translation about its median, camera and identity in the metadata."""
+    values = fit.params.copy()
+    centre = np.median(values[:, 10:13], axis=0)
+    values[:, 10:13] -= centre
+    camera = _camera(fit, centre)
+    metadata = {"source_video": info.path.name, "tracker": TRACKER, "video_fps": float(info.fps),
+                "video_start_s": start, "video_end_s": end if end is not None else info.duration,
+                "camera": camera, "identity": dict(zip(head.shape_names, map(float, fit.shape))),
+                "head": head.name, "landmark_error_median": _finite_median(fit.error),
+                "bridged_frames": [int(t) for t in np.nonzero(fit.bridged)[0]],
+                "sidecar": "<clip name>" + SIDECAR_SUFFIX}
+    return MotionClip(channel_names(head), values, float(info.fps), 1, metadata)
+
+
+def _camera(fit: VideoFit, centre: np.ndarray) -> dict:
+    """The camera in the clip's world (the head's rest frame, median place at the origin)."""
+    p = fit.problem
+    position = [float(-centre[0]), float(-centre[1]), float(p.distance - centre[2])]
+    return {"fx": p.focal, "fy": p.focal, "cx": p.centre[0], "cy": p.centre[1],
+            "width": int(round(2 * p.centre[0])), "height": int(round(2 * p.centre[1])),
+            "fov_y_deg": fit.fov_y, "position": position, "looks_along": [0.0, 0.0, -1.0], "up": [0.0, 1.0, 0.0]}
+
+
+def _finite_median(values) -> float:
+    finite = np.asarray(values)[np.isfinite(values)]
+    return float(np.median(finite)) if finite.size else math.nan
+
+
+def camera_arrays(take: Take):
+    """Per-frame intrinsics [T, 3, 3] and world-to-camera extrinsics [T, 3, 4] (OpenCV axes)."""
+    cam, T = take.clip.metadata["camera"], take.clip.num_frames
+    K = np.array([[cam["fx"], 0, cam["cx"]], [0, cam["fy"], cam["cy"]], [0, 0, 1.0]])
+    R = np.diag([1.0, -1.0, -1.0])                               # camera looking down -Z, image y down
+    t = -R @ np.array(cam["position"])
+    return np.repeat(K[None], T, 0), np.repeat(np.concatenate([R, t[:, None]], 1)[None], T, 0)
+
+
+def save_take(take: Take, path) -> Path:
+    """Write the clip (.npz / .json / .csv) and its sidecar `<stem>.track.npz`; returns the clip's path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    clip = take.clip.copy()
+    clip.metadata["sidecar"] = sidecar_path(path).name
+    clip.to_arkit_csv(path) if path.suffix.lower() == ".csv" else clip.save(path)
+    intrinsics, extrinsics = camera_arrays(take)
+    f = take.fit
+    np.savez(sidecar_path(path), intrinsics=intrinsics, extrinsics=extrinsics, landmark_error=f.error,
+             confidence=f.confidence, bridged=f.bridged, shape=f.shape, shape_names=np.array(list(
+                 take.clip.metadata["identity"])), mediapipe_indices=f.problem.indices,
+             landmarks=f.target_uv.astype(np.float32), fitted_landmarks=f.fitted_uv.astype(np.float32),
+             inter_ocular_px=f.iod, source_video=np.array(str(take.info.path)))
+    return path
+
+
+def sidecar_path(clip_path) -> Path:
+    """Where the per-frame arrays of a take saved at clip_path go."""
+    clip_path = Path(clip_path)
+    return clip_path.with_name(clip_path.stem + SIDECAR_SUFFIX)
+
+
+def lip_gaps(fit: VideoFit):
+    """Inner-lip gap over the inter-ocular distance [T] of the fitted head and of MediaPipe's points."""
+    where = {int(i): k for k, i in enumerate(fit.problem.indices)}
+    a, b = (where[i] for i in topology.INNER_LIP_MIDDLE)
+    fitted = np.linalg.norm(fit.fitted_uv[:, a] - fit.fitted_uv[:, b], axis=1) / fit.iod
+    seen = np.linalg.norm(fit.target_uv[:, a] - fit.target_uv[:, b], axis=1) / fit.iod
+    return fitted, seen
