@@ -9,14 +9,13 @@ mode (`execute`) the same job is waited for. The image and the strip are
 written only in `RenderRun.finish`, on the main thread, once the child has
 returned every frame: a failed or cancelled render leaves the scene as it was.
 
-Follow Frame: a `frame_change_post` handler starts a preview when the frame
-changes (never while a job of the scene runs); a `bpy.app.timers` function
-polls it, and renders again if the frame moved meanwhile.
+Follow Frame: a `frame_change_post` handler asks the live preview
+(`live_preview`: one warm render child, frame changes coalesced) for the new
+frame, never while a job of the scene runs.
 """
 
 from __future__ import annotations
 
-import functools
 import importlib
 import shutil
 import sys
@@ -24,14 +23,13 @@ import sys
 import bpy
 from bpy.app.handlers import persistent
 
-from . import bridge, jobs, operators, render_spec, results
+from . import bridge, jobs, live_preview, operators, render_spec, results
 from .engine_link import engine
 from .render_spec import PREVIEW, SEQUENCE
 
 png = importlib.import_module(engine.__name__ + ".preview.png")
 
 _RUNNING: dict = {}   # scene name -> the RenderRun working for that scene (one per scene)
-_FOLLOWERS: list = []  # the timer functions polling Follow Frame previews
 _LAST_FAILURE: dict = {}  # scene name -> the sentence of its last failed render, shown in the panel
 
 
@@ -183,12 +181,19 @@ def running(scene):
     return _RUNNING.get(scene.name) if scene is not None else None
 
 
+def remember_failure(scene, text: str) -> None:
+    """Show `text` in the scene's Render panel as its last failure."""
+    if scene is not None:
+        _LAST_FAILURE[scene.name] = text
+
+
+def forget_failure(scene) -> None:
+    _LAST_FAILURE.pop(scene.name, None)
+
+
 def cancel_all() -> None:
-    """Stop every render and Follow Frame timer (the add-on is being disabled)."""
-    for poll in list(_FOLLOWERS):
-        if bpy.app.timers.is_registered(poll):
-            bpy.app.timers.unregister(poll)
-    _FOLLOWERS.clear()
+    """Stop every render and the live preview (the add-on is being disabled, another file is loaded)."""
+    live_preview.stop()
     for run in list(_RUNNING.values()):
         run.job.cancel()
         run._remove_files()
@@ -214,35 +219,11 @@ def interactive() -> bool:
     return not bpy.app.background and not bpy.app.is_job_running('RENDER')
 
 
-def follow_frame(scene):
-    """Start a preview of `scene`'s current frame when it `follows`; returns the RenderRun (or None).
-    A preview that cannot start says why in the panel (`last_failure`); nothing is raised."""
-    if not follows(scene):
-        return None
-    try:
-        run = RenderRun.start(bpy.context, PREVIEW)
-    except engine.EngineError as error:
-        _LAST_FAILURE[scene.name] = str(error)
-        return None
-    poll = functools.partial(_poll_follower, run)
-    _FOLLOWERS.append(poll)
-    bpy.app.timers.register(poll, first_interval=operators.TICK_S)
-    return run
-
-
-def _poll_follower(run):
-    """Timer: tick the Follow Frame preview; when it ends, show it and follow a frame that moved meanwhile."""
-    if not any(poll.args[0] is run for poll in _FOLLOWERS):  # finished already, or cancelled
-        return None
-    context = bpy.context
-    if not run.job.finished and not run.tick(context):
-        return operators.TICK_S
-    run.finish(context, lambda _level, _text: None)  # the status line says it
-    _FOLLOWERS[:] = [p for p in _FOLLOWERS if p.args[0] is not run]
-    scene = bpy.data.scenes.get(run.scene_name)
-    if scene is not None and scene.frame_current != run.request.frames[0]:
-        follow_frame(scene)
-    return None
+def follow_frame(scene) -> None:
+    """Ask the live preview for `scene`'s current frame when it `follows` (a frame that cannot be rendered
+    says why in the panel, `last_failure`; nothing is raised)."""
+    if follows(scene):
+        live_preview.frame_changed(scene)
 
 
 @persistent
@@ -253,11 +234,20 @@ def on_frame_change(scene, _depsgraph=None) -> None:
 
 @persistent
 def on_load(_path=None, _=None) -> None:
-    """`load_pre` handler: another file replaces this one, so its renders stop (timers die with the file)."""
+    """`load_pre` handler: another file replaces this one, so its renders and the live preview stop."""
     cancel_all()
 
 
-HANDLERS = ((bpy.app.handlers.frame_change_post, on_frame_change), (bpy.app.handlers.load_pre, on_load))
+@persistent
+def on_save(_path=None, _=None) -> None:
+    """`save_pre` handler: the live preview's last frame (not packed while scrubbing) goes into the .blend."""
+    image = bpy.data.images.get(bridge.PREVIEW_IMAGE)
+    if image is not None and image.has_data:
+        image.pack()
+
+
+HANDLERS = ((bpy.app.handlers.frame_change_post, on_frame_change), (bpy.app.handlers.load_pre, on_load),
+            (bpy.app.handlers.save_pre, on_save))
 
 
 def register() -> None:

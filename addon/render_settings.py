@@ -76,10 +76,13 @@ def look_sidecar(look: str, models_dir=None) -> dict:
 
 
 def _follow_frame_changed(settings, context) -> None:
-    if settings.follow_frame:  # show the current frame at once
-        from . import render_ops
+    """On: show the current frame at once (the live preview's render engine starts); off: it stops."""
+    from . import live_preview, render_ops
 
+    if settings.follow_frame:
         render_ops.follow_frame(context.scene)
+    else:
+        live_preview.stop()
 
 
 class TalkingHeadRenderSettings(bpy.types.PropertyGroup):
@@ -89,8 +92,9 @@ class TalkingHeadRenderSettings(bpy.types.PropertyGroup):
     size: EnumProperty(name="Size", items=SIZES, default='256',
                        description="Frame size in pixels on the longer side (the scene camera's shape)")
     follow_frame: BoolProperty(name="Follow Frame", default=False, update=_follow_frame_changed,
-                               description="Render the preview again whenever the current frame changes "
-                                           "(never while the head is being animated or rendered)")
+                               description="Keep the preview on the current frame while you scrub or play "
+                                           "(a render engine stays ready while this is on; never while the "
+                                           "head is being animated or rendered)")
     status: StringProperty(name="Render Status", default="")
     status_alert: BoolProperty(name="Status Warns", default=False, options={'HIDDEN'},
                                description="The status line carries a warning")

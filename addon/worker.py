@@ -2,8 +2,10 @@
 
     <python> -u worker.py    (stdin: one JSON launch message; the protocol is in jobs.py)
 
-Job kinds: "animate" (a voice clip -> a MotionClip file) and "render" (a
-MotionClip file -> one RGBA PNG per frame in a look, `engine.nldf`).
+Job kinds: "animate" (a voice clip -> a MotionClip file), "render" (a
+MotionClip file -> one RGBA PNG per frame in a look, `engine.nldf`) and
+"preview" (the live preview: the look loaded once, then one frame rendered
+per request line on stdin until stdin closes; protocol in `preview_worker`).
 
 `jobs.Job` runs this file with a plain Python interpreter, never inside
 Blender: it imports the engine from the folder it is told and never bpy.
@@ -35,9 +37,10 @@ def main() -> int:
         launch = json.loads(sys.stdin.buffer.readline() or b"null")
         if not isinstance(launch, dict):
             raise ValueError("no launch message on stdin")
-        _exit_when_parent_goes()
-        engine = _import_engine(launch["engine_dir"], launch.get("sys_path", []))
         kind = launch["job"].get("kind", "animate")
+        if kind != "preview":  # a preview reads its requests from stdin, and ends when it closes
+            _exit_when_parent_goes()
+        engine = _import_engine(launch["engine_dir"], launch.get("sys_path", []))
         RUNS[kind](engine, launch, channel)
     except Exception as error:  # noqa: BLE001 - every failure becomes one sentence for the user
         _send(channel, **_failure(error, engine))
@@ -74,6 +77,57 @@ def _render(engine, launch: dict, channel) -> None:
     for t, rgba in enumerate(frames):
         png.write_png(os.path.join(out, f"frame_{clip.start_frame + t:04d}.png"), rgba)
     _send(channel, result=out)
+
+
+def _preview(engine, launch: dict, channel) -> None:
+    """Stay warm for the live preview: load the look once, then answer each frame request on stdin (the
+    latest clip's poses kept between requests) until stdin closes."""
+    job, out = launch["job"], launch["output"]
+    nldf = importlib.import_module(engine.__name__ + ".nldf")
+    reporter = engine.Reporter(_progress_sender(channel))
+    reporter.stage("loading the look", 1)
+    look = nldf.load_look(job["look"], device=job.get("device", "auto"), models_dir=job.get("models_dir"))
+    os.makedirs(out, exist_ok=True)
+    _send(channel, ready=look.name)
+    poses: dict = {}  # clip path -> (clip, head transforms [T, 4, 4], condition vectors [T, C])
+    for line in iter(sys.stdin.buffer.readline, b""):
+        request = json.loads(line)
+        _test_hook(reporter)
+        try:
+            _send(channel, **_preview_frame(engine, look, poses, request, out))
+        except engine.EngineError as error:
+            _send(channel, id=request.get("id"), error=str(error), kind=type(error).__name__)
+
+
+def _preview_frame(engine, look, poses: dict, request: dict, out: str) -> dict:
+    """Render one requested frame into out/frame_<id>.rgba (raw RGBA uint8, rows top-down); its answer."""
+    render = importlib.import_module(engine.__name__ + ".nldf.render")
+    if request["clip"] not in poses:
+        poses.clear()  # one clip at a time: the latest Animate's
+        poses[request["clip"]] = _clip_poses(engine, look, engine.MotionClip.load(request["clip"]))
+    clip, transforms, conditions = poses[request["clip"]]
+    frame, start = int(request["frame"]), time.perf_counter()
+    if not clip.start_frame <= frame <= clip.end_frame:
+        raise engine.InputError(f"Frame {frame} is outside the head's clip (frames {clip.start_frame}-"
+                                f"{clip.end_frame}); go to one of its frames to preview it.")
+    camera = _camera(engine, request.get("camera")) or render.default_camera(look, int(request.get("size", 256)))
+    render.check_camera(look, camera)
+    t = frame - clip.start_frame
+    rgba = render.render_frame(look, camera, transforms[t], conditions[t])
+    shading = importlib.import_module(engine.__name__ + ".render.shading")
+    path = os.path.join(out, f"frame_{int(request['id'])}.rgba")
+    shading.to_uint8(rgba).tofile(path)
+    return {"id": request["id"], "frame": frame, "pixels": path, "width": camera.width, "height": camera.height,
+            "seconds": time.perf_counter() - start}
+
+
+def _clip_poses(engine, look, clip) -> tuple:
+    """(clip, head transforms [T, 4, 4], condition vectors [T, C]) of a clip, as `nldf.render_clip` makes them."""
+    rays = importlib.import_module(engine.__name__ + ".render.rays")
+    condition = importlib.import_module(engine.__name__ + ".nldf.condition")
+    params = clip.head_params(look.head)
+    transforms = rays.head_transform(look.head, params["pose"], params["translation"], params["expression"])
+    return clip, transforms, condition.condition_vectors(params, look.head)
 
 
 def _camera(engine, fields):
@@ -169,7 +223,7 @@ def _test_hook(reporter) -> None:
         time.sleep(float(value))
 
 
-RUNS = {"animate": _animate, "render": _render}
+RUNS = {"animate": _animate, "render": _render, "preview": _preview}
 
 
 if __name__ == "__main__":

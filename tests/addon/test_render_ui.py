@@ -340,40 +340,79 @@ def test_a_crash_or_a_broken_look_leaves_the_scene_as_it_was(shot, prefs, look_f
     assert "does not match its sidecar" in render_ops.last_failure(shot)
 
 
-# -- Follow Frame --------------------------------------------------------------------------------------
+# -- Follow Frame: the live preview ---------------------------------------------------------------------
 
-def finish_followers(timeout=120.0):
-    """Call the Follow Frame timers as Blender would, until none is left."""
-    from addon import render_ops
+def drain_until_idle(timeout=120.0):
+    """Call the live preview's timer function as Blender would, until nothing is being rendered."""
+    from addon import live_preview
 
     deadline = time.monotonic() + timeout
-    while render_ops._FOLLOWERS:
-        assert time.monotonic() < deadline, "the preview did not finish in time"
-        poll = render_ops._FOLLOWERS[0]
-        while poll() is not None:
-            time.sleep(0.02)
+    while live_preview.drain() is not None:
+        assert time.monotonic() < deadline, "the live preview did not finish in time"
+        time.sleep(0.005)
 
 
-def test_follow_frame_renders_the_new_frame_and_never_while_a_job_runs(shot, monkeypatch):
-    from addon import bridge, operators, render_ops
+def shown_frames(since: int) -> list:
+    from addon import live_preview
+
+    return [frame for frame, _ in list(live_preview.LATENCIES)[since:]]
+
+
+def test_follow_frame_keeps_one_warm_engine_and_shows_the_latest_frame(shot, look_folder, monkeypatch):
+    from addon import bridge, live_preview, operators, render_ops
 
     monkeypatch.setattr(render_ops, "interactive", lambda: True)
     shot.frame_set(1)
-    assert not render_ops._FOLLOWERS  # off: frame changes render nothing
+    assert live_preview.STATE.worker is None  # off: frame changes render nothing
+    since = len(live_preview.LATENCIES)
     shot.talking_head.render.follow_frame = True  # ticking it previews the current frame at once
-    (first,) = render_ops._FOLLOWERS
-    shot.frame_set(3)  # while that preview runs: no second job
-    assert render_ops._FOLLOWERS == [first] and render_ops.running(shot) is first.args[0]
-    finish_followers()  # frame 1 is shown, then frame 3, which the frame moved to meanwhile
-    assert shot.talking_head.render.status.startswith("Previewed frame 3 ")
-    assert alpha_of(bpy.data.images[bridge.PREVIEW_IMAGE]).max() > 0.1
-
-    monkeypatch.setitem(operators._RUNNING, shot.name, object())  # Animate is running
+    worker = live_preview.STATE.worker
+    assert worker is not None and live_preview.busy()
+    shot.frame_set(2)  # while frame 1 renders: frame 2, then 3, wait; 2 is stale by the time the engine is free
+    shot.frame_set(3)
+    drain_until_idle()
+    assert shown_frames(since) == [1, 3]
+    image = bpy.data.images[bridge.PREVIEW_IMAGE]
+    pixels = np.empty(len(image.pixels), np.float32)
+    image.pixels.foreach_get(pixels)
+    shown = np.round(pixels.reshape(SIZE, SIZE, 4)[::-1] * 255)
+    assert np.abs(shown - engine_frame(look_folder, 3)).max() <= 1  # frame 3 of the clip, the right way up
+    assert shot.talking_head.render.status.startswith(f"Previewing frame 3 live in the look 'tiny' ({SIZE}x{SIZE}, ")
     shot.frame_set(2)
-    assert not render_ops._FOLLOWERS
+    drain_until_idle()
+    assert shown_frames(since) == [1, 3, 2] and live_preview.STATE.worker is worker  # the same engine, warm
+
+    monkeypatch.setitem(operators._RUNNING, shot.name, object())  # Animate is running: nothing is asked
+    shot.frame_set(1)
+    assert not live_preview.busy()
     monkeypatch.delitem(operators._RUNNING, shot.name)
     shot.frame_set(5)  # outside the clip (frames 1-3): nothing to show
-    assert not render_ops._FOLLOWERS
+    assert not live_preview.busy() and shown_frames(since) == [1, 3, 2]
+    bpy.ops.wm.save_mainfile()  # the last frame shown goes into the .blend
+    assert image.packed_file is not None
+    process = worker._process
+    shot.talking_head.render.follow_frame = False  # off: the engine stops, its files go
+    assert live_preview.STATE.worker is None and process.poll() is not None and not worker.folder.exists()
+
+
+def test_a_live_engine_that_dies_is_a_sentence_and_the_next_frame_starts_another(shot, monkeypatch):
+    from addon import bridge, live_preview, render_ops, worker
+
+    monkeypatch.setattr(render_ops, "interactive", lambda: True)
+    monkeypatch.setenv(worker.TEST_HOOK, "crash:3")
+    before = scene_state(shot)
+    shot.talking_head.render.follow_frame = True
+    drain_until_idle()
+    crash = "The render engine stopped unexpectedly (exit code 3); your scene is unchanged."
+    assert render_ops.last_failure(shot) == crash and live_preview.STATE.worker is None
+    assert shot.talking_head.render.status == crash and shot.talking_head.render.status_alert
+    assert bridge.PREVIEW_IMAGE not in bpy.data.images and scene_state(shot)["strips"] == before["strips"]
+    monkeypatch.delenv(worker.TEST_HOOK)
+    shot.frame_set(2)
+    drain_until_idle()
+    assert render_ops.last_failure(shot) == "" and shot.talking_head.render.status.startswith("Previewing frame 2 ")
+    render_ops.on_load()  # another file is opened: the engine stops
+    assert live_preview.STATE.worker is None
 
 
 def test_unregister_removes_the_handlers():
@@ -384,6 +423,7 @@ def test_unregister_removes_the_handlers():
     addon.register()
     assert bpy.app.handlers.frame_change_post.count(render_ops.on_frame_change) == 1
     assert bpy.app.handlers.load_pre.count(render_ops.on_load) == 1
+    assert bpy.app.handlers.save_pre.count(render_ops.on_save) == 1
     addon.unregister()
     assert render_ops.on_frame_change not in bpy.app.handlers.frame_change_post
-    assert render_ops.on_load not in bpy.app.handlers.load_pre
+    assert render_ops.on_load not in bpy.app.handlers.load_pre and render_ops.on_save not in bpy.app.handlers.save_pre
