@@ -36,6 +36,8 @@ BLENDER42_PIN = "bpy==4.2.23"  # the newest 4.2 LTS on PyPI; cp311, needs numpy>
 BLENDER52_VENV, BLENDER52_PIN = ROOT / ".venv-blender52", "bpy==5.2.3"
 BLENDER53_VENV, BLENDER53_PIN = ROOT / ".venv-blender53", "bpy==5.3.0"
 PYTHON313 = "3.13"
+# engine track's MediaPipe lives in its own Python 3.11 environment (see [tool.talking-head] tracker-requirements)
+TRACKER_VENV = ROOT / ".venv-video"
 # tool on PATH -> the Debian packages that provide it (festival needs a voice, only recommended)
 DEBIAN_PACKAGES = {"espeak-ng": ("espeak-ng",), "festival": ("festival", "festvox-kallpc16k"),
                    "text2wave": ("festival", "festvox-kallpc16k"), "ffmpeg": ("ffmpeg",), "ffprobe": ("ffmpeg",)}
@@ -194,10 +196,33 @@ def ensure_blender52_venv() -> None:
     stamp.write_text(digest)
 
 
+def ensure_tracker_venv() -> None:
+    """Create .venv-video (.venv's Python) with MediaPipe for `engine track`, from tracker-requirements.
+
+    Optional like the Blender environments: without the network, warn and go on (tracking then says
+    how to get a tracker; tests/engine/video fails where it needs one).
+    """
+    requirements = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["talking-head"]["tracker-requirements"]
+    python, stamp = venv_python(TRACKER_VENV), TRACKER_VENV / ".talking-head-setup"
+    digest = hashlib.sha256("\n".join(requirements).encode()).hexdigest()
+    if python.exists() and stamp.exists() and stamp.read_text() == digest:
+        return
+    try:
+        if not python.exists():
+            print(f"creating {TRACKER_VENV}", flush=True)
+            run([venv_python(), "-m", "venv", TRACKER_VENV])
+        run([python, "-m", "pip", "install", "--disable-pip-version-check", "-q", *requirements])
+    except (subprocess.CalledProcessError, OSError) as error:
+        optional_step_failed(TRACKER_VENV, requirements[0], error, "tests/engine/video")
+        return
+    stamp.write_text(digest)
+
+
 def setup() -> None:
     """Idempotent set-up: system packages, the virtual environment, the Blender 4.2, 5.2 and 5.3 environments."""
     ensure_debian_packages()
     ensure_venv()
+    ensure_tracker_venv()
     ensure_blender42_venv()
     ensure_blender52_venv()
     ensure_overlay_venv(BLENDER53_VENV, BLENDER53_PIN, venv_python(BLENDER52_VENV), "tests/addon/test_extension_blenders.py")
