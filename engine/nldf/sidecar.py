@@ -30,25 +30,35 @@ def check_contents(sidecar: dict, name: str, conditions: tuple) -> None:
     conditions: the channel names the head gives (`engine.nldf.condition.condition_names`).
     """
     if sidecar.get("mode") not in MODES:
-        raise ModelError(f"'{name}' has an unknown mode {sidecar.get('mode')!r}; {REMAKE} with this engine.")
-    if tuple(sidecar.get("condition_channels", ())) != tuple(conditions):
+        raise ModelError(f"'{name}' has an unknown mode {str(sidecar.get('mode'))[:40]!r}; {REMAKE} with this "
+                         "engine.")
+    channels = sidecar.get("condition_channels", ())
+    if not isinstance(channels, list) or tuple(channels) != tuple(conditions):
         raise ModelError(f"'{name}' was distilled for other condition channels than this head's; distil and "
                          "export it again for this head.")
     encoding = sidecar.get("encoding", {})
-    points = encoding.get("num_points")
-    if encoding.get("input") != ENCODING_INPUT or not isinstance(points, int) or points < 1:
-        raise ModelError(f"'{name}' expects a ray encoding this engine does not make ({encoding}); {REMAKE} "
-                         "with this engine.")
+    points = encoding.get("num_points") if isinstance(encoding, dict) else None
+    if not isinstance(encoding, dict) or encoding.get("input") != ENCODING_INPUT or not _whole(points, 1, 4096):
+        raise ModelError(f"'{name}' expects a ray encoding this engine does not make; {REMAKE} with this engine.")
+    sizes = sidecar.get("image_sizes", "any")
+    if not _whole(sidecar.get("ray_stride", 1), 1, 64) or not _whole(sidecar.get("trained_size", 0), 0, 8192) \
+            or not (sizes == "any" or (isinstance(sizes, list) and all(_whole(n, 1, 8192) for n in sizes))):
+        raise ModelError(f"'{name}' has a malformed ray stride, trained size or image sizes; {REMAKE}.")
     sidecar_box(sidecar, name)
+
+
+def _whole(value, low: int, high: int) -> bool:
+    """Whether `value` is an int (not a bool) from `low` to `high`."""
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
 def sidecar_box(sidecar: dict, name: str) -> Box:
     """The head box the look was distilled in; ModelError when the sidecar's box is malformed."""
     box = sidecar.get("box", {})
     try:
-        low, high = (tuple(float(v) for v in box[k]) for k in ("low", "high"))
-    except (KeyError, TypeError, ValueError):
+        low, high = (tuple(float(v) for v in box[k][:4]) for k in ("low", "high"))
+    except (KeyError, TypeError, ValueError, OverflowError):
         raise ModelError(f"'{name}' has no valid head box in its sidecar; {REMAKE}.") from None
-    if len(low) != 3 or len(high) != 3 or not all(a < b for a, b in zip(low, high)):
+    if len(low) != 3 or len(high) != 3 or not all(-1e3 < a < b < 1e3 for a, b in zip(low, high)):
         raise ModelError(f"'{name}' has no valid head box in its sidecar; {REMAKE}.")
     return Box(low, high)
