@@ -104,7 +104,7 @@ def target_scene(context, tmp_path, target):
 def test_every_mesh_of_the_character_is_keyed_alike(blender):
     from addon import bridge
 
-    rig, meshes = rpm_character(blender)
+    _, meshes = rpm_character(blender)
     other_rig, others = rpm_character(blender, "Other")  # a second character with the same keys: left alone
     clip, _, _ = speech_clip()
     head = meshes["Wolf3D_Head"]
@@ -201,7 +201,7 @@ def test_gltf_export_carries_every_keyed_mesh(blender, tmp_path):
 
     from addon import bridge
 
-    rig, meshes = rpm_character(blender)
+    _, meshes = rpm_character(blender)
     head = meshes["Wolf3D_Head"]
     blender.scene.talking_head.target = head
     bridge.set_skipped(head, meshes["EyeRight"], True)
@@ -336,8 +336,8 @@ def test_the_character_tests_pass_on_blender42():
     if bpy.app.version[:2] == (4, 2):
         pytest.skip("this is Blender 4.2 already")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    run = subprocess.run([str(BLENDER42_PYTHON), "-m", "pytest", __file__, "-q", "-p", "no:cacheprovider",
-                          "-k", "not undo_step and not gltf and not blender42"], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=300)
+    tests = "not undo_step and not gltf and not blender42"
+    run = subprocess.run([str(BLENDER42_PYTHON), "-m", "pytest", __file__, "-q", "-p", "no:cacheprovider", "-k", tests],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
     summary = run.stdout.split()[-6:-4]  # "6 passed, 3 deselected in 8.9s"
     assert run.returncode == 0 and summary == ["6", "passed,"], run.stdout[-3000:] + run.stderr[-2000:]
