@@ -8,6 +8,14 @@ the add-on passes it to `Operator.report({'ERROR'}, ...)`.
 from __future__ import annotations
 
 
+def shown(value) -> str:
+    """repr() of a value for a message, a numpy scalar as the Python number it holds: numpy 2 writes
+    np.int64(2) where numpy 1 wrote 2, and a sentence should read the same on both."""
+    if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+        value = value.item()
+    return repr(value)
+
+
 class EngineError(Exception):
     """Base class of every user-facing engine error.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields, replace
 
-from .errors import InputError
+from .errors import InputError, shown
 
 RANGES = {
     "articulation": (0.0, 2.0),
@@ -40,7 +40,7 @@ class SpeakingStyle:
             value = getattr(self, f.name)
             low, high = RANGES[f.name]
             if not (isinstance(value, (int, float)) and math.isfinite(value) and low <= value <= high):
-                raise InputError(f"Style parameter '{f.name}' must be between {low} and {high}, not {value!r}.")
+                raise InputError(f"Style parameter '{f.name}' must be between {low} and {high}, not {shown(value)}.")
 
     def to_dict(self) -> dict[str, float]:
         return {k: float(v) for k, v in asdict(self).items()}

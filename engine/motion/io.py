@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import MotionClipError
+from ..errors import MotionClipError, shown
 from ..files import FILE_ERRORS, FileRefused, os_reason, parse_json, read_limited, read_npz, write_atomically
 from .clip import MAX_CHANNELS, MAX_METADATA_CHARS, MAX_VALUES, MotionClip
 
@@ -171,7 +171,7 @@ def _metadata(path: Path, text: str) -> dict:
 
 def _check_version(path: Path, version) -> None:
     if isinstance(version, bool) or not isinstance(version, (int, np.integer)) or version != FORMAT_VERSION:
-        raise MotionClipError(f"The motion file '{path.name}' has format version {version!r}; "
+        raise MotionClipError(f"The motion file '{path.name}' has format version {shown(version)}; "
                               f"this engine reads version {FORMAT_VERSION}, so update the add-on.")
 
 

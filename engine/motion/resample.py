@@ -33,7 +33,7 @@ from fractions import Fraction
 import numpy as np
 from scipy.interpolate import Akima1DInterpolator, PchipInterpolator
 
-from ..errors import MotionClipError
+from ..errors import MotionClipError, shown
 
 NTSC_TOLERANCE = 1e-5          # relative: 23.976 and 29.97 are NTSC rates
 MAX_DENOMINATOR = 1001         # any other rate is the nearest fraction with this denominator
@@ -55,7 +55,7 @@ def rational_fps(fps) -> Fraction:
         return fps
     if isinstance(fps, bool) or not isinstance(fps, (int, float, np.integer, np.floating)) \
             or not np.isfinite(fps) or fps <= 0:
-        raise MotionClipError(f"The frame rate must be a positive finite number, not {fps!r}.")
+        raise MotionClipError(f"The frame rate must be a positive finite number, not {shown(fps)}.")
     fps = float(fps)
     base = round(fps * 1.001)
     if base > 0 and abs(fps - base / 1.001) <= NTSC_TOLERANCE * fps:
