@@ -146,13 +146,12 @@ def _big_integer(text: str):
     return int(text) if len(text.lstrip("-")) <= MAX_JSON_DIGITS else float(text)
 
 
-def _no_constant(name: str):
-    raise FileRefused(f"the value {name}, which JSON does not have")
-
-
 def parse_json(text: str, max_depth: int = MAX_JSON_DEPTH):
-    """The JSON value of `text`: NaN/Infinity refused, long integers read as floats, nesting bounded."""
-    value = json.loads(text, parse_int=_big_integer, parse_constant=_no_constant)
+    """The JSON value of `text`: long integers read as floats (inf past 1e308), nesting bounded.
+
+    NaN and Infinity come back as floats, for the caller's finite checks to name.
+    """
+    value = json.loads(text, parse_int=_big_integer)
     check_depth(value, max_depth)
     return value
 
