@@ -7,7 +7,7 @@ and how the side is written, so all of these are one name:
     eyeBlink.L  L_eyeBlink  blendShape1.eyeBlinkLeft  A14_Eye_Blink_Left
 
 Rigs whose vocabulary differs from ARKit's (Reallusion CC4, VRoid/VRM,
-Faceware-style controls) go through `ALIASES`: a target name -> the clip
+Faceware-style controls, VRChat's visemes) go through `ALIASES`: a target name -> the clip
 channels (with weights) that drive it, e.g. VRM's `Blink` is half of each
 eye's blink. Sides are the subject's own, as in ARKit.
 """
@@ -55,6 +55,11 @@ def _both_sides(target: str, channel: str) -> dict:
     return {target + "_L": ((channel, 1.0),), target + "_R": ((channel, 1.0),)}
 
 
+# VRChat avatars' spelling of the Oculus visemes (`vrc.v_pp` is `viseme_PP`, see `rig_visemes`).
+VRCHAT_VISEMES = {f"vrc.v_{short}": f"viseme_{ours}" for short, ours in (
+    ("sil", "sil"), ("pp", "PP"), ("ff", "FF"), ("th", "TH"), ("dd", "DD"), ("kk", "kk"), ("ch", "CH"),
+    ("ss", "SS"), ("nn", "nn"), ("rr", "RR"), ("aa", "aa"), ("e", "E"), ("ih", "I"), ("oh", "O"), ("ou", "U"))}
+
 # A target name -> ((clip channel, weight), ...). Names matching a channel by `name_key` need no entry.
 ALIASES: dict = {
     # One target for both sides (VRM presets, single-sided rigs).
@@ -97,6 +102,8 @@ ALIASES: dict = {
     **_sided("mouth_corner_down", "mouthFrown"),
     **_sided("mouth_corner_wide", "mouthStretch"),
     "mouth_narrow": (("mouthPucker", 1.0),), "mouth_lips_close": (("mouthClose", 1.0),),
+    # VRChat visemes.
+    **{alias: ((viseme, 1.0),) for alias, viseme in VRCHAT_VISEMES.items()},
 }
 
 

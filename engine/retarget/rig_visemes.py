@@ -31,7 +31,7 @@ import functools
 import numpy as np
 
 from ..motion.arkit import JAW_OPEN_MAX
-from .names import name_key
+from .names import VRCHAT_VISEMES, name_key
 
 # The Oculus visemes (their order in Oculus LipSync and on Ready Player Me avatars) and the ARPAbet
 # phones each stands for (Oculus's reference words: PP "put", FF "fat", TH "think", DD "dig", kk "call",
@@ -58,10 +58,11 @@ _LOWERED = {n.lower() for n in VISEME_NAMES}
 
 
 def wants_visemes(shape_keys) -> bool:
-    """True when a rig's shape-key names [K] include Oculus visemes but none of the ARKit mouth shapes
-    (`jawOpen`, the lip channels; any spelling `name_key` accepts): such a rig speaks through its visemes."""
+    """True when a rig's shape-key names [K] include Oculus visemes (or VRChat's `vrc.v_pp`, ...) but none of
+    the ARKit mouth shapes (`jawOpen`, the lip channels; any spelling `name_key` accepts): such a rig speaks
+    through its visemes."""
     keys = {name_key(n) for n in shape_keys}
-    has_visemes = any(name_key(v) in keys for v in VISEME_NAMES)
+    has_visemes = any(name_key(v) in keys for v in VISEME_NAMES + tuple(VRCHAT_VISEMES))
     return has_visemes and not any(name_key(c) in keys for c in mouth_channels())
 
 

@@ -95,9 +95,9 @@ def test_custom_aliases_replace_or_extend_the_table():
 
 def test_alias_table_names_only_channels_we_make():
     from engine.head import load_head
-    from engine.retarget import JOINT_SHAPE_SOURCES
+    from engine.retarget import JOINT_SHAPE_SOURCES, VISEME_NAMES
 
-    ours = {name_key(n) for n in list(load_head().expression_names) + list(JOINT_SHAPE_SOURCES)}
+    ours = {name_key(n) for n in list(load_head().expression_names) + list(JOINT_SHAPE_SOURCES) + list(VISEME_NAMES)}
     for alias, terms in ALIASES.items():
         for channel, weight in terms:
             assert name_key(channel) in ours, (alias, channel)

@@ -113,6 +113,17 @@ def test_visemes_only_where_the_arkit_mouth_is_missing():
     assert not wants_visemes(())
 
 
+def test_vrchat_visemes_are_the_oculus_set_by_alias():
+    from engine.retarget import map_by_name
+
+    vrchat = ["vrc.v_sil", "vrc.v_pp", "vrc.v_ff", "vrc.v_th", "vrc.v_dd", "vrc.v_kk", "vrc.v_ch", "vrc.v_ss",
+              "vrc.v_nn", "vrc.v_rr", "vrc.v_aa", "vrc.v_e", "vrc.v_ih", "vrc.v_oh", "vrc.v_ou"]
+    assert wants_visemes(vrchat + ["Blink"]) and not wants_visemes(vrchat + ["jawOpen"])
+    mapping = map_by_name(list(OCULUS) + ["eyeBlinkLeft"], vrchat)
+    assert {c: t[0][0] for c, t in mapping.targets.items()} == dict(zip(OCULUS, vrchat))
+    assert mapping.unmapped == ["eyeBlinkLeft"]
+
+
 def test_viseme_channels_join_the_shape_channels():
     _, _, names, values = speech()
     joined, all_values = add_viseme_channels(names + ["viseme_PP"], np.concatenate([values, values[:, :1]], 1))
