@@ -243,7 +243,7 @@ class TALKINGHEAD_OT_mapping_toggle_mesh(_OnTarget, bpy.types.Operator):
     bl_idname = "talking_head.mapping_toggle_mesh"
     bl_label = "Key This Mesh"
 
-    mesh: StringProperty(name="Mesh", description="The character's mesh to tick or untick")
+    mesh: StringProperty(name="Mesh", description="The character's mesh to tick or untick", options={'HIDDEN'})
 
     def execute(self, context):
         obj = target_of(context)
