@@ -9,15 +9,21 @@ the joint rotations, so the Blender mesh matches the engine's skinning.
 
 from __future__ import annotations
 
+import math
+
 import bpy
 import numpy as np
 
-from .axes import to_blender
+from .axes import to_blender, to_flame
 from .action_compat import OWNER_TAG
 
 BONE_LENGTH = 0.03          # metres; display only
 CORRECTIVE_PREFIX = "pose:"  # shape keys holding FLAME pose correctives
 MIN_CORRECTIVE = 1e-7       # posedirs columns below this (metres) are not worth a shape key
+HEAD_CAMERA = "Talking Head Camera"
+SENSOR_HEIGHT = 24.0        # mm, the head camera's sensor (its lens follows from the looks' field of view)
+STARTUP_CAMERA = ((7.358891487121582, -6.925790786743164, 4.958309173583984),  # location and rotation of
+                  (1.1093189716339111, 0.0, 0.8149281740188599))                # Blender's startup camera
 
 
 def corrective_columns(head) -> list[int]:
@@ -46,14 +52,67 @@ def add_head(context, head, name: str = "TalkingHead"):
     return mesh_obj, armature
 
 
-def make_target(context, mesh_obj, armature) -> None:
-    """Put a head just added at the 3D cursor, make it the Talking Head target, selected and active."""
+def make_target(context, mesh_obj, armature):
+    """Put a head just added at the 3D cursor, make it the Talking Head target, selected and active; give the
+    scene a camera framing it when it has none, or only Blender's startup camera (`frame_unless_set_up`).
+    Returns that new camera, or None."""
     armature.location = context.scene.cursor.location
     context.scene.talking_head.target = mesh_obj
     for obj in context.selected_objects:
         obj.select_set(False)
     mesh_obj.select_set(True)
     context.view_layer.objects.active = mesh_obj
+    return frame_unless_set_up(context, mesh_obj)
+
+
+def frame_unless_set_up(context, head_obj):
+    """A new camera framing `head_obj`, made the scene camera, when the scene has no camera or only Blender's
+    startup camera as the startup file leaves it (it looks from yaw 47°, pitch 26°: no look was trained
+    there); the startup camera itself is left as it is. A camera the user set up is never replaced: None."""
+    scene = context.scene
+    if scene.camera is not None and not is_startup_camera(scene.camera):
+        return None
+    camera = add_head_camera(context, head_obj)
+    scene.camera = camera
+    return camera
+
+
+def is_startup_camera(obj) -> bool:
+    """Whether `obj` is the camera of Blender's startup file, unmoved, lens unchanged, not animated."""
+    if obj.type != 'CAMERA' or obj.animation_data is not None or obj.parent is not None:
+        return False
+    data = obj.data
+    return (np.allclose(tuple(obj.location), STARTUP_CAMERA[0], atol=1e-3)
+            and np.allclose(tuple(obj.rotation_euler), STARTUP_CAMERA[1], atol=1e-3)
+            and tuple(obj.scale) == (1.0, 1.0, 1.0) and data.type == 'PERSP'
+            and abs(data.lens - 50.0) < 1e-6 and abs(data.shift_x) + abs(data.shift_y) < 1e-9)
+
+
+def add_head_camera(context, head_obj, name: str = HEAD_CAMERA):
+    """A new camera in the scene's collection looking at the head mesh `head_obj` (at rest) from the front as
+    the looks were distilled to see it: the engine's default framing (18° vertical field of view, the head
+    filling the frame's height), whatever the render resolution's shape."""
+    from mathutils import Matrix
+
+    from .render_camera import camera_module
+
+    rest = np.empty(3 * len(head_obj.data.vertices), np.float32)
+    head_obj.data.vertices.foreach_get("co", rest)
+    view = camera_module.default_framing(to_flame(rest.reshape(-1, 3)))
+    right, down, forward = (to_blender(axis) for axis in view.rotation)
+    local = np.eye(4)
+    local[:3, 0], local[:3, 1], local[:3, 2] = right, -down, -forward  # Blender cameras look down -Z, +Y up
+    local[:3, 3] = to_blender(view.position)
+    data = bpy.data.cameras.new(name)
+    data.sensor_fit, data.sensor_height = 'VERTICAL', SENSOR_HEIGHT
+    data.lens = 0.5 * SENSOR_HEIGHT / math.tan(math.radians(view.fov_y) / 2.0)
+    data.clip_start = 0.01
+    camera = bpy.data.objects.new(name, data)
+    context.scene.collection.objects.link(camera)
+    context.view_layer.update()
+    camera.matrix_world = head_obj.matrix_world @ Matrix(local.tolist())
+    camera[OWNER_TAG + "_camera"] = head_obj.name
+    return camera
 
 
 def _build_mesh(head, name: str):

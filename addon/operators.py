@@ -38,8 +38,9 @@ class TALKINGHEAD_OT_add_builtin_head(bpy.types.Operator):
         except engine.EngineError as error:
             self.report({'ERROR'}, str(error))
             return {'CANCELLED'}
-        head_object.make_target(context, *head_object.add_head(context, head))
-        self.report({'INFO'}, f"Added the built-in head ({len(head.expression_names)} expression shape keys).")
+        camera = head_object.make_target(context, *head_object.add_head(context, head))
+        framed = f", and the scene camera '{camera.name}' framing it" if camera is not None else ""
+        self.report({'INFO'}, f"Added the built-in head ({len(head.expression_names)} expression shape keys){framed}.")
         return {'FINISHED'}
 
 

@@ -165,6 +165,34 @@ class TALKINGHEAD_OT_cancel_render(operators.CancelJobOperator, bpy.types.Operat
         return running(scene)
 
 
+class TALKINGHEAD_OT_add_head_camera(bpy.types.Operator):
+    """Add a camera that sees the head as the looks were trained to, and make it the scene camera (your own
+    cameras are left as they are)"""
+
+    bl_idname = "talking_head.add_head_camera"
+    bl_label = "Add Head Camera"
+    bl_options = {'REGISTER', 'UNDO'}
+
+    @classmethod
+    def poll(cls, context):
+        if getattr(context.scene, "talking_head", None) is None or context.scene.talking_head.target is None:
+            cls.poll_message_set("Choose a head (or add the built-in head) first.")
+            return False
+        return True
+
+    def execute(self, context):
+        from . import head_object
+
+        scene = context.scene
+        before = scene.camera.name if scene.camera is not None else ""
+        camera = head_object.add_head_camera(context, scene.talking_head.target)
+        scene.camera = camera
+        kept = f"; '{before}' is left as it was" if before else ""
+        self.report({'INFO'}, f"The scene camera is now '{camera.name}', framing '{scene.talking_head.target.name}'"
+                              f"{kept}.")
+        return {'FINISHED'}
+
+
 def set_status(scene, text: str, alert: bool = False) -> None:
     """The Render status line of `scene` (what the last render made); `alert`: it carries a warning."""
     settings = scene.talking_head.render
@@ -263,4 +291,5 @@ def unregister() -> None:
             handlers.remove(handler)
 
 
-CLASSES = (TALKINGHEAD_OT_render_preview, TALKINGHEAD_OT_render_sequence, TALKINGHEAD_OT_cancel_render)
+CLASSES = (TALKINGHEAD_OT_render_preview, TALKINGHEAD_OT_render_sequence, TALKINGHEAD_OT_cancel_render,
+           TALKINGHEAD_OT_add_head_camera)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import bpy
 
-from . import operators, render_ops, render_settings
+from . import operators, preferences, render_camera, render_ops, render_settings
+from .engine_link import engine
 from .panel import SidebarPanel
 
 
@@ -35,6 +36,11 @@ def draw_render(layout, context) -> None:
         row.operator("talking_head.render_preview", icon='IMAGE_DATA')
         row.prop(settings, "follow_frame")
         layout.operator("talking_head.render_sequence", icon='SEQUENCE')
+    advice = camera_advice(context)
+    if advice:
+        row = layout.row(align=True)
+        row.label(text=advice, icon='CAMERA_DATA')
+        row.operator("talking_head.add_head_camera", text="", icon='ADD')
     failure = render_ops.last_failure(context.scene)
     if not has_looks:
         layout.label(text="No look installed: hover over Preview to see how to make one.", icon='INFO')
@@ -42,6 +48,25 @@ def draw_render(layout, context) -> None:
         layout.label(text=failure, icon='ERROR')
     elif settings.status:
         layout.label(text=settings.status, icon='ERROR' if settings.status_alert else 'INFO')
+
+
+def camera_advice(context) -> str:
+    """A few words when the scene camera will not show the head as the chosen look was trained to see it
+    (the panel then offers Add Head Camera), else ""."""
+    scene = context.scene
+    settings = scene.talking_head
+    look = render_settings.chosen_look(settings.render, context)
+    if settings.target is None or not look:
+        return ""
+    if scene.camera is None:
+        return "No scene camera: the look's own framing"
+    try:
+        options = preferences.engine_options(context)
+        camera = render_camera.scene_camera(scene, settings.target, int(settings.render.size))
+        outside = render_camera.range_warning(camera, render_settings.look_sidecar(look, options.models_dir), look)
+    except engine.EngineError as error:
+        return str(error)
+    return "The camera is outside the look's trained views" if outside else ""
 
 
 CLASSES = (TALKINGHEAD_PT_render,)

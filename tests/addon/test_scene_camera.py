@@ -111,3 +111,58 @@ def test_an_orthographic_camera_is_a_sentence(blender):
     camera_obj.data.type = 'ORTHO'
     with pytest.raises(InputError, match=r"is ortho; looks render through a perspective lens only"):
         render_camera.scene_camera(blender.scene, mesh_obj, SIZE)
+
+
+# -- the camera Add Built-in Head leaves -----------------------------------------------------------------
+
+def test_add_built_in_head_in_the_startup_file_adds_a_camera_that_frames_it(blender):
+    """The startup camera looks from yaw 47°, pitch 26° (outside every look): a new camera sees the head from
+    the front as the looks were trained to, and becomes the scene camera; the startup camera is untouched."""
+    from addon import head_object, render_camera, render_panel
+    from engine import load_head
+    from engine.head.landmarks import landmarks
+
+    bpy.ops.wm.read_factory_settings(use_empty=False)
+    startup = bpy.context.scene.camera
+    assert head_object.is_startup_camera(startup)
+    before = (tuple(map(tuple, startup.matrix_world)), startup.data.lens, startup.data.sensor_fit)
+    assert bpy.ops.talking_head.add_builtin_head() == {'FINISHED'}
+    scene = bpy.context.scene
+    head_obj = scene.talking_head.target
+    assert scene.camera.name == head_object.HEAD_CAMERA and scene.camera is not startup
+    assert (tuple(map(tuple, startup.matrix_world)), startup.data.lens, startup.data.sensor_fit) == before
+    camera = render_camera.scene_camera(scene, head_obj, 256)
+    assert (camera.width, camera.height) == (256, 144)  # the startup file's 1920 x 1080
+    assert render_camera.view_angles(camera) == pytest.approx((0.0, 0.0, 1.0), abs=1e-6)
+    assert render_camera.range_warning(camera, {}, "any") == "" and render_panel.camera_advice(bpy.context) == ""
+    head = load_head()
+    pixels, depth = camera.project(landmarks(head, head.v_template))
+    assert np.all(depth > 0) and np.all((pixels > 0) & (pixels < (256, 144)))  # the face is in the frame
+
+
+def test_a_camera_the_user_set_up_is_kept_and_the_panel_offers_one_that_frames_the_head(blender):
+    from addon import head_object, render_camera, render_panel
+    from addon.axes import to_blender
+
+    bpy.ops.wm.read_factory_settings(use_empty=False)
+    theirs = bpy.context.scene.camera
+    theirs.location.x += 0.5  # moved: the user's camera now
+    assert not head_object.is_startup_camera(theirs)
+    assert bpy.ops.talking_head.add_builtin_head() == {'FINISHED'}
+    scene = bpy.context.scene
+    assert scene.camera is theirs and head_object.HEAD_CAMERA not in bpy.data.objects
+    before = tuple(map(tuple, theirs.matrix_world))
+    assert render_panel.camera_advice(bpy.context) == "The camera is outside the look's trained views"
+    assert bpy.ops.talking_head.add_head_camera() == {'FINISHED'}
+    assert scene.camera.name == head_object.HEAD_CAMERA and tuple(map(tuple, theirs.matrix_world)) == before
+    assert render_panel.camera_advice(bpy.context) == ""
+    camera = render_camera.scene_camera(scene, scene.talking_head.target, 256)
+    assert np.allclose(to_blender(camera.position), np.array(scene.camera.matrix_world.translation), atol=1e-6)
+
+
+def test_a_scene_without_a_camera_gets_one(blender):
+    from addon import head_object
+
+    assert blender.scene.camera is None
+    head_object.make_target(blender, *head_object.add_head(blender, tiny_head()))
+    assert blender.scene.camera.name == head_object.HEAD_CAMERA
