@@ -1,7 +1,9 @@
 """Add FLAME Head: a head from the user's own FLAME model file, built and fitted for our clips.
 
-The file goes through the engine's loader (`engine.load_head`: FLAME 2020 /
-2023 pickles, head `.npz`), the head is built exactly as the built-in one
+The file is read in a child Python (`engine.head.isolated`: FLAME 2020 / 2023
+pickles, head `.npz`, through the engine's data-only loaders, with memory and
+time limits), so a damaged or hostile file is a report, never a crash of
+Blender; Blender's process reads only the child's checked `.npz`. The head is built exactly as the built-in one
 (`head_object.add_head`), and, since a FLAME head's expression keys are
 principal components with no ARKit meaning, its Mapping is fitted at once
 (`fitting.ensure_mapping`) and stored, to be seen and edited in the Mapping
@@ -13,15 +15,18 @@ head, aligned on the neck, jaw and eye joints both share.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import bpy
 from bpy.props import StringProperty
 from bpy_extras.io_utils import ImportHelper
 
-from . import fitting, head_object
+from . import fitting, head_object, jobs
 from .engine_link import engine
 from .properties import PATH_OPTIONS
+
+isolated = importlib.import_module(engine.__name__ + ".head.isolated")
 
 
 class TALKINGHEAD_OT_add_flame_head(bpy.types.Operator, ImportHelper):
@@ -42,8 +47,9 @@ class TALKINGHEAD_OT_add_flame_head(bpy.types.Operator, ImportHelper):
     def execute(self, context):
         landmarks = bpy.path.abspath(self.landmarks) if self.landmarks.strip() else None
         try:
-            head = engine.load_head(bpy.path.abspath(self.filepath), landmarks=landmarks)
-        except engine.EngineError as error:
+            head = isolated.load_head_isolated(bpy.path.abspath(self.filepath), landmarks=landmarks,
+                                               python=jobs.python_executable())
+        except engine.EngineError as error:  # the scene is untouched until the head is read
             self.report({'ERROR'}, str(error))
             return {'CANCELLED'}
         mesh_obj, armature = head_object.add_head(context, head, "FLAME_" + Path(head.name).stem)
