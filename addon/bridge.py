@@ -91,16 +91,21 @@ def key_clip(clip, mesh_obj, armature=None, mapping=None, bones=None, aliases=No
         channels = shape_channel_set(clip, set(joint_bones), shape_key_targets(mesh_obj), mapping)
         mapping = _key_shapes(key, channels, frames, rotations, mapping, result, aliases, owner=mesh_obj.name)
         others = companion_meshes(mesh_obj, mapping) if companions is None else companions
-        keys = {key.name_full}
-        for other in others:
-            other_key = other.data.shape_keys
-            if other_key is not None and other_key.name_full not in keys:  # meshes sharing data: keyed once
-                keys.add(other_key.name_full)
-                _key_shapes(other_key, channels, frames, rotations,
-                            mapping.restricted_to(shape_key_targets(other)), result, owner=other.name,
-                            companion=True)
+        _key_companions(key, others, channels, frames, rotations, mapping, result)
     result.unmapped = [n for n in clip.names if n not in result.keyed]
     return result
+
+
+def _key_companions(key, others, channels, frames, rotations, mapping, result: KeyResult) -> None:
+    """Key the target's channels on each of the character's other meshes, through `mapping` restricted to
+    the keys each has; a shape-key datablock shared with the target or another mesh is keyed once."""
+    done = {key.name_full}
+    for other in others:
+        other_key = other.data.shape_keys
+        if other_key is not None and other_key.name_full not in done:
+            done.add(other_key.name_full)
+            _key_shapes(other_key, channels, frames, rotations, mapping.restricted_to(shape_key_targets(other)),
+                        result, owner=other.name, companion=True)
 
 
 def shape_channel_set(clip, joints_on_bones=(), shape_keys=(), mapping=None) -> tuple:
