@@ -99,11 +99,18 @@ def _ffprobe(path: Path):
         raise VideoError(f"ffprobe could not read '{path.name}' within {PROBE_TIMEOUT_S} s.") from None
     if done.returncode != 0:
         reason = (done.stderr.strip().splitlines() or ["unreadable"])[-1]
-        kind = "truncated or damaged" if "moov atom not found" in reason or "Invalid data" in reason \
+        kind = "truncated or damaged" if "moov atom not found" in reason or _looks_like_video(path) \
             else "not a readable video"
         raise VideoError(f"'{path.name}' is {kind} ({reason.split(': ')[-1]}).")
     data = json.loads(done.stdout or "{}")
     return data.get("streams", []), data.get("format", {})
+
+
+def _looks_like_video(path: Path) -> bool:
+    """Whether the file starts like an MP4/MOV, Matroska/WebM or AVI container."""
+    with open(path, "rb") as f:
+        head = f.read(12)
+    return head[4:8] == b"ftyp" or head[:4] == b"\x1a\x45\xdf\xa3" or (head[:4] == b"RIFF" and head[8:12] == b"AVI ")
 
 
 def _is_still(stream: dict, fmt: dict) -> bool:

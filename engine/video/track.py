@@ -58,6 +58,7 @@ def track_video(path, head=None, landmarks=None, start: float = 0.0, end: Option
     start, end = _checked_range(info, start, end)
     marks = track_landmarks(info, start, end, reporter)
     _warn_faces(marks, info)
+    _warn_short(len(marks.faces), info.frame_count(start, end), info)
     with _one_thread():
         fit = fit_video(head, embedding, marks, settings, reporter, f"'{info.name}'")
     return Take(take_clip(head, fit, info, start, end), fit, info, start, end)
@@ -82,6 +83,14 @@ def _warn_faces(marks, info) -> None:
     two = int(np.sum(marks.second_face >= SECOND_FACE_RATIO))
     if two:
         warnings.warn(f"'{info.name}' shows two faces in {two} frames; the largest face is tracked.", stacklevel=3)
+
+
+def _warn_short(got: int, expected: int, info) -> None:
+    import warnings
+
+    if got < expected - 2:
+        warnings.warn(f"'{info.name}' ends at frame {got} of the {expected} its header promises; "
+                      "it may be truncated (the frames that were there are tracked).", stacklevel=3)
 
 
 @contextlib.contextmanager
