@@ -10,10 +10,10 @@ processes scaled by the speech energy.
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 
 from ..audio.envelope import rms, spectral_centroid
 from ..audio.load import Audio
+from ..numeric import smooth
 
 ANALYSIS_HOP_S = 0.01          # features every 10 ms, then sampled at the clip's frames
 WINDOW = 512                   # 32 ms analysis window at 16 kHz
@@ -51,7 +51,7 @@ def energy_channels(audio: Audio, fps: float, seed: int = 0) -> dict[str, np.nda
     frame_times = np.arange(T) / fps
     env = np.interp(frame_times, times, loud)
     tone = np.interp(frame_times, times, bright) * (env > 0.05)
-    slow = gaussian_filter1d(env, sigma=0.4 * fps)
+    slow = smooth(env, sigma=0.4 * fps)
     accent = np.clip(env - slow - 0.15, 0.0, None)
     rng = np.random.default_rng(seed)
     blink = blink_curve(T, fps, rng)
@@ -61,7 +61,7 @@ def energy_channels(audio: Audio, fps: float, seed: int = 0) -> dict[str, np.nda
         "mouthUpperUpLeft": 0.2 * env, "mouthUpperUpRight": 0.2 * env,
         "mouthStretchLeft": 0.45 * env * tone, "mouthStretchRight": 0.45 * env * tone,
         "mouthFunnel": 0.5 * env * (1.0 - tone) * (env > 0.3),
-        "browInnerUp": np.clip(1.5 * gaussian_filter1d(accent, 0.08 * fps), 0.0, 0.6),
+        "browInnerUp": np.clip(1.5 * smooth(accent, 0.08 * fps), 0.0, 0.6),
         "eyeBlinkLeft": blink, "eyeBlinkRight": blink,
     }
     channels.update(head_sway(T, fps, rng, 0.5 + slow))
@@ -93,7 +93,7 @@ def head_sway(T: int, fps: float, rng: np.random.Generator, gain: np.ndarray) ->
     sigma = 0.6 * fps
     length = max(T + 1, int(np.ceil(8 * sigma)))
     for axis, scale in (("x", 1.0), ("y", 1.3), ("z", 0.5)):
-        noise = gaussian_filter1d(rng.standard_normal(length), sigma=sigma, mode="wrap")
+        noise = smooth(rng.standard_normal(length), sigma=sigma, mode="wrap")
         noise = noise[:T] / max(1e-6, float(np.std(noise)))
         out[f"neck_r{axis}"] = HEAD_SWAY_RAD * scale * noise * gain
     return out
@@ -108,7 +108,7 @@ def gaze(T: int, fps: float, rng: np.random.Generator) -> dict[str, np.ndarray]:
         yaw[frame:frame + length] = rng.uniform(-1, 1) * GAZE_SHIFT_RAD
         pitch[frame:frame + length] = rng.uniform(-0.5, 0.5) * GAZE_SHIFT_RAD
         frame += length
-    yaw, pitch = (gaussian_filter1d(c, sigma=0.02 * fps) for c in (yaw, pitch))
+    yaw, pitch = (smooth(c, sigma=0.02 * fps) for c in (yaw, pitch))
     return {"eye_left_rx": pitch, "eye_right_rx": pitch, "eye_left_ry": yaw, "eye_right_ry": yaw}
 
 

@@ -16,9 +16,9 @@ from functools import lru_cache
 from typing import Optional
 
 import numpy as np
-import scipy.fft
 
 from ..errors import AudioError, InputError
+from ..numeric import fast_fft_size
 from ..progress import Reporter, silent
 from .load import Audio, resample
 from .mel import mel_filterbank
@@ -149,7 +149,7 @@ def analysis_plan(config: FeatureConfig) -> AnalysisPlan:
         hann=_periodic_hann(window), mel=mel.astype(np.float32),
         emphasis=(1 + PRE_EMPHASIS ** 2 - 2 * PRE_EMPHASIS * np.cos(w)).astype(np.float32),
         min_lag=max(2, int(np.floor(c.rate / c.pitch_max))), max_lag=max_lag,
-        pitch_fft=scipy.fft.next_fast_len(2 * max_lag, real=True), reach=max(window // 2, max_lag) + 1)
+        pitch_fft=fast_fft_size(2 * max_lag), reach=max(window // 2, max_lag) + 1)
 
 
 def _periodic_hann(n: int) -> np.ndarray:
@@ -239,8 +239,8 @@ def energy_dbfs(frames: np.ndarray) -> np.ndarray:
 
 def power_spectrum(frames: np.ndarray, plan: AnalysisPlan) -> np.ndarray:
     """|FFT|^2 [B, n_fft // 2 + 1] float32 of Hann-windowed frames [B, window], zero-padded to n_fft."""
-    spectrum = scipy.fft.rfft(frames * plan.hann, n=plan.n_fft, axis=1)
-    return spectrum.real ** 2 + spectrum.imag ** 2
+    spectrum = np.fft.rfft(frames * plan.hann, n=plan.n_fft, axis=1)
+    return (spectrum.real ** 2 + spectrum.imag ** 2).astype(np.float32)
 
 
 def yin_pitch(seg: np.ndarray, count: int, plan: AnalysisPlan) -> tuple:
@@ -270,9 +270,9 @@ def yin_difference(frames: np.ndarray, window_energy: np.ndarray, n_fft: int) ->
     """YIN difference d [B, W + 1]: d[b, tau] = sum_{j < W} (x[j] - x[j + tau])^2 for frames x [B, 2W],
     given window_energy [B, W + 1] = sum_{j < W} x[j + tau]^2 and an FFT size n_fft >= 2W."""
     max_lag = window_energy.shape[1] - 1
-    head = scipy.fft.rfft(frames[:, :max_lag], n=n_fft, axis=1)
-    whole = scipy.fft.rfft(frames, n=n_fft, axis=1)
-    cross = scipy.fft.irfft(np.conj(head) * whole, n=n_fft, axis=1)[:, :max_lag + 1]
+    head = np.fft.rfft(frames[:, :max_lag], n=n_fft, axis=1)
+    whole = np.fft.rfft(frames, n=n_fft, axis=1)
+    cross = np.fft.irfft(np.conj(head) * whole, n=n_fft, axis=1)[:, :max_lag + 1].astype(np.float32)
     return np.maximum(window_energy[:, :1] + window_energy - 2.0 * cross, 0.0)
 
 
@@ -311,9 +311,9 @@ def lpc_formants(power: np.ndarray, plan: AnalysisPlan) -> np.ndarray:
     autocorrelation; the batched Levinson recursion gives the LPC polynomial,
     and the lowest peaks of its envelope 1 / |A|^2 are the formants.
     """
-    r = scipy.fft.irfft(power.astype(np.float64) * plan.emphasis, n=plan.n_fft, axis=1)
+    r = np.fft.irfft(power.astype(np.float64) * plan.emphasis, n=plan.n_fft, axis=1)
     a = levinson(r[:, :plan.lpc_order + 1], plan.lpc_order)
-    envelope = -np.log(np.abs(scipy.fft.rfft(a, n=FORMANT_FFT, axis=1)) ** 2 + TINY)
+    envelope = -np.log(np.abs(np.fft.rfft(a, n=FORMANT_FFT, axis=1)) ** 2 + TINY)
     return envelope_peaks(envelope, plan.rate, plan.n_formants)
 
 

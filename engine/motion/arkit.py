@@ -32,7 +32,6 @@ import re
 from pathlib import Path
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 from ..errors import MotionClipError
 from ..files import FILE_ERRORS, os_reason, read_limited
@@ -117,6 +116,7 @@ def _positive_part(x: np.ndarray, scale: float) -> np.ndarray:
 
 def _rotations(clip: MotionClip) -> np.ndarray:
     """[T, 9]: yaw, pitch, roll (rad) of the head (global * neck), the left eye, the right eye."""
+    from scipy.spatial.transform import Rotation  # lazy: import engine stays fast
     columns = []
     for _, joints in ROTATION_JOINTS:
         rotation = Rotation.identity(clip.num_frames)
@@ -316,6 +316,7 @@ def _on_frame_grid(counts: np.ndarray, columns: dict, codes: list, nominal: int)
 
 def _channels_from_columns(columns: dict, jaw_as_joint: bool, jaw_open_max, jaw_side_max) -> dict:
     """Our channels [T] from the ARKit columns (see `read_arkit_csv`)."""
+    from scipy.spatial.transform import Rotation  # lazy: import engine stays fast
     channels = {channel_name(n): v for n, v in columns.items() if n in ARKIT_BLENDSHAPES}
     if jaw_as_joint:
         zero = np.zeros_like(next(iter(columns.values())))

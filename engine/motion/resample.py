@@ -31,7 +31,6 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
-from scipy.interpolate import Akima1DInterpolator, PchipInterpolator
 
 from ..errors import MotionClipError, shown
 
@@ -117,6 +116,7 @@ class _ReflectedCurve:
     """A cubic Hermite curve through samples [T, C] at 0..T-1, oddly reflected past both ends."""
 
     def __init__(self, values: np.ndarray, method: str) -> None:
+        from scipy.interpolate import Akima1DInterpolator, PchipInterpolator  # lazy: import engine stays fast
         self.values = values
         self.last = values.shape[0] - 1
         x = np.arange(values.shape[0], dtype=np.float64)

@@ -13,10 +13,9 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
-from scipy.signal import find_peaks
 
 from ..animate.energy import gaze, head_sway
+from ..numeric import peaks_above, smooth
 from ..style import SpeakingStyle
 from .phones import SILENCE, Phone
 
@@ -41,7 +40,7 @@ def prominence(energy_db: np.ndarray, pitch_hz: np.ndarray) -> np.ndarray:
     if np.count_nonzero(voiced) > 2:
         log_f0 = np.log(pitch_hz[voiced])
         pitch[voiced] = (log_f0 - log_f0.mean()) / (log_f0.std() + 1e-6)
-    return gaussian_filter1d(energy + 0.7 * pitch, sigma=5.0)
+    return smooth(energy + 0.7 * pitch, sigma=5.0)
 
 
 def accent_times(times: np.ndarray, energy_db: np.ndarray, pitch_hz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -50,8 +49,8 @@ def accent_times(times: np.ndarray, energy_db: np.ndarray, pitch_hz: np.ndarray)
         return np.zeros(0), np.zeros(0)
     step = float(np.median(np.diff(times)))
     prom = prominence(energy_db, pitch_hz)
-    peaks, props = find_peaks(prom, height=ACCENT_HEIGHT, distance=max(1, int(MIN_ACCENT_GAP_S / step)))
-    strength = np.clip(props["peak_heights"] / 3.0, 0.0, 1.0)
+    peaks, heights = peaks_above(prom, ACCENT_HEIGHT, max(1, int(MIN_ACCENT_GAP_S / step)))
+    strength = np.clip(heights / 3.0, 0.0, 1.0)
     return times[peaks], strength
 
 
@@ -111,7 +110,7 @@ def prosody_channels(frame_times: np.ndarray, feature_times: np.ndarray, energy_
     brow_down = np.full(T, BROW_BIAS * max(-style.brow, 0.0))
     blink = blink_curve(frame_times, blink_times(phones, frame_times[-1] + 1.0 / fps, style.blink_rate, rng))
     speech = np.interp(frame_times, feature_times, (energy_db > SPEECH_DB).astype(float)) if feature_times.size else np.zeros(T)
-    gain = style.head_motion * (0.4 + gaussian_filter1d(speech, sigma=0.5 * fps))
+    gain = style.head_motion * (0.4 + smooth(speech, sigma=0.5 * fps))
     channels = {
         "browInnerUp": np.clip(brow_up, 0, 1), "browOuterUpLeft": np.clip(0.7 * brow_up, 0, 1),
         "browOuterUpRight": np.clip(0.7 * brow_up, 0, 1),

@@ -22,8 +22,6 @@ landmarks from taking large values).
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import nnls
-from scipy.spatial import cKDTree
 
 from ..errors import HeadModelError
 from ..head.landmarks import landmarks
@@ -92,6 +90,7 @@ def checked_vertex_indices(indices, num_vertices: int) -> np.ndarray:
 
 def nearest_vertices(points, vertices) -> np.ndarray:
     """Indices [L] of the vertex [V, 3] nearest each point [L, 3] (e.g. the head's landmarks laid over a rig)."""
+    from scipy.spatial import cKDTree  # lazy: enabling the add-on stays fast
     _, index = cKDTree(np.asarray(vertices, dtype=np.float64)).query(np.asarray(points, dtype=np.float64))
     return np.asarray(index, dtype=np.int64)
 
@@ -115,6 +114,7 @@ def landmark_vertices(points, directions, vertices, edges, tolerance: float = 1e
     one whose neighbours lie most towards `directions` [L, 3] (from
     `landmark_directions`, in the same frame as the mesh).
     """
+    from scipy.spatial import cKDTree  # lazy: enabling the add-on stays fast
     vertices = np.asarray(vertices, dtype=np.float64)
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     ring = np.zeros_like(vertices)
@@ -256,4 +256,5 @@ def _ridge(A, b, ridge: float) -> np.ndarray:
 
 
 def _nnls(A, b) -> np.ndarray:
+    from scipy.optimize import nnls  # lazy: enabling the add-on stays fast
     return nnls(A, b, maxiter=50 * max(A.shape[1], 1))[0]
