@@ -86,10 +86,12 @@ def _preview(engine, launch: dict, channel) -> None:
     nldf = importlib.import_module(engine.__name__ + ".nldf")
     reporter = engine.Reporter(_progress_sender(channel))
     reporter.stage("loading the look", 1)
-    look = nldf.load_look(job["look"], device=job.get("device", "auto"), models_dir=job.get("models_dir"))
+    threads = max(1, min(4, (os.cpu_count() or 2) // 2))  # half the cores: Blender evaluates each new frame too
+    look = nldf.load_look(job["look"], device=job.get("device", "auto"), models_dir=job.get("models_dir"),
+                          threads=threads)
     os.makedirs(out, exist_ok=True)
     _send(channel, ready=look.name)
-    poses: dict = {}  # clip path -> (clip, head transforms [T, 4, 4], condition vectors [T, C])
+    poses: dict = {}  # clip path -> (clip, head parameters, transforms [T, 4, 4], conditions [T, C])
     for line in iter(sys.stdin.buffer.readline, b""):
         request = json.loads(line)
         _test_hook(reporter)
@@ -105,7 +107,7 @@ def _preview_frame(engine, look, poses: dict, request: dict, out: str) -> dict:
     if request["clip"] not in poses:
         poses.clear()  # one clip at a time: the latest Animate's
         poses[request["clip"]] = _clip_poses(engine, look, engine.MotionClip.load(request["clip"]))
-    clip, transforms, conditions = poses[request["clip"]]
+    clip, params, transforms, conditions = poses[request["clip"]]
     frame, start = int(request["frame"]), time.perf_counter()
     if not clip.start_frame <= frame <= clip.end_frame:
         raise engine.InputError(f"Frame {frame} is outside the head's clip (frames {clip.start_frame}-"
@@ -113,7 +115,8 @@ def _preview_frame(engine, look, poses: dict, request: dict, out: str) -> dict:
     camera = _camera(engine, request.get("camera")) or render.default_camera(look, int(request.get("size", 256)))
     render.check_camera(look, camera)
     t = frame - clip.start_frame
-    rgba = render.render_frame(look, camera, transforms[t], conditions[t])
+    extent = render.head_extent(look, params, t) if look.mode == "superres" else None
+    rgba = render.render_frame(look, camera, transforms[t], conditions[t], extent=extent)
     shading = importlib.import_module(engine.__name__ + ".render.shading")
     path = os.path.join(out, f"frame_{int(request['id'])}.rgba")
     shading.to_uint8(rgba).tofile(path)
@@ -122,12 +125,13 @@ def _preview_frame(engine, look, poses: dict, request: dict, out: str) -> dict:
 
 
 def _clip_poses(engine, look, clip) -> tuple:
-    """(clip, head transforms [T, 4, 4], condition vectors [T, C]) of a clip, as `nldf.render_clip` makes them."""
+    """(clip, head parameters, head transforms [T, 4, 4], condition vectors [T, C]) of a clip, as
+    `nldf.render_clip` makes them."""
     rays = importlib.import_module(engine.__name__ + ".render.rays")
     condition = importlib.import_module(engine.__name__ + ".nldf.condition")
     params = clip.head_params(look.head)
     transforms = rays.head_transform(look.head, params["pose"], params["translation"], params["expression"])
-    return clip, transforms, condition.condition_vectors(params, look.head)
+    return clip, params, transforms, condition.condition_vectors(params, look.head)
 
 
 def _camera(engine, fields):

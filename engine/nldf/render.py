@@ -34,7 +34,8 @@ from .look import Look, load_look
 
 BATCH_RAYS = 32768  # rays per network call: bounds memory at 256 x 256 and above
 MAX_WINDOW = 4      # a box window larger than this many trained sizes (a camera in the head's face) is not zoomed
-WINDOW_MARGIN = 2   # ray cells of margin around the box's window: the graph's edge padding stays off the head
+WINDOW_MARGIN = 4   # ray cells of margin around the head's window: the graph's edge (its receptive field) stays
+                    # off the head
 WHOLE_FRAME = 0.6   # a window covering more of the zoomed frame than this renders the whole frame instead
 SAME_SCALE = 0.05   # a view within 5 % of the trained pixel scale at the trained size is rendered whole, as trained
 
@@ -61,14 +62,24 @@ def native_scale(look: Look) -> int:
     return int(look.sidecar.get("trained_size", 0)) if look.mode == "superres" else 0
 
 
-def native_view(look: Look, camera: Camera, transform: np.ndarray):
+def head_extent(look: Look, params: dict, t: int) -> np.ndarray:
+    """The posed head's vertices [V, 3] (world) at frame t of clip parameters `params` (`head_params`):
+    what a look draws lies inside their silhouette, so they bound the window it renders."""
+    rows = slice(t, t + 1)
+    vertices, _ = look.head.forward(params["expression"][rows], params["pose"][rows],
+                                    translation=params["translation"][rows])
+    return vertices[0]
+
+
+def native_view(look: Look, camera: Camera, transform: np.ndarray, extent: Optional[np.ndarray] = None):
     """(crop, window): a camera `crop` seeing the head's box as the look was distilled to see it (the same
     pixels per metre at the box centre as its default framing at the trained size), over the box's part of
     `camera`'s frame; `window` = (scale, x0, y0): frame pixel (u, v) is crop pixel (scale u - x0, scale v - y0).
 
-    transform [4, 4]: the head's pose (`head_transform`). A view at the trained scale, a camera inside the
-    box or with the box partly behind it get the whole frame at the trained size (`native_camera`) and
-    window None.
+    transform [4, 4]: the head's pose (`head_transform`); extent [N, 3]: world points whose silhouette holds
+    everything the look draws (`head_extent`; None: the look's box, larger). A view at the trained scale,
+    a camera inside the box or with the box partly behind it get the whole frame at the trained size
+    (`native_camera`) and window None.
     """
     whole = native_camera(look, camera)
     R, t = np.asarray(transform, np.float64)[:3, :3], np.asarray(transform, np.float64)[:3, 3]
@@ -83,19 +94,20 @@ def native_view(look: Look, camera: Camera, transform: np.ndarray):
     if abs(scale * camera.width / whole.width - 1.0) < SAME_SCALE:
         return whole, None
     zoomed = replace(camera, fx=camera.fx * scale, fy=camera.fy * scale, cx=camera.cx * scale, cy=camera.cy * scale)
-    x0, y0, x1, y1 = _box_window(look, zoomed, corners, camera.width * scale, camera.height * scale)
+    bounds = corners if extent is None else np.asarray(extent, np.float64)
+    x0, y0, x1, y1 = _box_window(look, zoomed, bounds, camera.width * scale, camera.height * scale)
     if x1 <= x0 or y1 <= y0 or max(x1 - x0, y1 - y0) > MAX_WINDOW * native_scale(look):
         return whole, None
     crop = replace(zoomed, width=x1 - x0, height=y1 - y0, cx=zoomed.cx - x0, cy=zoomed.cy - y0)
     return crop, (scale, x0, y0)
 
 
-def _box_window(look: Look, zoomed: Camera, corners: np.ndarray, width: float, height: float) -> tuple:
-    """(x0, y0, x1, y1): the pixels of a `width` x `height` frame of `zoomed` that the box corners [8, 3]
-    cover, WINDOW_MARGIN ray cells wider, on the stride's grid; the whole frame when that saves little."""
+def _box_window(look: Look, zoomed: Camera, points: np.ndarray, width: float, height: float) -> tuple:
+    """(x0, y0, x1, y1): the pixels of a `width` x `height` frame of `zoomed` that `points` [N, 3] (all in front
+    of it) cover, WINDOW_MARGIN ray cells wider, on the stride's grid; the whole frame when that saves little."""
     s = look.stride
     full_w, full_h = (s * max(1, int(np.ceil(side / s - 1e-6))) for side in (width, height))
-    pixels, _ = zoomed.project(corners)
+    pixels, _ = zoomed.project(points)
     x0, y0 = (max(0, (int(np.floor(pixels[:, k].min() / s)) - WINDOW_MARGIN) * s) for k in (0, 1))
     x1 = min((int(np.ceil(pixels[:, 0].max() / s)) + WINDOW_MARGIN) * s, full_w)
     y1 = min((int(np.ceil(pixels[:, 1].max() / s)) + WINDOW_MARGIN) * s, full_h)
@@ -119,19 +131,22 @@ def resample(rgba: np.ndarray, height: int, width: int, window=None) -> np.ndarr
     colour (so transparent pixels lend no colour to the edge).
 
     window: None (the image spans the whole frame) or (scale, x0, y0): frame pixel (u, v) lies at image
-    pixel (scale u - x0, scale v - y0) (`native_view`); frame pixels beyond the image take its edge."""
+    pixel (scale u - x0, scale v - y0) (`native_view`); frame pixels beyond the image are transparent."""
     if rgba.shape[:2] == (height, width) and window is None:
         return rgba
     pre = np.concatenate([rgba[..., :3] * rgba[..., 3:], rgba[..., 3:]], axis=-1)
     for axis, size in ((0, height), (1, width)):
         old = pre.shape[axis]
         scale, offset = (old / size, 0.0) if window is None else (window[0], window[2 - axis])
-        x = np.clip((np.arange(size) + 0.5) * scale - offset - 0.5, 0.0, old - 1.0)
+        unclipped = (np.arange(size) + 0.5) * scale - offset - 0.5
+        x = np.clip(unclipped, 0.0, old - 1.0)
         low = np.floor(x).astype(int)
         high, t = np.minimum(low + 1, old - 1), (x - low).astype(np.float32)
         shape = [1, 1, 1]
         shape[axis] = size
         pre = np.take(pre, low, axis=axis) * (1 - t.reshape(shape)) + np.take(pre, high, axis=axis) * t.reshape(shape)
+        if window is not None:  # beyond the window's edge pixel centres by more than half a pixel: nothing
+            pre *= (np.abs(unclipped - x) <= 0.5).astype(np.float32).reshape(shape)
     alpha = pre[..., 3:]
     colour = np.divide(pre[..., :3], alpha, out=np.zeros_like(pre[..., :3]), where=alpha > 1e-6)
     return np.concatenate([colour, alpha], axis=-1).astype(np.float32)
@@ -144,13 +159,14 @@ def segment_points(look: Look, origins: np.ndarray, directions: np.ndarray) -> n
 
 
 def render_frame(look: Look, camera: Camera, transform: np.ndarray, condition: np.ndarray,
-                 reporter: Optional[Reporter] = None) -> np.ndarray:
+                 reporter: Optional[Reporter] = None, extent: Optional[np.ndarray] = None) -> np.ndarray:
     """Straight-alpha RGBA [H, W, 4] float32 of one frame: camera, the head's pose transform [4, 4]
-    (`head_transform`) and the condition vector [C]."""
+    (`head_transform`) and the condition vector [C]; extent: the posed head's vertices [V, 3] (`head_extent`),
+    which narrow a super-resolution look's window to the head (None: the whole box)."""
     check_camera(look, camera)
     condition = np.asarray(condition, np.float32).reshape(1, -1)
     if look.mode == "superres":
-        native, window = native_view(look, camera, transform)
+        native, window = native_view(look, camera, transform, extent)
         rgba = resample(_superres_frame(look, native, transform, condition), camera.height, camera.width, window)
         return rgba * box_mask(camera, transform, look.box)[..., None]
     origins, directions = head_rays(camera, transform, 1)
@@ -200,6 +216,7 @@ def _frames(clip: MotionClip, look: Look, camera: Camera, reporter: Reporter) ->
     conditions = condition_vectors(params, look.head)
     reporter.stage(f"rendering the look '{look.name}'", clip.num_frames)
     for t in range(clip.num_frames):
-        frame = render_frame(look, camera, transforms[t], conditions[t], reporter)
+        extent = head_extent(look, params, t) if look.mode == "superres" else None
+        frame = render_frame(look, camera, transforms[t], conditions[t], reporter, extent)
         reporter.update(t + 1)
         yield to_uint8(frame)

@@ -56,6 +56,27 @@ def test_resampling_a_window_puts_each_frame_pixel_where_the_window_says():
     ramp[..., 0] = np.arange(40)[None, :] / 100.0  # red: the window's column / 100
     ramp[..., 3] = 1.0
     out = resample(ramp, 3, 12, window=(2.0, 4, 0))  # frame column u is window column 2 u - 4
-    expected = np.clip((np.arange(12) + 0.5) * 2.0 - 4 - 0.5, 0, 39) / 100.0
-    np.testing.assert_allclose(out[1, :, 0], expected, atol=1e-6)
-    np.testing.assert_allclose(out[..., 3], 1.0)
+    expected = ((np.arange(12) + 0.5) * 2.0 - 4 - 0.5) / 100.0
+    np.testing.assert_allclose(out[1, 2:, 0], expected[2:], atol=1e-6)
+    np.testing.assert_allclose(out[..., 2:, 3], 1.0)
+    np.testing.assert_allclose(out[..., :2, 3], 0.0)  # columns 0 and 1 lie left of the window: nothing there
+
+
+def test_the_posed_head_narrows_the_window_to_itself_with_room_for_the_graphs_reach():
+    from engine.motion import MotionClip
+    from engine.nldf.render import WINDOW_MARGIN, head_extent
+
+    look = superres_look()
+    clip = MotionClip(names=["jaw_rx", "neck_ry"], values=np.array([[0.3, 0.4]], np.float32), fps=25.0)
+    params = clip.head_params(look.head)
+    from engine.render.rays import head_transform
+
+    transform = head_transform(look.head, params["pose"], params["translation"], params["expression"])[0]
+    far = look_at(default_camera(look, 256).position * 1.6, HEAD_BOX.center, fov_y=30.0, width=256, height=256)
+    extent = head_extent(look, params, 0)
+    box_crop, _ = native_view(look, far, transform)
+    crop, (scale, x0, y0) = native_view(look, far, transform, extent)
+    assert crop.width * crop.height < 0.8 * box_crop.width * box_crop.height
+    pixels, _ = crop.project(extent)
+    room = WINDOW_MARGIN * 8 - 8  # the margin, less the rounding to the ray grid
+    assert pixels.min() >= room and pixels[:, 0].max() <= crop.width - room and pixels[:, 1].max() <= crop.height - room
