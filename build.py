@@ -256,12 +256,15 @@ def cmd_demo(args) -> int:
 def cmd_bench(args) -> int:
     setup()
     OUT.mkdir(exist_ok=True)
-    addon_rows = OUT / "bench_addon.json"
     quick = ["--quick"] if "--quick" in args.bench_args else []
-    code = in_venv(str(ROOT / "addon" / "scripts" / "bench_keys.py"), "--out", str(addon_rows), *quick)
-    if code != 0:
-        return code
-    return in_venv("-m", "engine", "bench", "--out", str(OUT), "--extra", str(addon_rows), *args.bench_args)
+    extra = []
+    for script in sorted((ROOT / "addon" / "scripts").glob("bench_*.py")):  # the benches that need bpy
+        rows = OUT / f"{script.stem}.json"
+        code = in_venv(str(script), "--out", str(rows), *quick)
+        if code != 0:
+            return code
+        extra += ["--extra", str(rows)]
+    return in_venv("-m", "engine", "bench", "--out", str(OUT), *extra, *args.bench_args)
 
 
 def cmd_addon(args) -> int:
