@@ -8,6 +8,7 @@ Standard library only, so it runs on a fresh machine before anything is installe
     python3 build.py setup    # only the set-up (idempotent: a second run takes seconds)
     python3 build.py bench    # benchmarks -> out/bench.md and out/bench.json
     python3 build.py addon    # the Blender extension zip -> dist/
+    python3 build.py fuzz     # a longer fuzz campaign of every file loader -> out/fuzz/
 """
 
 from __future__ import annotations
@@ -267,6 +268,11 @@ def cmd_bench(args) -> int:
     return in_venv("-m", "engine", "bench", "--out", str(OUT), *extra, *args.bench_args)
 
 
+def cmd_fuzz(args) -> int:
+    setup()
+    return in_venv("-m", "tests.fuzz.campaign", "--out", str(OUT / "fuzz"), *args.fuzz_args)
+
+
 def cmd_addon(args) -> int:
     setup()
     return in_venv(str(ROOT / "addon" / "scripts" / "package_extension.py"), "--dist", str(ROOT / "dist"),
@@ -283,13 +289,15 @@ def main(argv=None) -> int:
     sub.add_parser("demo", help="the main job on the built-in head and the shipped voice -> out/ "
                                 "(other arguments go to addon/scripts/demo_scene.py)")
     sub.add_parser("bench", help="benchmarks -> out/bench.md and out/bench.json (--quick: smaller workloads)")
+    sub.add_parser("fuzz", help="fuzz every file loader for a while -> out/fuzz/ (--seconds N, default 180)")
     sub.add_parser("addon", help="build the Blender extension zip -> dist/ (--platform NAME, repeatable: "
                                  "linux-x64, windows-x64, macos-arm64; other arguments go to package_extension.py)")
     args, extra = parser.parse_known_args(argv)
     if extra and args.command == "setup":
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    args.pytest_args = args.demo_args = args.bench_args = args.addon_args = extra  # passed through to the tool
-    handlers = {"setup": cmd_setup, "test": cmd_test, "demo": cmd_demo, "bench": cmd_bench, "addon": cmd_addon}
+    args.pytest_args = args.demo_args = args.bench_args = args.addon_args = args.fuzz_args = extra  # to the tool
+    handlers = {"setup": cmd_setup, "test": cmd_test, "demo": cmd_demo, "bench": cmd_bench, "addon": cmd_addon,
+                "fuzz": cmd_fuzz}
     try:
         return handlers[args.command](args)
     except subprocess.CalledProcessError as error:
