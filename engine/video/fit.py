@@ -41,8 +41,8 @@ class FitSettings:
     temporal_expression: float = 0.02  # per coefficient (blinks must stay fast)
     offset_prior: float = 5.0          # per metre of a point's offset from the embedding
     iterations: int = 3                # Gauss-Newton steps per frame (warm-started)
-    keyframes: int = 24                # frames that decide identity and camera
-    identity_rounds: int = 4
+    keyframes: int = 16                # frames that decide identity and camera
+    identity_rounds: int = 3
     weights: dict = field(default_factory=lambda: {"oval": 0.3, "slit": 2.0, "iris": 3.0, "other": 1.0})
 
 

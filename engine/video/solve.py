@@ -102,7 +102,7 @@ def _identity(problem, target, visible, iod, ok, model_iod, reporter) -> float:
     best = None
     for k, fov in enumerate(_fit.FOV_CHOICES):
         problem.shape[:] = 0.0
-        err, shape = _fit_keyframes(problem, fov, keys[::2], target, visible, iod, model_iod, rounds=2)
+        err, shape = _fit_keyframes(problem, fov, keys[::2], target, visible, iod, model_iod, rounds=1)
         if best is None or err < best[0]:
             best = (err, fov, shape)
         reporter.update(k + 1)

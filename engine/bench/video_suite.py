@@ -1,0 +1,152 @@
+"""Video tracking: speed (whole process, multiple of real time), peak memory on a long 1080p video,
+and accuracy on the real talking clips of ../shared/data/videos.
+
+Accuracy per clip: the landmark error (mean 2D distance of the fitted points from MediaPipe's,
+over the inter-ocular distance, median over frames) and the correlation of the fitted head's
+inner-lip gap with MediaPipe's own inner-lip aperture (points 13 and 14) on the same frames.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .report import Row
+
+ROOT = Path(__file__).resolve().parents[2]
+VIDEOS = Path(os.environ.get("TALKING_HEAD_VIDEOS", ROOT.parent / "shared" / "data" / "videos"))
+SPEED_CLIP = "liveportrait_d11.mp4"          # 512², 25 fps, 9 s
+LONG_SOURCE = "mead_M003_level_1_disgusted_015.mp4"   # 1920x1080, 25 fps
+QUICK_CLIPS = ("liveportrait_d11.mp4", "pcavs_Input_00002.mp4", "retalking_5.mp4",
+               "mead_W036_level_3_happy_007.mp4")
+SECTION = "Video tracking"
+
+# The child tracks a video while a thread samples the resident memory of its whole process tree
+# (itself, the MediaPipe child and ffmpeg) every 0.2 s; it prints: peak tree RSS (KiB), frames.
+TRACK_CHILD = """
+import os, sys, threading
+from engine.video import track_video
+
+def tree(pid):
+    out = [pid]
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            for c in f.read().split():
+                out += tree(int(c))
+    except OSError:
+        pass
+    return out
+
+def rss_kib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+    except (OSError, StopIteration):
+        return 0
+
+peak, done = [0], threading.Event()
+def sample():
+    while not done.wait(0.2):
+        peak[0] = max(peak[0], sum(rss_kib(p) for p in tree(os.getpid())))
+threading.Thread(target=sample, daemon=True).start()
+take = track_video(sys.argv[1])
+done.set()
+print(peak[0], take.clip.num_frames)
+"""
+
+
+def _missing(what: str) -> list:
+    return [Row(SECTION, what, float("nan"), "", note=f"skipped: {VIDEOS} has no real clips")]
+
+
+def tracking_speed(quick: bool, out: Path = None) -> list:
+    """`python -m engine track` on a 512² 25 fps clip, process start to clip written."""
+    clip = VIDEOS / SPEED_CLIP
+    if not clip.is_file():
+        return _missing("tracking speed")
+    from ..video.decode import probe_video
+
+    duration = probe_video(clip).duration
+    with tempfile.TemporaryDirectory() as folder:
+        command = [sys.executable, "-m", "engine", "track", str(clip), "-o", str(Path(folder) / "take.npz")]
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        seconds = time.perf_counter() - start
+    return [Row(SECTION, f"track {SPEED_CLIP} (512², 25 fps, {duration:.0f} s), whole process", duration / seconds,
+                "x real time", "real time", 1.0, duration / seconds, target=">= 4x on 2 cores",
+                note=f"{seconds:.1f} s wall: head build, MediaPipe child, fit, clip and sidecar written")]
+
+
+def tracking_memory(quick: bool, out: Path = None) -> list:
+    """Peak memory of the whole process tree tracking a long 1080p video (a real clip looped)."""
+    source = VIDEOS / LONG_SOURCE
+    if not source.is_file():
+        return _missing("tracking memory")
+    minutes = 0.5 if quick else 2.0
+    with tempfile.TemporaryDirectory() as folder:
+        long = Path(folder) / "long.mp4"
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-stream_loop", "-1", "-i", str(source), "-t", str(60 * minutes),
+                        "-an", "-c:v", "libx264", "-preset", "ultrafast", str(long)], check=True)
+        done = subprocess.run([sys.executable, "-c", TRACK_CHILD, str(long)], check=True, capture_output=True,
+                              text=True, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    peak_kib, frames = (float(x) for x in done.stdout.split()[-2:])
+    per_frame = _stored_bytes_per_frame()
+    ten_minutes = peak_kib / 1024 + per_frame * (15000 - frames) / 2 ** 20
+    return [Row(SECTION, f"peak memory tracking {minutes:g} min of 1080p 25 fps ({frames:.0f} frames)",
+                peak_kib / 1024, "MB", target="10 min < 1,500 MB",
+                note=f"process tree (engine, MediaPipe child, ffmpeg); frames stream one at a time, the per-frame "
+                     f"arrays kept grow {per_frame / 1024:.0f} KB/frame: {ten_minutes:,.0f} MB at 10 min")]
+
+
+def _stored_bytes_per_frame() -> float:
+    """What the tracker keeps per frame: MediaPipe points, targets and fitted pixels, parameters."""
+    points, K, params = 478 * 3 * 4 + 8, 468, 66
+    return points + 2 * K * 2 * 8 + K * 8 + 2 * params * 8
+
+
+def clip_accuracy(path: Path) -> dict:
+    """Track one clip; its frames, median landmark error, lip-gap correlation, bridged frames, seconds."""
+    from ..video import track_video
+    from ..video.track import lip_gaps
+
+    start = time.perf_counter()
+    take = track_video(path)
+    seconds = time.perf_counter() - start
+    fitted, seen = lip_gaps(take.fit)
+    ok = ~take.fit.bridged
+    corr = float(np.corrcoef(fitted[ok], seen[ok])[0, 1]) if seen[ok].std() > 1e-6 else float("nan")
+    return {"clip": path.name, "frames": take.clip.num_frames, "error": float(np.nanmedian(take.fit.error)),
+            "lip_correlation": corr, "bridged": int(take.fit.bridged.sum()), "seconds": seconds,
+            "fov": take.fit.fov_y, "take": take}
+
+
+def real_clips(quick: bool, out: Path = None) -> list:
+    """Landmark error and lip-gap correlation per real clip (quick: four clips)."""
+    import warnings
+
+    clips = [VIDEOS / n for n in QUICK_CLIPS] if quick else sorted(VIDEOS.glob("*.mp4"))
+    clips = [c for c in clips if c.is_file()]
+    if not clips:
+        return _missing("real clips")
+    rows, results = [], []
+    for clip in clips:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            r = clip_accuracy(clip)
+        results.append(r)
+        rows.append(Row(SECTION, f"{r['clip']} ({r['frames']} frames)", 100 * r["error"], "% eye distance",
+                        target="<= 3%", note=f"inner-lip gap vs MediaPipe's r = {r['lip_correlation']:.3f}; "
+                                            f"{r['bridged']} bridged"))
+    errors = [r["error"] for r in results]
+    corrs = [r["lip_correlation"] for r in results]
+    rows.insert(0, Row(SECTION, f"median landmark error over {len(results)} real clips", 100 * float(np.median(errors)),
+                       "% eye distance", target="<= 3%", note=f"worst clip {100 * max(errors):.1f}%"))
+    rows.insert(1, Row(SECTION, f"inner-lip gap correlation with MediaPipe's, median over {len(results)} clips",
+                       float(np.nanmedian(corrs)), "r", target=">= 0.9", note=f"lowest {np.nanmin(corrs):.3f}"))
+    return rows
