@@ -135,21 +135,27 @@ def resample(rgba: np.ndarray, height: int, width: int, window=None) -> np.ndarr
     if rgba.shape[:2] == (height, width) and window is None:
         return rgba
     pre = np.concatenate([rgba[..., :3] * rgba[..., 3:], rgba[..., 3:]], axis=-1)
+    spans = []
     for axis, size in ((0, height), (1, width)):
         old = pre.shape[axis]
         scale, offset = (old / size, 0.0) if window is None else (window[0], window[2 - axis])
-        unclipped = (np.arange(size) + 0.5) * scale - offset - 0.5
-        x = np.clip(unclipped, 0.0, old - 1.0)
+        at = (np.arange(size) + 0.5) * scale - offset - 0.5  # each frame pixel's place in the image
+        inside = np.flatnonzero((at >= -0.5) & (at <= old - 0.5))  # the rest: beyond the window, nothing
+        if inside.size == 0:
+            return np.zeros((height, width, 4), np.float32)
+        span = slice(inside[0], inside[-1] + 1)
+        x = np.clip(at[span], 0.0, old - 1.0)
         low = np.floor(x).astype(int)
         high, t = np.minimum(low + 1, old - 1), (x - low).astype(np.float32)
         shape = [1, 1, 1]
-        shape[axis] = size
+        shape[axis] = len(x)
         pre = np.take(pre, low, axis=axis) * (1 - t.reshape(shape)) + np.take(pre, high, axis=axis) * t.reshape(shape)
-        if window is not None:  # beyond the window's edge pixel centres by more than half a pixel: nothing
-            pre *= (np.abs(unclipped - x) <= 0.5).astype(np.float32).reshape(shape)
+        spans.append(span)
     alpha = pre[..., 3:]
     colour = np.divide(pre[..., :3], alpha, out=np.zeros_like(pre[..., :3]), where=alpha > 1e-6)
-    return np.concatenate([colour, alpha], axis=-1).astype(np.float32)
+    out = np.zeros((height, width, 4), np.float32)
+    out[spans[0], spans[1]] = np.concatenate([colour, alpha], axis=-1)
+    return out
 
 
 def segment_points(look: Look, origins: np.ndarray, directions: np.ndarray) -> np.ndarray:
