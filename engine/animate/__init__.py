@@ -25,6 +25,7 @@ from .energy import energy_channels
 
 ADF_MODEL_FILE = "adf.onnx"
 DEVICES = ("auto", "cpu", "gpu")
+VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi")  # style references that are tracked
 
 
 def _energy(audio, fps, seed, transcript=None, style=NEUTRAL, reporter=None, device="auto", models_dir=None):
@@ -72,16 +73,32 @@ def available_drivers(models_dir=None) -> dict:
     return drivers
 
 
-def style_of_reference(reference, models_dir=None, device: str = "auto") -> SpeakingStyle:
-    """The speaking style of a reference performance (a MotionClip, or a .npz / .json / ARKit .csv
-    clip file), read by the style encoder beside the ADF network (`models_dir` searched first)."""
+def style_of_reference(reference, models_dir=None, device: str = "auto",
+                       reporter: Optional[Reporter] = None) -> SpeakingStyle:
+    """The speaking style of a reference performance (a MotionClip, a .npz / .json / ARKit .csv clip
+    file, or a talking video, tracked first: ERLNet's style video), read by the style encoder beside
+    the ADF network (`models_dir` searched first)."""
     from ..adf.driver import style_of_clip
 
-    clip = reference
-    if not isinstance(reference, MotionClip):
-        path = Path(reference)
-        clip = MotionClip.from_arkit_csv(path) if path.suffix.lower() == ".csv" else MotionClip.load(path)
-    return style_of_clip(clip, model_path=adf_model(models_dir), device=_checked_device(device))
+    device = _checked_device(device)
+    clip = reference if isinstance(reference, MotionClip) else reference_clip(reference, reporter)
+    return style_of_clip(clip, model_path=adf_model(models_dir), device=device)
+
+
+def is_video(path) -> bool:
+    """Whether `path` names a video by its suffix (a style reference that is tracked, not loaded)."""
+    return Path(path).suffix.lower() in VIDEO_SUFFIXES
+
+
+def reference_clip(path, reporter: Optional[Reporter] = None) -> MotionClip:
+    """The performance in a style reference file: a clip file as it is, a video tracked onto the
+    built-in head (`engine.video.track_video`; its errors are one sentence each)."""
+    path = Path(path)
+    if is_video(path):
+        from ..video import track_video  # MediaPipe runs in its own child Python
+
+        return track_video(path, reporter=reporter).clip
+    return MotionClip.from_arkit_csv(path) if path.suffix.lower() == ".csv" else MotionClip.load(path)
 
 
 def _checked_device(device: str) -> str:

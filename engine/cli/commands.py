@@ -214,9 +214,10 @@ def register_animate(sub) -> None:
                          help="a style preset (neutral, subtle, expressive, happy, serious) and/or style "
                               "parameters, repeatable (articulation, smoothness, smile, brow, brow_accent, "
                               "head_motion, blink_rate)")
-    animate.add_argument("--style-clip", metavar="REF.npz",
+    animate.add_argument("--style-clip", metavar="REF",
                          help="take the speaking style from a reference performance (a MotionClip: .npz, "
-                              ".json or ARKit .csv); needs the ADF model's style encoder")
+                              ".json or ARKit .csv, or a talking video, tracked first); needs the ADF "
+                              "model's style encoder")
     animate.add_argument("--seed", type=SEED, default=0, help="seed of blinks, gaze and head sway")
     animate.add_argument("--start-frame", type=START_FRAME, default=1, help="scene frame of the clip's first frame")
     animate.set_defaults(handler=run_animate)
@@ -239,9 +240,9 @@ def style_of_reference(path):
     """The style of the --style-clip reference performance (None without one)."""
     if not path:
         return None
-    from ..animate import style_of_reference as reference_style
+    from ..animate import is_video, style_of_reference as reference_style
 
-    return reference_style(read_clip(path))
+    return reference_style(path if is_video(path) else read_clip(path), reporter=reporter())
 
 
 def style_from_arguments(items, base=None) -> "SpeakingStyle":

@@ -1,0 +1,60 @@
+"""Style from a video: `animate --style-clip talk.mp4` tracks the video, then reads its speaking style
+with the ADF's style encoder (ERLNet's style video)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import ffmpeg, needs_tracker
+from engine.cli.main import main
+from engine.motion import MotionClip
+from engine.style import NEUTRAL, RANGES
+
+pytestmark = needs_tracker
+
+
+@pytest.fixture(scope="module")
+def voice(tmp_path_factory):
+    """Two seconds of a pulsing tone as the voice to animate."""
+    path = tmp_path_factory.mktemp("voice") / "voice.wav"
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=150:duration=2", "-af", "volume='0.5+0.5*sin(2*PI*3*t)':eval=frame",
+           path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def video_style(known_video):
+    """The style the encoder reads from the known video's tracked take {name: value}."""
+    from engine.adf.driver import style_of_clip
+    from engine.video import track_video
+
+    return style_of_clip(track_video(known_video).clip).to_dict()
+
+
+def test_a_video_gives_the_style_the_encoder_reads_from_its_tracked_take(known_video, voice, video_style,
+                                                                          tmp_path):
+    out = tmp_path / "styled.npz"
+    assert main(["animate", str(voice), "-o", str(out), "--driver", "adf", "--style-clip", str(known_video)]) == 0
+    styled = MotionClip.load(out).metadata["style"]
+    for name, value in video_style.items():
+        assert styled[name] == pytest.approx(value, rel=0.02, abs=0.02), name
+    moved = {n for n, (low, high) in RANGES.items() if abs(styled[n] - getattr(NEUTRAL, n)) > 0.1 * (high - low)}
+    assert moved, styled                                      # not the neutral style
+
+
+def test_style_arguments_still_apply_on_top_of_the_video(known_video, voice, video_style, tmp_path):
+    out = tmp_path / "styled.npz"
+    assert main(["animate", str(voice), "-o", str(out), "--driver", "adf", "--style-clip", str(known_video),
+                 "--style", "blink_rate=3"]) == 0
+    style = MotionClip.load(out).metadata["style"]
+    assert style["blink_rate"] == 3.0
+    assert style["smoothness"] == pytest.approx(video_style["smoothness"], rel=0.02, abs=0.02)
+
+
+def test_a_video_without_a_face_as_style_reference_is_a_sentence(voice, tmp_path, capsys):
+    wall = tmp_path / "wall.mp4"
+    ffmpeg("-f", "lavfi", "-i", "color=c=gray:s=128x128:d=0.5:r=25", wall)
+    out = tmp_path / "styled.npz"
+    assert main(["animate", str(voice), "-o", str(out), "--driver", "adf", "--style-clip", str(wall)]) == 2
+    assert "No face was found" in capsys.readouterr().err and not out.exists()
