@@ -137,7 +137,15 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
     if len(data) != count * dtype.itemsize:
         raise FileRefused(f"the array '{info.filename}' is cut short")
     array = np.frombuffer(data, dtype=dtype, count=count).reshape(shape, order="F" if fortran else "C")
+    if dtype.kind == "U" and not _valid_text(array):
+        raise FileRefused(f"the text array '{info.filename}' holds characters that do not exist")
     return array.copy()
+
+
+def _valid_text(array: np.ndarray) -> bool:
+    """Whether every code point of a 'U' array is a Unicode scalar value (no surrogates, <= 0x10FFFF)."""
+    points = np.frombuffer(array.tobytes(), dtype=array.dtype.byteorder.replace("|", "=") + "u4")
+    return not np.any((points > 0x10FFFF) | ((points >= 0xD800) & (points <= 0xDFFF)))
 
 
 # ---- json ---------------------------------------------------------------------------------------
