@@ -11,9 +11,10 @@ for the lens, the sensor fit, the lens shift and the render resolution.
 
 Frames keep the render resolution's aspect, their longer side the chosen
 size; a look that renders fixed square sizes (super-resolution) gets the
-centred square of the camera's view. Camera and head are taken where they
-are when the render starts: an animated camera or head object is not
-followed frame by frame (the clip's own head motion is).
+centred square of the camera's view. Render to Sequencer takes camera and
+head where they are when it starts (an animated camera or head object is not
+followed frame by frame; the clip's own head motion is); Preview and Follow
+Frame take them at the frame shown.
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ from engine import animate, load_head  # noqa: E402
 from engine.bench.report import Row  # noqa: E402
 from engine.bench.suites import SAMPLE_VOICE  # noqa: E402
 from engine.preview.png import write_png  # noqa: E402
+from engine.preview.sheet import contact_sheet  # noqa: E402
 from engine.render import render_mesh  # noqa: E402
 from engine.render.camera import orbit_direction  # noqa: E402
 
@@ -186,7 +187,8 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def iou_rows(scene, mesh_obj, clip, pictures: Path) -> list:
-    rows, frame = [], clip.start_frame + 30
+    """One IoU row per camera; pictures/preview_vs_blender.png: each camera's Blender render beside the preview."""
+    rows, frame, cells, labels = [], clip.start_frame + 30, [], []
     for name, yaw, pitch, distance, lens in CAMERAS:
         camera = place_camera(scene, mesh_obj, yaw, pitch, distance, lens)
         show(scene, frame)
@@ -197,17 +199,12 @@ def iou_rows(scene, mesh_obj, clip, pictures: Path) -> list:
         rows.append(Row("Preview vs Blender", f"silhouette IoU, {name}", value, "", "the engine's mesh through the "
                         "same camera", geometry, value / geometry, target=">= 0.9 where the look was trained",
                         note=f"Workbench vs the {LOOK} look, {SIZE}x{SIZE}, alpha > 0.5, frame {frame}"))
-        side = np.concatenate([over_grey(blender), over_grey(preview)], axis=1)
-        write_png(pictures / f"preview_vs_blender_{len(rows)}.png", side)
+        cells += [blender, preview]
+        short = name.replace("°", "").replace(", ", " ")
+        labels += [f"Blender {short}", f"preview IoU {value:.3f}"]
         bpy.data.objects.remove(camera)
+    write_png(pictures / "preview_vs_blender.png", contact_sheet(np.clip(np.stack(cells), 0, 1), labels, columns=4))
     return rows
-
-
-def over_grey(rgba: np.ndarray) -> np.ndarray:
-    """RGBA float [H, W, 4] over a light grey background -> RGBA uint8 (opaque)."""
-    rgb = rgba[..., :3] * rgba[..., 3:] + 0.85 * (1 - rgba[..., 3:])
-    return np.concatenate([np.round(255 * np.clip(rgb, 0, 1)), np.full(rgb.shape[:2] + (1,), 255)],
-                          axis=-1).astype(np.uint8)
 
 
 def rows(quick: bool, pictures: Path) -> list:
