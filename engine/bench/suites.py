@@ -64,11 +64,13 @@ def energy_driver(quick: bool, out: Path) -> list:
 def _suites() -> list:
     from .audio_suite import long_file_loading
     from .speech_suite import adf_driver, lipsync_quality, phonetic_driver
+    from .startup_suite import startup
     from .render_suite import nldf_vs_nerf
     from .style_suite import adf_styles
     from .video_suite import real_clips, tracking_memory, tracking_speed
 
-    return [("skinning", skinning), ("long audio file", long_file_loading), ("energy driver", energy_driver),
+    return [("start-up", startup), ("skinning", skinning), ("long audio file", long_file_loading),
+            ("energy driver", energy_driver),
             ("phonetic driver", phonetic_driver), ("lip-sync quality", lipsync_quality), ("adf network", adf_driver),
             ("styles", adf_styles), ("nldf vs nerf", nldf_vs_nerf),
             ("video tracking speed", tracking_speed), ("video tracking memory", tracking_memory),
