@@ -9,7 +9,7 @@ look is kept by name, so installing or removing other looks does not change it.
 from __future__ import annotations
 
 import importlib
-import json
+import math
 
 import bpy
 from bpy.props import BoolProperty, EnumProperty, StringProperty
@@ -19,6 +19,7 @@ from .engine_link import engine
 
 nldf = importlib.import_module(engine.__name__ + ".nldf")
 nldf_look = importlib.import_module(engine.__name__ + ".nldf.look")
+engine_files = importlib.import_module(engine.__name__ + ".files")
 NO_LOOK = "NONE"
 SIZES = (('128', "128", "128 pixels on the longer side: quick previews"),
          ('256', "256", "256 pixels on the longer side, the size looks are usually distilled at"),
@@ -64,15 +65,49 @@ def chosen_look(settings, context=None) -> str:
     return looks[0] if looks else ""
 
 
+SIDECAR_BYTES = 16 * 1024**2
+
+
 def look_sidecar(look: str, models_dir=None) -> dict:
-    """The sidecar of an installed look as read from disk ({} when unreadable: the engine checks it and
-    says why when it renders); engine.ModelError when the look is not installed."""
+    """What the add-on reads of an installed look's sidecar: its trained camera range, and only where it is
+    well-formed ({} when unreadable: the engine checks the whole sidecar, in its child, and says why when it
+    renders); engine.ModelError when the look is not installed. Read bounded (size, nesting), never raising."""
     path = nldf_look.look_path(look, models_dir).with_suffix(".json")
     try:
-        sidecar = json.loads(path.read_text())
-    except (OSError, ValueError):
+        sidecar = engine_files.parse_json(engine_files.read_limited(path, SIDECAR_BYTES).decode("utf-8"))
+    except (OSError, ValueError, RecursionError):
         return {}
-    return sidecar if isinstance(sidecar, dict) else {}
+    return _camera_fields(sidecar) if isinstance(sidecar, dict) else {}
+
+
+def _camera_fields(sidecar: dict) -> dict:
+    """The sidecar's camera_range and training config yaw/pitch ranges that are numbers or [low, high] pairs,
+    and its image_sizes and ray_stride when well-formed (what the add-on's camera and warnings use)."""
+    def ranges(fields, keys):
+        return {k: fields[k] for k in keys if isinstance(fields, dict) and _is_range(fields.get(k))}
+
+    training = sidecar.get("training")
+    config = training.get("config") if isinstance(training, dict) else None
+    out = {"camera_range": ranges(sidecar.get("camera_range"), ("yaw", "pitch", "distance")),
+           "training": {"config": ranges(config, ("yaw_range", "pitch_range"))}}
+    sizes, stride = sidecar.get("image_sizes"), sidecar.get("ray_stride")
+    if sizes == "any" or (isinstance(sizes, list) and sizes and all(_whole(n, 1, 8192) for n in sizes)):
+        out["image_sizes"] = sizes
+    if _whole(stride, 1, 64):
+        out["ray_stride"] = stride
+    return out
+
+
+def _whole(value, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _is_range(value) -> bool:
+    """A finite number, or a pair of finite numbers low <= high."""
+    def number(v):
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and abs(v) < 1e6
+    return number(value) or (isinstance(value, list) and len(value) == 2 and all(map(number, value))
+                             and value[0] <= value[1])
 
 
 def _follow_frame_changed(settings, context) -> None:

@@ -254,7 +254,9 @@ def head_from_arrays(a: dict, name: str, source: str, dtype=np.float32, **extra)
     """A HeadModel from checked FLAME arrays; `extra` goes to HeadModel (names, regions, ...)."""
     check_flame_shapes(a, source)
     shapedirs, exprdirs = split_bases(a)
-    f = lambda x: np.ascontiguousarray(x, dtype=dtype)  # noqa: E731
+    def f(x):  # float64 values past float32's range become inf, which validate() names
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.ascontiguousarray(x, dtype=dtype)
     extra.setdefault("shape_names", [f"shape{i:03d}" for i in range(shapedirs.shape[2])])
     extra.setdefault("expression_names", [f"exp{i:03d}" for i in range(exprdirs.shape[2])])
     return HeadModel(name=name, v_template=f(a["v_template"]), faces=a["f"].astype(np.int64),

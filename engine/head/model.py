@@ -65,8 +65,9 @@ class HeadModel:
     source: str = ""
 
     def __post_init__(self) -> None:
-        for name in FLOAT_ARRAYS:  # FLAME computes in float32; half the memory traffic of float64
-            setattr(self, name, np.asarray(getattr(self, name), dtype=np.float32))
+        with np.errstate(over="ignore", invalid="ignore"):  # out-of-range values: validate() names them
+            for name in FLOAT_ARRAYS:  # FLAME computes in float32; half the memory traffic of float64
+                setattr(self, name, np.asarray(getattr(self, name), dtype=np.float32))
         validate(self)
 
     @property
