@@ -47,7 +47,7 @@ class FrameAsk:
 
 class _State:
     worker: Optional[PreviewWorker] = None
-    clip_source = None           # the MotionClip (results.latest) the worker's clip file was saved from
+    clip_source = None           # (MotionClip from results.latest, fps) the worker's clip file was saved from
     clip_path: str = ""
     in_flight: Optional[FrameAsk] = None
     pending: Optional[FrameAsk] = None   # the latest frame change while one renders
@@ -162,10 +162,13 @@ def _worker_for(key: tuple) -> PreviewWorker:
 
 
 def _clip_file(worker: PreviewWorker, source, clip) -> str:
-    """The path of `clip` (made from the latest result `source`) in the worker's folder, saved once per clip."""
-    if STATE.clip_source is not source or not STATE.clip_path.startswith(str(worker.folder)):
+    """The path of `clip` (the latest result `source` at the scene's rate) in the worker's folder, saved once
+    per clip and rate."""
+    saved = STATE.clip_source
+    if (saved is None or saved[0] is not source or saved[1] != clip.fps
+            or not STATE.clip_path.startswith(str(worker.folder))):
         STATE.clip_path = str(clip.save(worker.folder / f"clip_{time.monotonic_ns()}.npz"))
-        STATE.clip_source = source
+        STATE.clip_source = (source, clip.fps)
     return STATE.clip_path
 
 

@@ -359,7 +359,7 @@ def shown_frames(since: int) -> list:
 
 
 def test_follow_frame_keeps_one_warm_engine_and_shows_the_latest_frame(shot, look_folder, monkeypatch):
-    from addon import bridge, live_preview, operators, render_ops
+    from addon import bridge, live_preview, operators, render_ops, results
 
     monkeypatch.setattr(render_ops, "interactive", lambda: True)
     shot.frame_set(1)
@@ -381,13 +381,17 @@ def test_follow_frame_keeps_one_warm_engine_and_shows_the_latest_frame(shot, loo
     shot.frame_set(2)
     drain_until_idle()
     assert shown_frames(since) == [1, 3, 2] and live_preview.STATE.worker is worker  # the same engine, warm
+    results.remember(shot.talking_head.target, clip(3, start=2))  # animated again: frames 2-4 now
+    shot.frame_set(4)
+    drain_until_idle()
+    assert shown_frames(since) == [1, 3, 2, 4] and render_ops.last_failure(shot) == ""
 
     monkeypatch.setitem(operators._RUNNING, shot.name, object())  # Animate is running: nothing is asked
     shot.frame_set(1)
     assert not live_preview.busy()
     monkeypatch.delitem(operators._RUNNING, shot.name)
-    shot.frame_set(5)  # outside the clip (frames 1-3): nothing to show
-    assert not live_preview.busy() and shown_frames(since) == [1, 3, 2]
+    shot.frame_set(5)  # outside the clip (frames 2-4): nothing to show
+    assert not live_preview.busy() and shown_frames(since) == [1, 3, 2, 4]
     bpy.ops.wm.save_mainfile()  # the last frame shown goes into the .blend
     assert image.packed_file is not None
     process = worker._process
