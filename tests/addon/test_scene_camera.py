@@ -126,9 +126,11 @@ def test_add_built_in_head_in_the_startup_file_adds_a_camera_that_frames_it(blen
     startup = bpy.context.scene.camera
     assert head_object.is_startup_camera(startup)
     before = (tuple(map(tuple, startup.matrix_world)), startup.data.lens, startup.data.sensor_fit)
+    bpy.context.scene.cursor.location = (1.0, 2.0, 0.5)  # the head goes to the 3D cursor, the camera follows
     assert bpy.ops.talking_head.add_builtin_head() == {'FINISHED'}
     scene = bpy.context.scene
     head_obj = scene.talking_head.target
+    assert tuple(head_obj.matrix_world.translation) == pytest.approx((1.0, 2.0, 0.5))
     assert scene.camera.name == head_object.HEAD_CAMERA and scene.camera is not startup
     assert (tuple(map(tuple, startup.matrix_world)), startup.data.lens, startup.data.sensor_fit) == before
     camera = render_camera.scene_camera(scene, head_obj, 256)
