@@ -10,7 +10,7 @@ import hashlib
 from pathlib import Path
 
 from .errors import ModelError
-from .files import FileRefused, parse_json, read_limited
+from .files import parse_json, read_limited
 
 MAX_SIDECAR_BYTES = 16 * 1024**2   # a sidecar is a few KB of JSON (plus its training record)
 

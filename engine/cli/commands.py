@@ -5,12 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import InputError
 from ..motion.clip import MAX_FPS, MAX_START_FRAME, MIN_FPS
 from ..progress import Reporter, TerminalBar
+
+if TYPE_CHECKING:
+    from ..style import SpeakingStyle
 
 
 def reporter() -> Reporter:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import codecs
 import pickle
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 

@@ -68,4 +68,4 @@ def phone_table(phones: Sequence[Phone]) -> tuple[np.ndarray, np.ndarray, np.nda
 
 def phones_from_table(labels, starts, ends) -> list[Phone]:
     """The inverse of `phone_table`."""
-    return [Phone(str(l), float(s), float(e)) for l, s, e in zip(labels, starts, ends)]
+    return [Phone(str(label), float(s), float(e)) for label, s, e in zip(labels, starts, ends)]

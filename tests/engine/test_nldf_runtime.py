@@ -9,7 +9,7 @@ import pytest
 torch = pytest.importorskip("torch")  # to make the tiny looks; the runtime itself never imports it
 
 from engine.cli.main import main  # noqa: E402
-from engine.errors import Cancelled, InputError, ModelError  # noqa: E402
+from engine.errors import Cancelled, ModelError  # noqa: E402
 from engine.motion import MotionClip  # noqa: E402
 from engine.nldf import condition_vectors, default_camera, load_look, render_clip, render_frame  # noqa: E402
 from engine.nldf.render import native_camera, resample  # noqa: E402
@@ -37,7 +37,7 @@ def clip(frames=3):
 
 def copy_look(source, folder, name="nldf_copy"):
     folder.mkdir(parents=True, exist_ok=True)
-    onnx = shutil.copy(source, folder / f"{name}.onnx")
+    shutil.copy(source, folder / f"{name}.onnx")
     shutil.copy(source.with_suffix(".json"), folder / f"{name}.json")
     return folder / f"{name}.onnx"
 

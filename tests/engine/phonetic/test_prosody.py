@@ -69,7 +69,9 @@ def test_blink_curve_closes_fully_and_reopens():
 def test_style_biases_and_seeded_repeatability():
     times, energy, pitch = features_with_bumps()
     frames = np.arange(120) / 30.0
-    rng = lambda: np.random.default_rng(4)
+    def rng():
+        return np.random.default_rng(4)
+
     neutral = prosody_channels(frames, times, energy - 5.0, pitch, [], SpeakingStyle(), rng())
     again = prosody_channels(frames, times, energy - 5.0, pitch, [], SpeakingStyle(), rng())
     for name in neutral:

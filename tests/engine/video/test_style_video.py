@@ -3,7 +3,6 @@ with the ADF's style encoder (ERLNet's style video)."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from conftest import ffmpeg, needs_tracker
