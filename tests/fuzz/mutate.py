@@ -109,7 +109,22 @@ def zip_member(data: bytes, rng: random.Random) -> bytes:
     return out.getvalue()
 
 
-OPS = {"flip": flip, "interesting": interesting, "truncate": truncate, "splice": splice, "numbers": numbers,
+TOKENS = [b"f8", b"f4", b"i8", b"u4", b"b1", b"O8", b"V8", b"U5", b"S3", b"<", b">", b"|", b"True", b"False",
+          b"'descr'", b"'shape'", b"(", b")", b"ndarray", b"dtype", b"_reconstruct", b"Ch", b"csc_matrix"]
+
+
+def tokens(data: bytes, rng: random.Random) -> bytes:
+    """Swap one token a pickle or npy header names (a dtype code, byte order, class) for another."""
+    present = [t for t in TOKENS if t in data[:500_000]]
+    if not present:
+        return flip(data, rng)
+    token = rng.choice(present)
+    starts = [m.start() for m in re.finditer(re.escape(token), data[:500_000])]
+    at = rng.choice(starts)
+    return data[:at] + rng.choice(TOKENS) + data[at + len(token):]
+
+
+OPS = {"tokens": tokens, "flip": flip, "interesting": interesting, "truncate": truncate, "splice": splice, "numbers": numbers,
        "nest": nest, "zip_member": zip_member}
 
 
