@@ -1,6 +1,6 @@
 """Benchmark the add-on's keying: bulk F-Curve writes vs a keyframe_insert loop, on the same clip.
 
-    python addon/scripts/bench_keys.py --out out/bench_addon.json [--quick]
+    python addon/scripts/bench_keys.py --out out/bench_keys.json [--quick]
 
 Writes benchmark rows (engine.bench.report.Row fields) as JSON; `build.py bench`
 merges them into out/bench.md. Lives beside the add-on because it needs bpy.
