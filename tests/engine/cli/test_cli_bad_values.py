@@ -103,3 +103,31 @@ def test_an_internal_bug_in_a_loader_still_shows_as_a_bug(tmp_path, capsys, clip
     assert code == 1 and "internal error (AttributeError: a bug of ours)" in err
     code, _, err = run(capsys, "--debug", "clip", "info", clip_file)
     assert "Traceback" in err and "_check_version" in err
+
+
+class FullDisk:
+    """A stand-in for an open file on a full disk: every write fails with ENOSPC."""
+
+    def __init__(self, handle, mode):
+        os.close(handle)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_):
+        return False
+
+    def write(self, _data):
+        raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize("output", ["head.obj", "head.ply"])
+def test_a_full_disk_leaves_the_old_mesh_and_no_half_file(tmp_path, capsys, monkeypatch, output):
+    from engine import files
+
+    out = tmp_path / output
+    out.write_text("the user's earlier export")
+    monkeypatch.setattr(files.os, "fdopen", FullDisk)
+    code, _, err = run(capsys, "head", "export", "-o", out)
+    assert code == 2 and "No space left on device" in err and one_sentence(err)
+    assert out.read_text() == "the user's earlier export" and sorted(p.name for p in tmp_path.iterdir()) == [output]
