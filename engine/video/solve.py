@@ -60,7 +60,8 @@ def fit_video(head, embedding, marks: VideoLandmarks, settings: Optional[_fit.Fi
     reporter = reporter or silent()
     ok = usable_frames(marks)
     if not ok.any():
-        raise NoFaceError(f"No face was found in {name}; choose a video where a face looks at the camera.")
+        raise NoFaceError(f"No face was found in {name}; choose a video where a face looks at the camera "
+                          "and fills at least a tenth of the picture.")
     problem = _fit.make_problem(head, embedding, marks.width, marks.height, settings)
     target, visible, iod = _targets(problem, marks)
     model_iod = _model_iod(problem)
