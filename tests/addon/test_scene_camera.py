@@ -163,8 +163,11 @@ def test_a_camera_the_user_set_up_is_kept_and_the_panel_offers_one_that_frames_t
 
 
 def test_a_scene_without_a_camera_gets_one(blender):
-    from addon import head_object
+    from addon import head_object, render_panel
 
     assert blender.scene.camera is None
-    head_object.make_target(blender, *head_object.add_head(blender, tiny_head()))
-    assert blender.scene.camera.name == head_object.HEAD_CAMERA
+    mesh_obj, rig = head_object.add_head(blender, tiny_head())
+    blender.scene.talking_head.target = mesh_obj
+    assert render_panel.camera_advice(blender) == "No scene camera: the look's own framing"  # offered
+    head_object.make_target(blender, mesh_obj, rig)
+    assert blender.scene.camera.name == head_object.HEAD_CAMERA and render_panel.camera_advice(blender) == ""
