@@ -40,18 +40,24 @@ def extension_zip(tmp_path_factory):
     return package_extension.build(tmp_path_factory.mktemp("dist"))
 
 
-@pytest.fixture(scope="module", params=sorted(BLENDERS))
-def facts(request, extension_zip, tmp_path_factory):
-    return run_in_blender(request.param, extension_zip, tmp_path_factory.mktemp(f"blender{request.param}"))
+@pytest.mark.slow
+@pytest.mark.parametrize("release", sorted(BLENDERS))
+def test_the_same_zip_enables_animates_and_previews(release, extension_zip, tmp_path):
+    """One test per release (the facts are one Blender run): each check below names what it holds."""
+    facts = run_in_blender(release, extension_zip, tmp_path)
+    blenders_python_alone_has_none_of_the_runtime_modules(facts)
+    the_zip_enables_on_the_wheels_of_blenders_python(facts)
+    animate_keys_the_head_and_places_the_voice(facts)
+    preview_draws_the_head(facts)
 
 
-def test_blenders_python_alone_has_none_of_the_runtime_modules(facts):
+def blenders_python_alone_has_none_of_the_runtime_modules(facts):
     assert facts["importable_before"] == []
     assert facts["python"] == list(BLENDERS[facts["release"]][1].split(".")) and facts["numpy"][0] == (
         "2" if facts["python"] == ["3", "13"] else "1")
 
 
-def test_the_zip_enables_on_the_wheels_of_blenders_python(facts):
+def the_zip_enables_on_the_wheels_of_blenders_python(facts):
     assert facts["version"][:2] == [int(x) for x in facts["release"].split(".")]
     assert PACKAGE in facts["addons"] and facts["engines"] == [f"{PACKAGE}.engine"]
     extensions = Path(facts["extensions"]).resolve()
@@ -61,7 +67,7 @@ def test_the_zip_enables_on_the_wheels_of_blenders_python(facts):
     assert facts["compiled_wheels"] and set(facts["compiled_wheels"]) == {tag}  # only its Python's were installed
 
 
-def test_animate_keys_the_head_and_places_the_voice(facts):
+def animate_keys_the_head_and_places_the_voice(facts):
     keyed = re.fullmatch(r"Keyed (\d+) channels over frames 1-24 from voice\.wav\.", facts["status"])  # 24 fps
     assert keyed and int(keyed.group(1)) >= 30, facts["status"]  # mouth, brows, eyes, neck
     assert facts["shape_curves"] >= 20 and facts["bone_curves"] >= 4  # lips, jaw, brows; jaw, neck, eyes
@@ -69,7 +75,7 @@ def test_animate_keys_the_head_and_places_the_voice(facts):
     assert facts["voice"] == [facts["voice_path"], 1]  # a sound strip, or the call where the build has no sound
 
 
-def test_preview_draws_the_head(facts):
+def preview_draws_the_head(facts):
     assert facts["preview"]["result"] == ["FINISHED"], facts["preview"]
     assert facts["preview"]["status"].startswith("Previewed frame 12 in the look ")
     assert max(facts["preview"]["size"]) == 256 and facts["preview"]["alpha_max"] > 0.5
