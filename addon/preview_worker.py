@@ -32,7 +32,7 @@ import numpy as np
 
 from . import jobs
 
-CLOSE_GRACE_S = 2.0  # seconds a closed child gets to exit before it is killed
+CLOSE_GRACE_S = 0.5  # seconds a closed child gets to finish its frame and exit before it is killed (it keeps nothing)
 
 
 class PreviewWorker:
