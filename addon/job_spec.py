@@ -41,5 +41,6 @@ def build(context) -> AnimateRequest:
     spec = jobs.JobSpec(audio=source.path, fps=bridge.scene_fps(context.scene), driver=settings.driver,
                        seed=settings.seed, start_frame=source.start_frame,
                        style_items=properties.style_items(settings), style_clip=clip,
-                       device=options.device, models_dir=options.models_dir)
+                       device=options.device, models_dir=options.models_dir,
+                       tracker_python=preferences.tracker_python(context) if clip else None)
     return AnimateRequest(spec, source, options.aliases, settings.existing_action)

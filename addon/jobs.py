@@ -8,7 +8,10 @@ cannot take Blender with it. Two kinds of job:
 - "animate" (`JobSpec`): a voice clip in, a complete MotionClip out (`Job.clip`);
 - "render" (`RenderSpec`): a MotionClip file in, one RGBA PNG per clip frame
   out, moved into the spec's output folder only once every frame is there
-  (`Job.frames`).
+  (`Job.frames`);
+- "track" (`TrackSpec`): a talking video in, its tracked performance out, a
+  MotionClip at the video's rate whose metadata carries the fit's quality
+  (`Job.clip`, as for "animate").
 
 The protocol with the child (`worker.py`, run by a plain Python interpreter):
 
@@ -63,7 +66,9 @@ class JobSpec:
     transcript: Optional[str] = None  # the words spoken, if known
     style: Optional[dict] = None      # SpeakingStyle fields of the base style; None is neutral
     style_items: tuple = ()           # then these, in order: preset names and NAME=VALUE (`engine.style.from_items`)
-    style_clip: Optional[str] = None  # a reference MotionClip whose style (ADF's style encoder) replaces the base
+    style_clip: Optional[str] = None  # a reference MotionClip or video whose style (ADF's style encoder) replaces
+                                      # the base
+    tracker_python: Optional[str] = None  # a Python with mediapipe for a video reference; None: the engine's search
     device: str = "auto"              # "auto", "cpu" or "gpu"
     models_dir: Optional[str] = None  # a folder searched for models before the shipped ones
     kind: str = "animate"
@@ -82,6 +87,18 @@ class RenderSpec:
     device: str = "auto"              # "auto", "cpu" or "gpu"
     models_dir: Optional[str] = None  # a folder searched for looks before the shipped ones
     kind: str = "render"
+
+
+@dataclass(frozen=True)
+class TrackSpec:
+    """What to track: the arguments of `engine.video.track_video`, as plain JSON values."""
+
+    video: str                        # absolute path of the video
+    start_frame: int = 1              # scene frame of the video's first frame (at `start_s`)
+    start_s: float = 0.0              # the stretch of the video to track, in seconds
+    end_s: Optional[float] = None     # None: to its end
+    tracker_python: Optional[str] = None  # a Python with mediapipe 0.10.14; None: the engine's search
+    kind: str = "track"
 
 
 @dataclass(frozen=True)
@@ -126,9 +143,11 @@ def crash_message(returncode: int, kind: str = "animate") -> str:
     return f"The {ENGINE_NAMES.get(kind, 'engine')} stopped unexpectedly ({cause}); your scene is unchanged."
 
 
-ENGINE_NAMES = {"animate": "animation engine", "render": "render engine"}
+ENGINE_NAMES = {"animate": "animation engine", "render": "render engine", "track": "video tracker"}
 CANCELLED = JobFailure("Animation cancelled; your scene is unchanged.", "Cancelled")
 RENDER_CANCELLED = JobFailure("Rendering cancelled; your scene is unchanged.", "Cancelled")
+TRACK_CANCELLED = JobFailure("Tracking cancelled; your scene is unchanged.", "Cancelled")
+CANCELLED_BY_KIND = {"render": RENDER_CANCELLED, "track": TRACK_CANCELLED}
 FRAME_FILES = "frame_*.png"  # the frames a render job writes (frame_0001.png, ...), and replaces
 
 
@@ -141,7 +160,7 @@ class Job:
     `cancel()` stops the child; `wait()` blocks until the job ends.
     """
 
-    def __init__(self, spec: "JobSpec | RenderSpec", python: Optional[str] = None) -> None:
+    def __init__(self, spec: "JobSpec | RenderSpec | TrackSpec", python: Optional[str] = None) -> None:
         self.spec = spec
         self.python = python
         self.clip = None
@@ -263,7 +282,7 @@ class Job:
         self._log.close()
         self.log_tail = _tail(self._folder / "engine.log")
         if self._cancelled:
-            self.failure = RENDER_CANCELLED if self.spec.kind == "render" else CANCELLED
+            self.failure = CANCELLED_BY_KIND.get(self.spec.kind, CANCELLED)
         elif self._error is not None:
             self.failure = self._error
         elif self._result_path is not None and returncode == 0 and self.spec.kind == "render":

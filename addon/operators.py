@@ -242,13 +242,13 @@ class AnimateRun(EngineRun):
 
 
 def write_clip(context, scene, target, clip, audio: str, start_frame: int, user_strip: Optional[str] = None,
-               aliases: Optional[dict] = None, existing: str = existing_action.PUSH_TO_NLA):
+               aliases: Optional[dict] = None, existing: str = existing_action.PUSH_TO_NLA, with_sound: bool = True):
     """Key `clip` on `target`, grow the frame range, set the status, and put the voice in the
     sequencer: our own voice strip at `start_frame`, or, when the voice is the user's strip
     `user_strip`, no strip of ours at all (the user's is never touched). `aliases`: the by-name
     alias table (None: the engine's). `existing`: what becomes of an Action of the artist's on the
     head or its rig (`existing_action.PUSH_TO_NLA` or `REPLACE`). A FLAME head with no mapping is
-    fitted first (`fitting`)."""
+    fitted first (`fitting`). `with_sound` False: `audio` has no sound (a silent video), no strip of ours."""
     fps = bridge.scene_fps(scene)
     if abs(clip.fps - fps) > 1e-6:  # the scene's rate changed while the engine worked
         clip = clip.resample(fps)
@@ -257,7 +257,7 @@ def write_clip(context, scene, target, clip, audio: str, start_frame: int, user_
     results.remember(target, clip)
     bridge.extend_frame_range(scene, *result.frames)
     sound_scene = bridge.sequencer_scene(context) if scene == context.scene else scene
-    if user_strip is None:
+    if user_strip is None and with_sound:
         bridge.place_sound(sound_scene, audio, start_frame)
     else:  # the keys follow the user's strip: our voice strip of an earlier run would play twice
         bridge.remove_voice(sound_scene)

@@ -40,12 +40,17 @@ class TalkingHeadPreferences(bpy.types.AddonPreferences):
                                 description="A JSON file {channel or ARKit name: [your shape key names]}, "
                                             "e.g. {\"jawOpen\": [\"Kiefer_Auf\"]}, added to the names "
                                             "matched when keying by name")
+    tracker_python: StringProperty(name="Tracker Python", subtype='FILE_PATH',
+                                   description="A Python 3.11 or 3.12 with mediapipe 0.10.14 (e.g. the project's "
+                                               ".venv-video) that finds the face in videos for Track Video and "
+                                               "video style references; empty: the engine's own search")
 
     def draw(self, context):
         layout = self.layout
         layout.prop(self, "device")
         layout.prop(self, "models_dir")
         layout.prop(self, "alias_table")
+        layout.prop(self, "tracker_python")
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,19 @@ def engine_options(context=None) -> EngineOptions:
 def models_dir(prefs) -> Optional[str]:
     """The preferences' models folder as an absolute path, or None when unset."""
     return bpy.path.abspath(prefs.models_dir) if prefs is not None and prefs.models_dir.strip() else None
+
+
+def tracker_python(context=None) -> Optional[str]:
+    """The Tracker Python as an absolute path (None: the engine's own search); InputError when it names no file."""
+    prefs = of(context)
+    chosen = prefs.tracker_python.strip() if prefs is not None else ""
+    if not chosen:
+        return None
+    path = bpy.path.abspath(chosen)
+    if not os.path.isfile(path):
+        raise engine.InputError(f"The Tracker Python '{path}' set in the Talking Head preferences does not exist; "
+                                "choose a Python with mediapipe 0.10.14 or clear the setting.")
+    return path
 
 
 def retarget_aliases(context=None) -> Optional[dict]:

@@ -103,8 +103,9 @@ class TalkingHeadSettings(bpy.types.PropertyGroup):
     style_preset: EnumProperty(name="Style", items=preset_items(), default="neutral", update=_fill_from_preset,
                                description="The speaking style: how the voice is performed")
     style_clip: StringProperty(name="Reference Clip", subtype='FILE_PATH', options=PATH_OPTIONS,
-                               description="A MotionClip (.npz, .json) whose speaking style the ADF driver takes "
-                                           "instead of the preset's (the sliders that are ticked still apply)")
+                               description="A MotionClip (.npz, .json) or a talking video (tracked first) whose "
+                                           "speaking style the ADF driver takes instead of the preset's (the "
+                                           "sliders that are ticked still apply)")
     use_articulation: _override("articulation")
     articulation: _intensity("articulation")
     use_head_motion: _override("head_motion")

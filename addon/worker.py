@@ -2,9 +2,10 @@
 
     <python> -u worker.py    (stdin: one JSON launch message; the protocol is in jobs.py)
 
-Job kinds: "animate" (a voice clip -> a MotionClip file), "render" (a
-MotionClip file -> one RGBA PNG per frame in a look, `engine.nldf`) and
-"preview" (the live preview: the look loaded once, then one frame rendered
+Job kinds: "animate" (a voice clip -> a MotionClip file), "track" (a talking
+video -> its tracked MotionClip, `engine.video`, with the fit's quality in its
+metadata), "render" (a MotionClip file -> one RGBA PNG per frame in a look,
+`engine.nldf`) and "preview" (the live preview: the look loaded once, then one frame rendered
 per request line on stdin until stdin closes; protocol in `preview_worker`).
 
 `jobs.Job` runs this file with a plain Python interpreter, never inside
@@ -27,6 +28,8 @@ import traceback
 TEST_HOOK = "TALKING_HEAD_WORKER_TEST"  # tests only: "crash:<code>" exits at once, "hang:<s>" stalls
 EXIT_PARENT_GONE = 75                   # the parent closed our stdin before we finished
 PROGRESS_INTERVAL_S = 0.05              # at most ~20 progress lines a second per stage
+TRACKER_ENV = "TALKING_HEAD_TRACKER_PYTHON"  # engine.video.landmarks reads the tracker Python from it
+WORST_FRAMES = 5                        # the frames of a take with the largest landmark error, kept for the panel
 
 
 def main() -> int:
@@ -41,6 +44,8 @@ def main() -> int:
         if kind != "preview":  # a preview reads its requests from stdin, and ends when it closes
             _exit_when_parent_goes()
         engine = _import_engine(launch["engine_dir"], launch.get("sys_path", []))
+        if launch["job"].get("tracker_python"):  # the Python with mediapipe the preferences name
+            os.environ[TRACKER_ENV] = launch["job"]["tracker_python"]
         RUNS[kind](engine, launch, channel)
     except Exception as error:  # noqa: BLE001 - every failure becomes one sentence for the user
         _send(channel, **_failure(error, engine))
@@ -59,6 +64,41 @@ def _animate(engine, launch: dict, channel) -> None:
                           device=device, models_dir=models_dir)
     clip.save(launch["output"])
     _send(channel, result=launch["output"])
+
+
+def _track(engine, launch: dict, channel) -> None:
+    """Track the job's video onto the built-in head, keep the fit's quality and warnings in the clip's
+    metadata, save it atomically, then announce it."""
+    import warnings
+
+    job = launch["job"]
+    video = importlib.import_module(engine.__name__ + ".video")
+    reporter = engine.Reporter(_progress_sender(channel))
+    _test_hook(reporter)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        take = video.track_video(job["video"], start=float(job.get("start_s") or 0.0), end=job.get("end_s"),
+                                 reporter=reporter)
+    clip = take.clip.copy()
+    clip.start_frame = int(job.get("start_frame", 1))
+    clip.metadata.update(fit_quality=_fit_quality(take.fit.error), has_audio=bool(take.info.has_audio),
+                         warnings=[str(w.message) for w in caught if issubclass(w.category, UserWarning)][:8])
+    clip.save(launch["output"])
+    _send(channel, result=launch["output"])
+
+
+def _fit_quality(error) -> dict:
+    """The landmark error [T] (over the eye distance; NaN where the face was lost) as the panel shows it:
+    median, 95th percentile and the worst frames [[video frame, error], ...], worst first."""
+    import numpy as np
+
+    error = np.asarray(error, np.float64)
+    frames = np.nonzero(np.isfinite(error))[0]
+    if frames.size == 0:
+        return {"median": None, "p95": None, "worst": []}
+    worst = frames[np.argsort(-error[frames], kind="stable")[:WORST_FRAMES]]
+    return {"median": float(np.median(error[frames])), "p95": float(np.percentile(error[frames], 95)),
+            "worst": [[int(t), float(error[t])] for t in worst]}
 
 
 def _render(engine, launch: dict, channel) -> None:
@@ -227,7 +267,7 @@ def _test_hook(reporter) -> None:
         time.sleep(float(value))
 
 
-RUNS = {"animate": _animate, "render": _render, "preview": _preview}
+RUNS = {"animate": _animate, "track": _track, "render": _render, "preview": _preview}
 
 
 if __name__ == "__main__":

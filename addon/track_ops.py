@@ -1,0 +1,393 @@
+"""Track Video (video mocap): a talking video, or one of the user's movie strips, keyed on the target rig.
+
+The tracking runs as Animate's engine job does (`jobs.Job`, kind "track", in
+a child process; Esc or Cancel stops it), and its clip is keyed through the
+same `operators.write_clip`: the same retargeting, a new Action, one undo
+step. MediaPipe itself runs in a third process, of a Python that has
+mediapipe 0.10.14 (the Tracker Python preference, else the engine's search:
+TALKING_HEAD_TRACKER_PYTHON, the child's own Python, the checkout's
+.venv-video). Blender 5.1+ embeds Python 3.13, for which MediaPipe 0.10.14 has
+no wheel: without a Tracker Python there, Track Video reports that in one
+sentence and leaves the scene unchanged.
+
+For a video file the movie and its sound go into the sequencer as strips of
+our own, from the start frame (earlier ones of ours replaced, the user's
+untouched); a user's movie strip is only read, and the keys follow it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Optional
+
+import bpy
+from bpy.props import BoolProperty, EnumProperty, IntProperty, PointerProperty, StringProperty
+
+from . import bridge, fitting, jobs, operators, preferences, results
+from .action_compat import OWNER_TAG
+from .engine_link import engine
+from .panel import SidebarPanel
+from .properties import PATH_OPTIONS
+
+VIDEO_STRIP = "video"   # the OWNER_TAG value of our movie strip
+MOVEMENT = ("global_tx", "global_ty", "global_tz")  # the head's movement in the picture: in the take, not keyed
+SOURCES = (
+    ('FILE', "File", "A video file; the add-on puts it and its sound in the sequencer as its own strips"),
+    ('STRIP', "Movie Strip", "A movie strip already in the sequencer: the keys follow it, the strip is left as it is"),
+)
+NO_STRIP = "NONE"
+_ITEMS: list = []       # the strip enum's items: Blender needs Python to keep the strings alive
+_TRACKING: dict = {}    # scene name -> the TrackRun working for that scene
+_LAST_FAILURE: dict = {}
+NO_TRACKER = ("Track Video needs a Python 3.11 or 3.12 with mediapipe 0.10.14 (Blender 5.1 and later embed "
+              "Python 3.13, which has none): set Tracker Python in the Talking Head preferences; your scene "
+              "is unchanged.")
+
+
+def movie_strips(scene) -> list:
+    """The user's movie strips of `scene`'s sequencer (ours left out), by channel then start frame."""
+    strips = [s for s in bridge.all_strips(scene) if s.type == 'MOVIE' and s.get(OWNER_TAG) != VIDEO_STRIP]
+    return sorted(strips, key=lambda s: (s.channel, s.frame_start, s.name))
+
+
+def _strip_names() -> list:
+    return [s.name for s in movie_strips(bridge.sequencer_scene(bpy.context))]
+
+
+def strip_items(_settings, context) -> list:
+    """Enum items of the sequencer's movie strips, numbered from 1 (0: none chosen)."""
+    strips = movie_strips(bridge.sequencer_scene(context or bpy.context))
+    none = "Choose a movie strip" if strips else "No movie strips in the sequencer"
+    _ITEMS[:] = [(NO_STRIP, none, "The movie strip whose face is tracked", 'FILE_MOVIE', 0)]
+    _ITEMS.extend((s.name, s.name, f"Channel {s.channel}, from frame {s.frame_start:g}", 'FILE_MOVIE', k + 1)
+                  for k, s in enumerate(strips))
+    return _ITEMS
+
+
+def _get_strip(settings) -> int:
+    names = _strip_names()
+    return names.index(settings.movie_strip_name) + 1 if settings.movie_strip_name in names else 0
+
+
+def _set_strip(settings, value: int) -> None:
+    names = _strip_names()
+    settings.movie_strip_name = names[value - 1] if 1 <= value <= len(names) else ""
+
+
+class TalkingHeadTrackSettings(bpy.types.PropertyGroup):
+    video_source: EnumProperty(name="Video From", items=SOURCES, default='FILE',
+                               description="Where the video comes from")
+    video_path: StringProperty(name="Video", subtype='FILE_PATH', options=PATH_OPTIONS,
+                               description="A video of a talking face (mp4, mov, mkv, webm, avi)")
+    movie_strip: EnumProperty(name="Strip", items=strip_items, get=_get_strip, set=_set_strip,
+                              description="The sequencer's movie strip to track; it is left as it is")
+    movie_strip_name: StringProperty(name="Strip Name", default="", options={'HIDDEN'})
+    start_frame: IntProperty(name="Start Frame", default=1, description="Scene frame of the video's first frame")
+    match_frame_rate: BoolProperty(name="Use Video Frame Rate", default=True,
+                                   description="Set the scene's frame rate to the video's, so each video frame is "
+                                               "one scene frame and the movie strip plays in step with the keys")
+    status: StringProperty(name="Status", default="")
+    quality: StringProperty(name="Fit Quality", default="")
+    worst: StringProperty(name="Worst Frames", default="")
+    bridged: StringProperty(name="Bridged Frames", default="")
+
+
+@dataclass(frozen=True)
+class VideoSource:
+    """The video to track: an absolute path, the scene frame of its first tracked frame, the stretch of it
+    in seconds, and the user's strip it comes from (None: a file, for which we place our own strips)."""
+
+    path: str
+    start_frame: int
+    start_s: float = 0.0
+    end_s: Optional[float] = None
+    strip: Optional[str] = None
+
+
+def chosen_strip(context, settings):
+    name = settings.movie_strip_name
+    return next((s for s in movie_strips(bridge.sequencer_scene(context)) if s.name == name), None) if name else None
+
+
+def missing(context, settings) -> str:
+    """Why the video cannot be taken yet (the button's poll message), or "" when it can."""
+    if settings.video_source == 'FILE':
+        return "" if settings.video_path.strip() else "Choose a video file first."
+    if not settings.movie_strip_name:
+        return "Choose a movie strip of the sequencer first."
+    if chosen_strip(context, settings) is None:
+        return f"The movie strip '{settings.movie_strip_name}' is not in the sequencer any more; choose another."
+    return ""
+
+
+def resolve(context, settings) -> VideoSource:
+    """The video to track; engine.InputError with one sentence when it cannot be used. A user's strip is
+    tracked over the part of the movie it shows (its trims), keyed from its first visible frame."""
+    reason = missing(context, settings)
+    if reason:
+        raise engine.InputError(reason)
+    if settings.video_source == 'FILE':
+        path = bpy.path.abspath(settings.video_path)
+        if not os.path.isfile(path):
+            raise engine.InputError(f"The video '{path}' does not exist; choose a video file.")
+        return VideoSource(path, settings.start_frame)
+    strip = chosen_strip(context, settings)
+    path = bpy.path.abspath(strip.filepath)
+    if not os.path.isfile(path):
+        raise engine.InputError(f"The movie of strip '{strip.name}' is not a file on disk ('{path}'); "
+                                "choose another strip or a video file.")
+    rate = strip.fps or bridge.scene_fps(context.scene)
+    start_s = strip.frame_offset_start / rate
+    end_s = (strip.frame_offset_start + strip.frame_final_duration) / rate
+    return VideoSource(path, round(strip.frame_final_start), start_s, end_s, strip.name)
+
+
+class TrackRun(operators.EngineRun):
+    """One tracking of a video: the engine's job in its child process, then (main thread only) the take keyed
+    on the head through Animate's `write_clip`, the movie and its sound in the sequencer, the fit's quality
+    in the panel. Holds names, not Blender data."""
+
+    def __init__(self, context) -> None:
+        settings = context.scene.talking_head
+        if settings.target is None:
+            raise engine.InputError("Choose a head (or add the built-in head) first.")
+        self.track = context.scene.talking_head_track
+        self.source = resolve(context, self.track)
+        options = preferences.engine_options(context)
+        self.aliases, self.existing = options.aliases, settings.existing_action
+        self.match_rate = self.track.match_frame_rate
+        self.scene_name, self.target_name = context.scene.name, settings.target.name
+        fitting.ensure_mapping(settings.target)
+        spec = jobs.TrackSpec(video=self.source.path, start_frame=self.source.start_frame,
+                              start_s=self.source.start_s, end_s=self.source.end_s,
+                              tracker_python=preferences.tracker_python(context))
+        self.job = jobs.Job(spec)
+
+    @classmethod
+    def start(cls, context) -> "TrackRun":
+        run = cls(context)
+        run.job.start()
+        _TRACKING[run.scene_name] = run
+        _LAST_FAILURE.pop(run.scene_name, None)
+        return run
+
+    def registry(self) -> dict:
+        return _TRACKING
+
+    def finish(self, context, report) -> set:
+        """Key the finished take, or `report` why there is none; the operator's result."""
+        self.close(context)
+        if self.job.failure is not None:
+            return self._report_failure(report)
+        scene, target = bpy.data.scenes.get(self.scene_name), bpy.data.objects.get(self.target_name)
+        if scene is None or target is None:
+            report({'ERROR'}, f"The head '{self.target_name}' or its scene was removed while the video was being "
+                              "tracked; nothing was keyed.")
+            return {'CANCELLED'}
+        clip = self.job.clip
+        try:
+            drift = _match_rate(scene, clip.fps) if self.match_rate and self.source.strip is None else ""
+            drift = drift or _drift(scene, clip.fps)
+            with_sound = bool(clip.metadata.get("has_audio", True)) and self.source.strip is None
+            moves = [n for n in clip.names if n in MOVEMENT]  # no rig joint takes them: kept for export only
+            result = operators.write_clip(context, scene, target, clip.without_channels(moves), self.source.path,
+                                          self.source.start_frame, user_strip=self.source.strip,
+                                          aliases=self.aliases, existing=self.existing, with_sound=with_sound)
+            results.remember(target, clip.resample(bridge.scene_fps(scene)) if abs(
+                clip.fps - bridge.scene_fps(scene)) > 1e-6 else clip)
+        except engine.EngineError as error:
+            report({'ERROR'}, str(error))
+            return {'CANCELLED'}
+        if self.source.strip is None:
+            place_movie(bridge.sequencer_scene(context) if scene == context.scene else scene, self.source.path,
+                        self.source.start_frame)
+        show_quality(scene.talking_head_track, clip, bridge.scene_fps(scene), self.source.start_frame)
+        warnings = list(clip.metadata.get("warnings", ())) + ([drift] if drift else [])
+        status = scene.talking_head.status + (" " + " ".join(warnings) if warnings else "")
+        scene.talking_head_track.status = status
+        report({'WARNING'} if result.unmapped or warnings else {'INFO'}, status)
+        return {'FINISHED'}
+
+    def _report_failure(self, report) -> set:
+        failure = self.job.failure
+        message = NO_TRACKER if failure.kind == "TrackerMissingError" else failure.message
+        if failure.kind in jobs.CRASH_KINDS and self.job.log_tail:
+            print(f"Talking Head: the tracker's last output:\n{self.job.log_tail}")
+        if failure is not jobs.TRACK_CANCELLED:
+            _LAST_FAILURE[self.scene_name] = message
+        report({'WARNING'} if failure is jobs.TRACK_CANCELLED else {'ERROR'}, message)
+        return {'CANCELLED'}
+
+
+def _match_rate(scene, fps: float) -> str:
+    """Set the scene's frame rate to `fps` (30000/1001 as 30 / 1.001); "" or the sentence saying the rate is
+    left as it was because it cannot be written exactly."""
+    rate = Fraction(fps).limit_denominator(1001)
+    whole = math.ceil(rate)
+    if whole > 1000 or whole < 1:
+        return (f"The scene keeps its frame rate ({bridge.scene_fps(scene):g} fps): the video's {fps:g} fps "
+                "is out of Blender's range.")
+    scene.render.fps, scene.render.fps_base = int(whole), float(whole / rate)
+    return ""
+
+
+def _drift(scene, fps: float) -> str:
+    """"" when the scene plays the video's frames in step, else the sentence saying its picture drifts."""
+    rate = bridge.scene_fps(scene)
+    if abs(rate - fps) < 1e-3:
+        return ""
+    return (f"The sequencer plays the {fps:g} fps video at the scene's {rate:g} fps, so its picture drifts from "
+            f"the keys (they follow the video's time and sound); set the scene to {fps:g} fps to line them up.")
+
+
+def place_movie(scene, filepath: str, frame_start: int, name: str = "TalkingHead Video"):
+    """Put the video as a movie strip at `frame_start`, above our sound strip, replacing our previous movie strip
+    only (the user's strips are untouched)."""
+    bridge.remove_ours(scene, VIDEO_STRIP)
+    editor = scene.sequence_editor or scene.sequence_editor_create()
+    strips = bridge._strips(editor)
+    below = bridge.voice_channel(scene)
+    busy = {s.channel for s in strips if s.frame_final_end > frame_start}
+    channel = next((c for c in range(below + 1, bridge.MAX_CHANNEL + 1) if c not in busy), None)
+    if channel is None:
+        raise engine.InputError(f"Every sequencer channel above {below} is taken from frame {frame_start}; "
+                                "free one for the video.")
+    strip = strips.new_movie(name, filepath, channel, frame_start)
+    strip[OWNER_TAG] = VIDEO_STRIP
+    return strip
+
+
+def show_quality(track, clip, scene_fps: float, start_frame: int) -> None:
+    """The fit's quality in the panel's words: landmark error (% of the eye distance), the worst frames and the
+    bridged frames as scene frames."""
+    quality = clip.metadata.get("fit_quality") or {}
+    video_fps = float(clip.metadata.get("video_fps", clip.fps))
+
+    def scene_frame(t: int) -> int:
+        return start_frame + round(t * scene_fps / video_fps)
+
+    if quality.get("median") is None:
+        track.quality, track.worst = "No frame could be fitted.", ""
+    else:
+        track.quality = (f"Landmark error: median {100 * quality['median']:.1f}%, 95th percentile "
+                         f"{100 * quality['p95']:.1f}% of the eye distance")
+        track.worst = "Worst frames: " + ", ".join(f"{scene_frame(t)} ({100 * e:.1f}%)" for t, e in quality["worst"])
+    bridged = [scene_frame(t) for t in clip.metadata.get("bridged_frames", ())]
+    track.bridged = (f"Bridged (face lost): {frame_ranges(bridged)}" if bridged else "No frames bridged.")
+
+
+def frame_ranges(frames) -> str:
+    """'12-15, 30': sorted frames as runs."""
+    runs: list = []
+    for f in sorted(set(frames)):
+        if runs and f == runs[-1][1] + 1:
+            runs[-1][1] = f
+        else:
+            runs.append([f, f])
+    return ", ".join(f"{a}-{b}" if b > a else f"{a}" for a, b in runs)
+
+
+def why_not_track(context) -> str:
+    """Why Track Video cannot start now (its poll message), or "" when it can."""
+    scene = context.scene
+    settings, track = getattr(scene, "talking_head", None), getattr(scene, "talking_head_track", None)
+    if settings is None or track is None:
+        return "The Talking Head add-on is not registered for this scene."
+    if tracking(scene) is not None:
+        return "A video is being tracked; wait for it, or press Esc to cancel."
+    if operators.running(scene) is not None:
+        return "The head is being animated; wait for it, or press Esc to cancel."
+    if settings.target is None:
+        return "Choose a head (or add the built-in head) first."
+    return missing(context, track)
+
+
+def tracking(scene) -> Optional[TrackRun]:
+    return _TRACKING.get(scene.name) if scene is not None else None
+
+
+def last_failure(scene) -> str:
+    return _LAST_FAILURE.get(scene.name, "") if scene is not None else ""
+
+
+def cancel_all() -> None:
+    """Stop every tracking (the add-on is being disabled)."""
+    for run in list(_TRACKING.values()):
+        run.job.cancel()
+    _TRACKING.clear()
+
+
+class TALKINGHEAD_OT_track_video(operators.EngineJobOperator, bpy.types.Operator):
+    """Track the face in a video (a file or your movie strip) and key it on the head as a new Action; Esc cancels"""
+
+    bl_idname = "talking_head.track_video"
+    bl_label = "Track Video"
+    bl_options = {'REGISTER', 'UNDO'}
+
+    @classmethod
+    def poll(cls, context):
+        reason = why_not_track(context)
+        if reason:
+            cls.poll_message_set(reason)
+        return not reason
+
+    def start_run(self, context):
+        return TrackRun.start(context)
+
+
+class TALKINGHEAD_OT_cancel_track(operators.CancelJobOperator, bpy.types.Operator):
+    """Stop tracking: the tracker stops and the scene stays exactly as it was"""
+
+    bl_idname = "talking_head.cancel_track"
+    IDLE = "No video is being tracked."
+
+    @staticmethod
+    def find_run(scene):
+        return tracking(scene)
+
+
+class TALKINGHEAD_PT_track(SidebarPanel, bpy.types.Panel):
+    bl_label = "Track Video"
+    bl_idname = "TALKINGHEAD_PT_track"
+    bl_options = {'DEFAULT_CLOSED'}
+
+    def draw(self, context):
+        track, layout = context.scene.talking_head_track, self.layout
+        col = layout.column(align=True)
+        col.row(align=True).prop(track, "video_source", expand=True)
+        if track.video_source == 'STRIP':
+            col.prop(track, "movie_strip")
+        else:
+            col.prop(track, "video_path")
+            col.prop(track, "start_frame")
+            col.prop(track, "match_frame_rate")
+        run = tracking(context.scene)
+        if run is None:
+            layout.operator("talking_head.track_video", icon='TRACKER')
+        else:
+            row = layout.row(align=True)
+            row.progress(factor=run.job.fraction, type='BAR', text=operators.progress_text(run.job))
+            row.operator("talking_head.cancel_track", text="", icon='CANCEL')
+        failure = last_failure(context.scene)
+        if failure:
+            layout.label(text=failure, icon='ERROR')
+            return
+        for text in (track.status, track.quality, track.worst, track.bridged):
+            if text:
+                layout.label(text=text)
+
+
+CLASSES = (TALKINGHEAD_OT_track_video, TALKINGHEAD_OT_cancel_track, TALKINGHEAD_PT_track)
+
+
+def register() -> None:
+    bpy.utils.register_class(TalkingHeadTrackSettings)
+    bpy.types.Scene.talking_head_track = PointerProperty(type=TalkingHeadTrackSettings)
+
+
+def unregister() -> None:
+    del bpy.types.Scene.talking_head_track
+    bpy.utils.unregister_class(TalkingHeadTrackSettings)

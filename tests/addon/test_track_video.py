@@ -1,0 +1,172 @@
+"""Track Video (video mocap) in Blender: a video of the built-in head with known blinks, tracked in the engine's
+child process, keyed on the built-in head and on an ARKit-named face in one undo step; the movie and its
+sound in the sequencer (the user's strips untouched); the fit's quality in the panel; a video without a
+face or a Python without MediaPipe is a sentence and the scene stays as it was."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+bpy = pytest.importorskip("bpy")
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine" / "video"))
+
+import known_answers as ka  # noqa: E402  (tests/engine/video's known-answer video)
+
+
+def has_tracker() -> bool:
+    from engine.video.errors import TrackerMissingError
+    from engine.video.landmarks import tracker_python
+
+    try:
+        tracker_python()
+    except TrackerMissingError:
+        return False
+    return True
+
+
+def ffmpeg(*args) -> None:
+    import subprocess
+
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *map(str, args)], check=True)
+
+
+pytestmark = pytest.mark.skipif(not has_tracker(), reason="no Python with mediapipe 0.10.14 (.venv-video)")
+WITH_UNDO = ('EXEC_DEFAULT', True)  # as from the UI: the operator pushes its undo step
+
+
+@pytest.fixture(scope="module")
+def talk(tmp_path_factory) -> Path:
+    """The known-answer video: 40 frames at 25 fps of the built-in head blinking twice, with a tone."""
+    return ka.render_video(tmp_path_factory.mktemp("talk") / "talk.mp4")
+
+
+def curve(id_block, path, index=0):
+    """(frames [n], values [n]) keyed on `path[index]` in the ID's Action, or None."""
+    from addon.action_compat import fcurves_of
+
+    ad = getattr(id_block, "animation_data", None)
+    if ad is None or ad.action is None:
+        return None
+    fc = next((f for f in fcurves_of(ad.action) if f.data_path == path and f.array_index == index), None)
+    if fc is None:
+        return None
+    keys = np.array([tuple(k.co) for k in fc.keyframe_points])
+    return keys[:, 0], keys[:, 1]
+
+
+def strip_facts(scene) -> list:
+    from addon import bridge
+
+    return sorted((s.name, s.type, s.channel, s.frame_start, s.frame_offset_start, s.frame_offset_end)
+                  for s in bridge.all_strips(scene))
+
+
+def test_track_video_keys_the_builtin_head_with_its_movie_and_sound_in_one_undo_step(blender, talk, tmp_path):
+    from addon import bridge
+
+    from addon_fixtures import write_voice
+
+    scene = blender.scene
+    scene.render.fps = 24                                     # the video's 25 fps becomes the scene's
+    assert bpy.ops.talking_head.add_builtin_head() == {'FINISHED'}
+    head = scene.talking_head.target = next(o for o in scene.objects if o.type == 'MESH')
+    editor = scene.sequence_editor_create()
+    editor.strips.new_sound("Dialogue", str(write_voice(tmp_path, 1.0)), 1, 1)  # the user's, on channel 1
+    users = strip_facts(scene)
+    track = scene.talking_head_track
+    track.video_path, track.start_frame = str(talk), 5
+    bpy.ops.ed.undo_push(message="before tracking")
+    assert bpy.ops.talking_head.track_video(*WITH_UNDO) == {'FINISHED'}
+
+    assert scene.render.fps == 25 and scene.render.fps_base == 1.0
+    frames, blink = curve(head.data.shape_keys, 'key_blocks["eyeBlinkLeft"].value')
+    np.testing.assert_array_equal(frames, np.arange(5, 5 + ka.FRAMES))
+    for a, b in ka.BLINKS:                                    # each blink of the video is on its scene frames
+        assert blink[a:b].max() > 0.6 and blink[a - 6:a - 3].max() < 0.3, blink.round(2)
+    assert curve(bridge.find_armature(head), 'pose.bones["neck"].rotation_quaternion', 2) is not None  # the turn
+    ours = {s.get("talking_head"): s for s in editor.strips if s.name != "Dialogue"}
+    movie, sound = ours["video"], ours["voice"]
+    assert (movie.type, movie.frame_start, movie.frame_final_duration) == ('MOVIE', 5, ka.FRAMES)
+    assert (sound.type, sound.frame_start) == ('SOUND', 5) and movie.channel > sound.channel
+    assert [f for f in strip_facts(scene) if f[0] == "Dialogue"] == users
+    assert "median" in track.quality and track.worst.startswith("Worst frames: ")
+    assert track.bridged == "No frames bridged." and "from talk.mp4" in track.status
+
+    name = head.name
+    bpy.ops.ed.undo()                                         # one step takes keys, strips and the rate away
+    head = bpy.data.objects[name]
+    assert curve(head.data.shape_keys, 'key_blocks["eyeBlinkLeft"].value') is None
+    assert strip_facts(bpy.context.scene) == users and bpy.context.scene.render.fps == 24
+
+
+def test_a_users_movie_strip_keys_an_arkit_face_and_the_take_exports(blender, talk, tmp_path):
+    from addon import results
+    from engine.motion import MotionClip
+
+    from test_retarget import arkit_character
+
+    scene = blender.scene
+    scene.render.fps = 25
+    face = arkit_character(blender, keys=("EyeBlink_L", "EyeBlink_R", "JawOpen", "MouthSmile_L"))
+    scene.talking_head.target = face
+    editor = scene.sequence_editor_create()
+    editor.strips.new_movie("Take 3", str(talk), 2, 11)
+    before = strip_facts(scene)
+    track = scene.talking_head_track
+    track.video_source, track.movie_strip = 'STRIP', "Take 3"
+    assert bpy.ops.talking_head.track_video() == {'FINISHED'}
+
+    assert strip_facts(scene) == before                       # the user's strip only read, none of ours added
+    frames, blink = curve(face.data.shape_keys, 'key_blocks["EyeBlink_L"].value')
+    np.testing.assert_array_equal(frames, np.arange(11, 11 + ka.FRAMES))
+    assert all(blink[a:b].max() > 0.6 for a, b in ka.BLINKS), blink.round(2)
+    assert curve(face.data.shape_keys, 'key_blocks["JawOpen"].value') is not None
+    clip = results.latest(face)
+    for fmt, name in (("NPZ", "take.npz"), ("JSON", "take.json"), ("CSV", "take.csv")):
+        assert bpy.ops.talking_head.export_clip(filepath=str(tmp_path / name), file_format=fmt) == {'FINISHED'}
+    for name in ("take.npz", "take.json"):
+        again = MotionClip.load(tmp_path / name)
+        assert again.names == clip.names and np.allclose(again.values, clip.values, atol=1e-6)
+    arkit = MotionClip.from_arkit_csv(tmp_path / "take.csv")
+    np.testing.assert_allclose(arkit.channel("eyeBlinkLeft"), np.clip(clip.channel("eyeBlinkLeft"), 0, 1), atol=1e-3)
+
+
+def test_a_video_without_a_face_is_a_sentence_and_the_scene_is_unchanged(blender, tmp_path):
+    from addon import track_ops
+
+    from test_retarget import arkit_character
+
+    scene = blender.scene
+    face = arkit_character(blender)
+    scene.talking_head.target = face
+    wall = tmp_path / "wall.mp4"
+    ffmpeg("-f", "lavfi", "-i", "color=c=gray:s=128x128:d=0.5:r=25", wall)
+    scene.talking_head_track.video_path = str(wall)
+    fps = scene.render.fps
+    with pytest.raises(RuntimeError, match="No face was found in 'wall.mp4'"):
+        bpy.ops.talking_head.track_video()
+    assert "No face was found" in track_ops.last_failure(scene)
+    assert face.data.shape_keys.animation_data is None and strip_facts(scene) == [] and scene.render.fps == fps
+
+
+def test_a_tracker_python_without_mediapipe_is_a_sentence(blender, prefs, talk):
+    from addon import track_ops
+
+    from test_retarget import arkit_character
+
+    scene = blender.scene
+    scene.talking_head.target = arkit_character(blender)
+    scene.talking_head_track.video_path = str(talk)
+    prefs.tracker_python = str(Path(blender.preferences.filepaths.temporary_directory or "/") / "no-such-python")
+    with pytest.raises(RuntimeError, match="Tracker Python .* does not exist"):  # checked before anything starts
+        bpy.ops.talking_head.track_video()
+    prefs.tracker_python = sys.executable                       # a Python, but one without mediapipe
+    with pytest.raises(RuntimeError, match="set Tracker Python in the Talking Head preferences"):
+        bpy.ops.talking_head.track_video()
+    assert track_ops.last_failure(scene) == track_ops.NO_TRACKER
+    assert scene.talking_head.target.data.shape_keys.animation_data is None and strip_facts(scene) == []
