@@ -400,6 +400,7 @@ def test_follow_frame_keeps_one_warm_engine_and_shows_the_latest_frame(shot, loo
 
 
 def test_a_live_engine_that_dies_is_a_sentence_and_the_next_frame_starts_another(shot, monkeypatch):
+    import addon
     from addon import bridge, live_preview, render_ops, worker
 
     monkeypatch.setattr(render_ops, "interactive", lambda: True)
@@ -415,8 +416,14 @@ def test_a_live_engine_that_dies_is_a_sentence_and_the_next_frame_starts_another
     shot.frame_set(2)
     drain_until_idle()
     assert render_ops.last_failure(shot) == "" and shot.talking_head.render.status.startswith("Previewing frame 2 ")
+    process = live_preview.STATE.worker._process
     render_ops.on_load()  # another file is opened: the engine stops
-    assert live_preview.STATE.worker is None
+    assert live_preview.STATE.worker is None and process.poll() is not None
+    shot.frame_set(3)
+    process = live_preview.STATE.worker._process
+    addon.unregister()  # the add-on is disabled: the engine stops
+    addon.register()
+    assert live_preview.STATE.worker is None and process.poll() is not None
 
 
 def test_unregister_removes_the_handlers():
