@@ -15,9 +15,10 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -73,12 +74,16 @@ def tracker_python() -> str:
 
 
 def track_landmarks(info: decode.VideoInfo, start: float = 0.0, end: Optional[float] = None,
-                    reporter: Optional[Reporter] = None) -> VideoLandmarks:
-    """MediaPipe landmarks of every frame of `info` between start and end seconds."""
+                    reporter: Optional[Reporter] = None, meanwhile: Optional[Callable[[], None]] = None
+                    ) -> VideoLandmarks:
+    """MediaPipe landmarks of every frame of `info` between start and end seconds.
+
+    `meanwhile` (optional) is called once the child runs, for work that can overlap with it.
+    """
     reporter = reporter or silent()
     expected = info.frame_count(start, end)
     reporter.stage("finding face landmarks", expected)
-    records = _run_worker(info, start, end, expected, reporter)
+    records = _run_worker(info, start, end, expected, reporter, meanwhile)
     if records.shape[0] == 0:
         raise VideoError(f"No frames could be read from '{info.name}' between {start:g} s and "
                          f"{'the end' if end is None else f'{end:g} s'}.")
@@ -87,20 +92,25 @@ def track_landmarks(info: decode.VideoInfo, start: float = 0.0, end: Optional[fl
                           info.width, info.height)
 
 
-def _run_worker(info, start, end, expected: int, reporter: Reporter) -> np.ndarray:
+def _run_worker(info, start, end, expected: int, reporter: Reporter, meanwhile=None) -> np.ndarray:
     width, height = info.analysis_size()
     job = {"command": decode.decode_command(info, start, end), "width": width, "height": height,
            "full_width": info.width, "full_height": info.height, "max_faces": 2}
-    process = subprocess.Popen([tracker_python(), str(WORKER), json.dumps(job)], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, env=_quiet_env())
     out = np.empty((max(expected, 1) + 8, RECORD), np.float32)
-    n = 0
-    try:
-        n, out = _read_records(process, out, reporter)
-    finally:
-        if process.poll() is None:
-            process.kill()
-        err = process.communicate()[1].decode(errors="replace")
+    with tempfile.TemporaryFile() as log:     # a file, not a pipe: MediaPipe's logging can never block it
+        process = subprocess.Popen([tracker_python(), str(WORKER), json.dumps(job)], stdout=subprocess.PIPE,
+                                   stderr=log, env=_quiet_env())
+        n = 0
+        try:
+            if meanwhile is not None:
+                meanwhile()
+            n, out = _read_records(process, out, reporter)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            log.seek(0)
+            err = log.read().decode(errors="replace")
     _check_worker(process.returncode, err, info)
     return out[:n]
 

@@ -52,11 +52,18 @@ def track_video(path, head=None, landmarks=None, start: float = 0.0, end: Option
     from ..head import load_head
 
     reporter = reporter or silent()
-    head = head if head is not None else load_head()
-    embedding = embedding_for(head, landmarks)
     info = decode.probe_video(path)
     start, end = _checked_range(info, start, end)
-    marks = track_landmarks(info, start, end, reporter)
+    model = {"head": head}
+
+    def prepare_head():                        # runs while the MediaPipe child starts and works
+        model["head"] = model["head"] if model["head"] is not None else load_head()
+        model["embedding"] = embedding_for(model["head"], landmarks)
+
+    if head is not None:
+        prepare_head()                         # a head's embedding errors come before any tracking
+    marks = track_landmarks(info, start, end, reporter, meanwhile=prepare_head)
+    head, embedding = model["head"], model["embedding"]
     _warn_faces(marks, info)
     _warn_short(len(marks.faces), info.frame_count(start, end), info)
     with _one_thread():
