@@ -95,7 +95,11 @@ def _convert_in_child(path, landmarks, out: Path, python: str, timeout: float, e
 def _raise_for(done: subprocess.CompletedProcess, name: str, out: Path) -> None:
     """Nothing when the child wrote the head; else the HeadModelError that says what happened."""
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    message = json.loads(lines[-1]) if lines else {}
+    try:
+        message = json.loads(lines[-1]) if lines else {}
+    except ValueError:  # something else printed a line of its own
+        message = {}
+    message = message if isinstance(message, dict) else {}
     if message.get("ok") and out.is_file():
         return
     if "error" in message:

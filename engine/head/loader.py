@@ -120,6 +120,7 @@ def load_head_npz(path) -> HeadModel:
 TEXT_KEYS = ("format", "name", "shape_names", "expression_names", "joint_names", "joint_limit_names",
              "region_names")
 MAX_JOINT_ENTRIES, MAX_REGIONS, MAX_LANDMARKS = 64, 4096, 100_000
+MAX_LANDMARK_FILE_BYTES = 64 * 1024**2  # FLAME's and DECA's embeddings are a few kB
 
 
 def _head_member_limits(V: int) -> dict:
@@ -206,7 +207,7 @@ def load_landmark_embedding(path) -> LandmarkEmbedding:
     (faces [L], bary [L, 3], ids [L]). Raises HeadModelError otherwise.
     """
     path = Path(path)
-    raw = read_bytes(path, "landmark embedding")
+    raw = read_bytes(path, "landmark embedding", limit=MAX_LANDMARK_FILE_BYTES)
     suffix = path.suffix.lower()
     if suffix == ".npz":
         data = read_npz_mapping(raw, path, "landmark embedding file", _landmark_member_allowed)
