@@ -67,6 +67,7 @@ def _suites() -> list:
     from .startup_suite import startup
     from .render_suite import nldf_vs_nerf
     from .style_suite import adf_styles
+    from .style_video_suite import style_from_video
     from .video_suite import real_clips, tracking_memory, tracking_speed
 
     return [("start-up", startup), ("skinning", skinning), ("long audio file", long_file_loading),
@@ -74,7 +75,7 @@ def _suites() -> list:
             ("phonetic driver", phonetic_driver), ("lip-sync quality", lipsync_quality), ("adf network", adf_driver),
             ("styles", adf_styles), ("nldf vs nerf", nldf_vs_nerf),
             ("video tracking speed", tracking_speed), ("video tracking memory", tracking_memory),
-            ("video tracking accuracy", real_clips)]
+            ("video tracking accuracy", real_clips), ("style from a video", style_from_video)]
 
 
 SUITES = _suites()

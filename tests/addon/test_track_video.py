@@ -170,3 +170,16 @@ def test_a_tracker_python_without_mediapipe_is_a_sentence(blender, prefs, talk):
         bpy.ops.talking_head.track_video()
     assert track_ops.last_failure(scene) == track_ops.NO_TRACKER
     assert scene.talking_head.target.data.shape_keys.animation_data is None and strip_facts(scene) == []
+
+
+def test_a_video_as_the_reference_clip_gives_its_style_through_the_animate_job(talk, tmp_path):
+    """The add-on's reference field takes a video: the Animate job's child tracks it, then reads its style."""
+    from addon import jobs
+    from addon_fixtures import write_voice
+    from engine import style_of_reference
+
+    spec = jobs.JobSpec(audio=str(write_voice(tmp_path, 1.0)), fps=25.0, driver="adf", style_clip=str(talk))
+    job = jobs.Job(spec).start()
+    assert job.wait(timeout=300) and job.failure is None, job.failure
+    expected = style_of_reference(talk).to_dict()
+    assert job.clip.metadata["style"] == pytest.approx(expected, rel=0.02, abs=0.02)

@@ -57,3 +57,16 @@ def test_a_video_without_a_face_as_style_reference_is_a_sentence(voice, tmp_path
     out = tmp_path / "styled.npz"
     assert main(["animate", str(voice), "-o", str(out), "--driver", "adf", "--style-clip", str(wall)]) == 2
     assert "No face was found" in capsys.readouterr().err and not out.exists()
+
+
+def test_the_bench_shows_video_neutral_and_styled_side_by_side(known_video, monkeypatch):
+    from engine.bench import style_video_suite as suite
+
+    monkeypatch.setattr(suite, "VIDEOS", known_video.parent)
+    monkeypatch.setattr(suite, "CLIPS", (known_video.name,))
+    rows = suite.style_from_video(quick=True)
+    assert [r.name.split(": ")[-1] for r in rows[:-1]] == [f"{n}, --style-clip" for n in suite.STATISTICS]
+    head = rows[0]                  # the known video's RMS head rotation is ~8 degrees (18, 8 and 5 degree swings)
+    assert head.baseline_name == "neutral" and "the video: " in head.note
+    assert 5.0 < float(head.note.split(": ")[1]) < 12.0, head.note
+    assert rows[-1].baseline == 3 and 0 <= rows[-1].value <= 3
