@@ -145,14 +145,14 @@ def validate(head: HeadModel) -> None:
     ]
     for ok, rule in checks:
         if not ok:
-            raise HeadModelError(f"The head model '{head.name}' is malformed: {rule}.")
+            raise HeadModelError(f"The head model '{head.source or head.name}' is malformed: {rule}.")
     if head.faces.size and (head.faces.min() < 0 or head.faces.max() >= V):
-        raise HeadModelError(f"The head model '{head.name}' has faces that index missing vertices.")
+        raise HeadModelError(f"The head model '{head.source or head.name}' has faces that index missing vertices.")
     for arr, what in ((head.v_template, "template"), (head.exprdirs, "expression basis"),
                       (head.shapedirs, "shape basis"), (head.weights, "skinning weights"),
                       (head.posedirs, "pose correctives"), (head.j_regressor, "joint regressor")):
         if not np.all(np.isfinite(arr)) or (arr.size and np.abs(arr).max() > MAX_ABS_VALUE):
-            raise HeadModelError(f"The head model '{head.name}' has NaN, infinite or absurdly large values "
+            raise HeadModelError(f"The head model '{head.source or head.name}' has NaN, infinite or absurdly large values "
                                  f"in its {what}.")
     _validate_optional(head, V)
 
@@ -163,7 +163,7 @@ MAX_ABS_VALUE = 1e6   # metres, or metres per unit of a basis: far past any head
 def _validate_optional(head: HeadModel, V: int) -> None:
     """The optional fields: names, joint limits, regions, vertex colours, landmark embedding."""
     def bad(rule: str):
-        raise HeadModelError(f"The head model '{head.name}' is malformed: {rule}.")
+        raise HeadModelError(f"The head model '{head.source or head.name}' is malformed: {rule}.")
 
     names = list(head.shape_names) + list(head.expression_names) + list(head.joint_names)
     if not all(isinstance(n, str) and 0 < len(n) <= 256 for n in names) or len(head.joint_names) != NUM_JOINTS:
