@@ -65,6 +65,10 @@ def load_embedding(path, head: HeadModel) -> MediaPipeEmbedding:
     if indices.min() < 0 or indices.max() >= topology.NUM_POINTS or faces.min() < 0 or faces.max() >= len(head.faces):
         raise VideoError(f"The embedding '{path.name}' does not fit the head '{head.name}' "
                          "(its point or triangle numbers are out of range).")
+    missing = [i for i in topology.EYE_OUTER_CORNERS + topology.MOUTH_CORNERS if i not in set(indices.tolist())]
+    if missing:
+        raise VideoError(f"The embedding '{path.name}' lacks MediaPipe points {missing} (the outer eye and mouth "
+                         "corners), which the fit needs.")
     return MediaPipeEmbedding(indices, faces, bary)
 
 

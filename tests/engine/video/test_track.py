@@ -164,3 +164,33 @@ def test_start_and_end_pick_part_of_the_video(known_video, tmp_path):
 
     take = track_video(known_video, start=0.4, end=1.0)
     assert take.clip.num_frames == 15 and take.clip.metadata["video_start_s"] == 0.4
+
+
+def test_a_head_without_an_embedding_needs_a_landmarks_file(known_video, tmp_path, capsys):
+    from engine.head import load_head, save_head_npz
+
+    save_head_npz(load_head(), tmp_path / "other.npz")
+    assert main(["track", str(known_video), "-o", str(tmp_path / "t.npz"), "--head", str(tmp_path / "other.npz")]) == 2
+    assert "--landmarks" in capsys.readouterr().err
+
+
+def test_a_flame_style_embedding_file_is_used(known_video, tmp_path):
+    """FLAME distributes MediaPipe's embedding as landmark_indices / lmk_face_idx / lmk_b_coords; a
+    subset of ours written that way tracks the built-in head too."""
+    from engine.head import load_head
+    from engine.video import VideoError, track_video
+    from engine.video.embedding import embedding_for
+
+    ours = embedding_for(load_head())
+    keep = np.arange(0, len(ours.indices), 3)
+    keep = np.union1d(keep, [list(ours.indices).index(i) for i in (33, 263, 61, 291, 13, 14)])
+    path = tmp_path / "mediapipe_landmark_embedding.npz"
+    np.savez(path, landmark_indices=ours.indices[keep], lmk_face_idx=ours.faces[keep], lmk_b_coords=ours.bary[keep])
+    take = track_video(known_video, landmarks=path, end=0.8)
+    ring = sum(int(i) in set(range(469, 473)) | set(range(474, 478)) for i in ours.indices[keep])
+    assert take.fit.problem.rig.num_points == len(keep) - ring and np.nanmedian(take.fit.error) < 0.04
+    corner = list(ours.indices[keep]).index(33)
+    np.savez(path, landmark_indices=np.delete(ours.indices[keep], corner),
+             lmk_face_idx=np.delete(ours.faces[keep], corner), lmk_b_coords=np.delete(ours.bary[keep], corner, 0))
+    with pytest.raises(VideoError, match="outer eye and mouth corners"):
+        track_video(known_video, landmarks=path)
