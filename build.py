@@ -197,6 +197,12 @@ def ensure_blender52_venv() -> None:
     stamp.write_text(digest)
 
 
+def ensure_blender53_venv() -> None:
+    """Create .venv-blender53: bpy 5.3 only, over .venv-blender52's packages (as .venv-blender42 over .venv)."""
+    ensure_overlay_venv(BLENDER53_VENV, BLENDER53_PIN, venv_python(BLENDER52_VENV),
+                        "tests/addon/test_extension_blenders.py[5.3]")
+
+
 def ensure_tracker_venv() -> None:
     """Create .venv-video (.venv's Python) with MediaPipe for `engine track`, from tracker-requirements.
 
@@ -226,7 +232,7 @@ def setup() -> None:
     ensure_tracker_venv()
     ensure_blender42_venv()
     ensure_blender52_venv()
-    ensure_overlay_venv(BLENDER53_VENV, BLENDER53_PIN, venv_python(BLENDER52_VENV), "tests/addon/test_extension_blenders.py")
+    ensure_blender53_venv()
 
 
 def in_venv(*args: str) -> int:
