@@ -95,16 +95,23 @@ def elements(shape) -> int:
     return count
 
 
-def read_npz(source, allowed: Callable[[str, np.dtype, tuple, dict], Optional[str]], keys=None) -> dict:
+def read_npz(source, allowed: Callable[[str, np.dtype, tuple, dict], Optional[str]], keys=None,
+             max_bytes: int = 2 * 1024**3, max_members: int = 256) -> dict:
     """Arrays of the `.npz` at `source` (a path or bytes), read only after `allowed` accepts each header.
 
     `allowed(name, dtype, shape, headers)` returns None to read the member or a
     reason to refuse the file; `headers` maps every member's name to (dtype,
     shape), so a limit may follow another array's size. Members outside `keys`
-    (when given) are skipped unread. Raises FileRefused, or one of FILE_ERRORS
-    for a damaged archive.
+    (when given) are skipped unread. A file over `max_bytes` or with more than
+    `max_members` members is refused first. Raises FileRefused, or one of
+    FILE_ERRORS for a damaged archive.
     """
+    size = len(source) if isinstance(source, bytes) else os.stat(source).st_size
+    if size > max_bytes:
+        raise FileRefused(f"it is {size / 1e6:.0f} MB, larger than such a file ever is ({max_bytes / 1e6:.0f} MB)")
     with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as archive:
+        if len(archive.infolist()) > max_members:
+            raise FileRefused(f"it has {len(archive.infolist())} members, more than such a file has")
         members = {info.filename[:-4]: info for info in archive.infolist() if info.filename.endswith(".npy")}
         if keys is not None:
             members = {k: v for k, v in members.items() if k in keys}

@@ -29,6 +29,7 @@ NPZ_KEYS = ("names", "values", "fps", "start_frame", "metadata", "format_version
 SUFFIXES = (".npz", ".json")
 MAX_NAME_CHARS = 256
 MAX_JSON_BYTES = 40 * MAX_VALUES // 10     # a value written as JSON takes ~4-20 characters
+MAX_NPZ_BYTES = 4 * MAX_VALUES + 64 * 1024**2
 
 
 def save_clip(clip: MotionClip, path) -> Path:
@@ -126,7 +127,7 @@ def _read_npz_arrays(path: Path) -> dict:
     if magic[:2] != b"PK":
         raise MotionClipError(f"The file '{path.name}' is not a motion clip file "
                                   f"(it is not an .npz archive).")
-    arrays = read_npz(str(path), _clip_member_allowed, keys=set(NPZ_KEYS))
+    arrays = read_npz(str(path), _clip_member_allowed, keys=set(NPZ_KEYS), max_bytes=MAX_NPZ_BYTES, max_members=64)
     missing = [key for key in NPZ_KEYS if key not in arrays]
     if missing:
         raise MotionClipError(f"The file '{path.name}' is not a motion clip file: "
