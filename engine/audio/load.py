@@ -21,6 +21,7 @@ from .stream import (ANALYSIS_RATE, MAX_RATE, MIN_RATE, NOT_AUDIO_SIGNATURES, RE
 
 LOAD_CHUNK_SECONDS = 10.0     # native audio decoded per block (and between progress/cancel points)
 GROWTH = 1.5                  # how much the result buffer grows when the length estimate was short
+SAMPLES_PER_BYTE = 64        # no codec packs more native samples than this into a byte of file
 MAX_SLACK = 0.1               # copy the result out when more than this fraction of its buffer is unused
 
 __all__ = ["ANALYSIS_RATE", "NOT_AUDIO_SIGNATURES", "Audio", "audio_from_array", "load_audio", "resample"]
@@ -50,13 +51,19 @@ def load_audio(path, rate: int = ANALYSIS_RATE, min_duration: float = 0.0,
     gets one "decoding audio" stage; cancelling it raises Cancelled.
     """
     info = probe_audio(path)
-    expected = int(np.ceil(info.frames * rate / info.rate)) + 1
+    expected = min(int(np.ceil(info.frames * rate / info.rate)) + 1, _plausible_samples(info, rate))
     samples = gather(decode_chunks(info, rate, LOAD_CHUNK_SECONDS, reporter), expected)
     audio = Audio(samples, rate, str(info.path))
     if audio.duration < min_duration:
         raise AudioError(f"{info.name} is {audio.duration * 1000:.0f} ms long, shorter than one "
                          f"frame ({min_duration * 1000:.0f} ms); use a longer clip.")
     return audio
+
+
+def _plausible_samples(info, rate: int) -> int:
+    """An upper bound for the first buffer, in samples at `rate`: a header may claim hours that a small
+    file cannot hold (the buffer grows when a file really holds more)."""
+    return int(SAMPLES_PER_BYTE * info.path.stat().st_size * rate / info.rate) + 60 * rate
 
 
 def gather(chunks: Iterable[np.ndarray], expected: int) -> np.ndarray:
