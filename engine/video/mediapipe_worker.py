@@ -24,13 +24,35 @@ NUM_POINTS = 478
 RECORD = 2 + 3 * NUM_POINTS
 
 
-def face_mesh(max_faces: int):
-    """MediaPipe's legacy Face Mesh with irises (478 points), in tracking mode."""
+CHECK_EVERY = 25      # frames between looks for a second face (tracking one face is ~20% faster)
+
+
+def face_mesh(max_faces: int, still: bool = False):
+    """MediaPipe's legacy Face Mesh with irises (478 points): tracking mode, or one still image."""
     import mediapipe as mp
 
-    return mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=max_faces,
-                                           refine_landmarks=True, min_detection_confidence=0.5,
+    return mp.solutions.face_mesh.FaceMesh(static_image_mode=still, max_num_faces=max_faces,
+                                           refine_landmarks=not still, min_detection_confidence=0.5,
                                            min_tracking_confidence=0.5)
+
+
+class LargestFace:
+    """Tracks one face until a look every CHECK_EVERY frames sees two; from then on tracks two
+    (the record keeps the larger), so the usual one-face video pays for one face only."""
+
+    def __init__(self, max_faces: int) -> None:
+        self.max_faces, self.frame, self.looker = max_faces, 0, None
+        self.mesh = face_mesh(1)
+
+    def process(self, image):
+        if self.max_faces > 1 and self.frame % CHECK_EVERY == 0:
+            self.looker = self.looker or face_mesh(2, still=True)
+            if len(self.looker.process(image).multi_face_landmarks or []) > 1:
+                self.mesh.close()
+                self.mesh, self.max_faces = face_mesh(self.max_faces), 1
+                self.looker.close()
+        self.frame += 1
+        return self.mesh.process(image)
 
 
 def record(result, full_w: int, full_h: int) -> np.ndarray:
@@ -52,7 +74,7 @@ def record(result, full_w: int, full_h: int) -> np.ndarray:
 def main(argv) -> int:
     job = json.loads(argv[1])
     try:
-        mesh = face_mesh(int(job.get("max_faces", 2)))
+        mesh = LargestFace(int(job.get("max_faces", 2)))
     except Exception as error:  # noqa: BLE001 - any import/model failure is one sentence for the parent
         print(f"error: MediaPipe Face Mesh could not start ({type(error).__name__}: {error}).",
               file=sys.stderr, flush=True)
