@@ -154,11 +154,11 @@ class TrackRun(operators.EngineRun):
         settings = context.scene.talking_head
         if settings.target is None:
             raise engine.InputError("Choose a head (or add the built-in head) first.")
-        self.track = context.scene.talking_head_track
-        self.source = resolve(context, self.track)
+        track = context.scene.talking_head_track
+        self.source = resolve(context, track)
         options = preferences.engine_options(context)
         self.aliases, self.existing = options.aliases, settings.existing_action
-        self.match_rate = self.track.match_frame_rate
+        self.match_rate = track.match_frame_rate
         self.scene_name, self.target_name = context.scene.name, settings.target.name
         fitting.ensure_mapping(settings.target)
         spec = jobs.TrackSpec(video=self.source.path, start_frame=self.source.start_frame,

@@ -59,6 +59,17 @@ def curve(id_block, path, index=0):
     return keys[:, 0], keys[:, 1]
 
 
+def panel_labels(context) -> list:
+    """The label texts the Track Video panel draws."""
+    from addon.track_ops import TALKINGHEAD_PT_track
+
+    from test_retarget import Recorder
+
+    texts: list = []
+    TALKINGHEAD_PT_track.draw(type("FakePanel", (), {"layout": Recorder(texts)})(), context)
+    return texts
+
+
 def strip_facts(scene) -> list:
     from addon import bridge
 
@@ -96,6 +107,7 @@ def test_track_video_keys_the_builtin_head_with_its_movie_and_sound_in_one_undo_
     assert [f for f in strip_facts(scene) if f[0] == "Dialogue"] == users
     assert "median" in track.quality and track.worst.startswith("Worst frames: ")
     assert track.bridged == "No frames bridged." and "from talk.mp4" in track.status
+    assert panel_labels(blender) == [track.status, track.quality, track.worst, track.bridged]
 
     name = head.name
     bpy.ops.ed.undo()                                         # one step takes keys, strips and the rate away
@@ -150,7 +162,8 @@ def test_a_video_without_a_face_is_a_sentence_and_the_scene_is_unchanged(blender
     fps = scene.render.fps
     with pytest.raises(RuntimeError, match="No face was found in 'wall.mp4'"):
         bpy.ops.talking_head.track_video()
-    assert "No face was found" in track_ops.last_failure(scene)
+    assert "No face was found" in track_ops.last_failure(scene) and panel_labels(blender) == [
+        track_ops.last_failure(scene)]
     assert face.data.shape_keys.animation_data is None and strip_facts(scene) == [] and scene.render.fps == fps
 
 
