@@ -275,7 +275,8 @@ def show_quality(track, clip, scene_fps: float, start_frame: int) -> None:
         track.quality = (f"Landmark error: median {100 * quality['median']:.1f}%, 95th percentile "
                          f"{100 * quality['p95']:.1f}% of the eye distance")
         track.worst = "Worst frames: " + ", ".join(f"{scene_frame(t)} ({100 * e:.1f}%)" for t, e in quality["worst"])
-    bridged = [scene_frame(t) for t in clip.metadata.get("bridged_frames", ())]
+    bridged = [f for t in clip.metadata.get("bridged_frames", ())  # each video frame's span of scene frames
+               for f in range(scene_frame(t), max(scene_frame(t + 1), scene_frame(t) + 1))]
     track.bridged = (f"Bridged (face lost): {frame_ranges(bridged)}" if bridged else "No frames bridged.")
 
 

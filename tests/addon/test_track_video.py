@@ -196,3 +196,20 @@ def test_a_video_as_the_reference_clip_gives_its_style_through_the_animate_job(t
     assert job.wait(timeout=300) and job.failure is None, job.failure
     expected = style_of_reference(talk).to_dict()
     assert job.clip.metadata["style"] == pytest.approx(expected, rel=0.02, abs=0.02)
+
+
+def test_the_worst_and_bridged_frames_are_shown_as_scene_frames(blender):
+    """A 25 fps take keyed from frame 10 of a 50 fps scene: video frame t is scene frame 10 + 2t."""
+    from addon import track_ops
+    from engine.motion import MotionClip
+
+    meta = {"video_fps": 25.0, "bridged_frames": [3, 4, 5, 9],
+            "fit_quality": {"median": 0.021, "p95": 0.04, "worst": [[7, 0.052], [2, 0.031]]}}
+    clip = MotionClip(["jaw_rx"], np.zeros((12, 1), np.float32), 25.0, 10, meta)
+    track = blender.scene.talking_head_track
+    track_ops.show_quality(track, clip, 50.0, 10)
+    assert track.quality == "Landmark error: median 2.1%, 95th percentile 4.0% of the eye distance"
+    assert track.worst == "Worst frames: 24 (5.2%), 14 (3.1%)"
+    assert track.bridged == "Bridged (face lost): 16-21, 28-29"
+    track_ops.show_quality(track, clip._replace(metadata={"video_fps": 25.0, "bridged_frames": [3, 4]}), 25.0, 1)
+    assert track.quality == "No frame could be fitted." and track.bridged == "Bridged (face lost): 4-5"
