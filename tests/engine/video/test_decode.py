@@ -73,3 +73,19 @@ def _bad_file(kind: str, known_video, tmp_path):
     elif kind == "empty":
         path.write_bytes(b"")
     return path
+
+
+def test_a_missing_or_unfit_tracker_python_is_one_sentence(known_video, tmp_path, monkeypatch, capsys):
+    import sys
+
+    monkeypatch.setenv("TALKING_HEAD_TRACKER_PYTHON", str(tmp_path / "no-python"))
+    assert main(["track", str(known_video), "-o", str(tmp_path / "take.npz")]) == 1
+    assert "does not exist" in capsys.readouterr().err
+    monkeypatch.setenv("TALKING_HEAD_TRACKER_PYTHON", sys.executable)      # this Python has no mediapipe
+    from engine.video.landmarks import track_landmarks
+    from engine.video.errors import TrackerMissingError
+
+    if __import__("importlib").util.find_spec("mediapipe") is None:
+        with pytest.raises(TrackerMissingError, match="MediaPipe Face Mesh could not start"):
+            track_landmarks(decode.probe_video(known_video))
+    assert not (tmp_path / "take.npz").exists()
