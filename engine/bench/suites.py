@@ -63,6 +63,7 @@ def energy_driver(quick: bool, out: Path) -> list:
 
 def _suites() -> list:
     from .audio_suite import long_file_loading
+    from .real_speech_suite import real_speech
     from .speech_suite import adf_driver, lipsync_quality, phonetic_driver
     from .startup_suite import startup
     from .render_suite import nldf_vs_nerf
@@ -75,7 +76,8 @@ def _suites() -> list:
             ("phonetic driver", phonetic_driver), ("lip-sync quality", lipsync_quality), ("adf network", adf_driver),
             ("styles", adf_styles), ("nldf vs nerf", nldf_vs_nerf),
             ("video tracking speed", tracking_speed), ("video tracking memory", tracking_memory),
-            ("video tracking accuracy", real_clips), ("style from a video", style_from_video)]
+            ("video tracking accuracy", real_clips), ("style from a video", style_from_video),
+            ("lip sync on real speech", real_speech)]
 
 
 SUITES = _suites()

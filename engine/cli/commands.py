@@ -288,6 +288,11 @@ def register_eval_lipsync(sub) -> None:
     ev.add_argument("--fps", type=FPS, default=30.0, help="frame rate (default 30)")
     ev.add_argument("--seed", type=SEED, default=None, help="seed of the held-out sentences")
     ev.add_argument("--out", default="out", help="folder for eval_lipsync.json and .png (default out/)")
+    ev.add_argument("--videos", default=None, help="real speech: a folder of talking videos (the held-out speakers "
+                    "of ../shared/data/videos are used from it) or a manifest file (video[;speaker] a line); "
+                    "each is tracked once (cached in out/real_speech/takes) and is the truth")
+    ev.add_argument("--speech", default=None, help="with --videos: a folder laid out like ../shared/data/speech "
+                    "whose recordings with known words score bilabial closure recall")
     ev.set_defaults(handler=run_eval_lipsync)
 
 
@@ -295,6 +300,8 @@ def run_eval_lipsync(args) -> int:
     from ..animate import DRIVERS
     from ..training.evaluate_lipsync import EVAL_SEED, evaluate_lipsync, heldout_clips, write_evaluation
 
+    if args.videos is not None:
+        return run_eval_lipsync_real(args)
     if not 1 <= args.clips <= 1000:
         raise InputError(f"--clips must be between 1 and 1000, not {args.clips}.")
     clips = heldout_clips(args.clips, EVAL_SEED if args.seed is None else args.seed)
@@ -310,6 +317,38 @@ def run_eval_lipsync(args) -> int:
         print(f"{s.driver:22} {s.closure_recall:7.2f} {precision} {s.opening_correlation:6.2f} "
               f"{s.lip_vertex_error_mm:7.2f} {speed}")
     print(f"wrote {path} and {out / 'eval_lipsync.png'}")
+    return 0
+
+
+def run_eval_lipsync_real(args) -> int:
+    """eval-lipsync --videos: the drivers against tracked real talking videos."""
+    from ..animate import DRIVERS
+    from ..training.evaluate_real import (evaluate_real_speech, held_out_videos, manifest_videos,
+                                          plot_real_openings, real_closure_clips, write_real_evaluation)
+
+    source = Path(args.videos)
+    videos = held_out_videos(source) if source.is_dir() else manifest_videos(source)
+    if not videos:
+        raise InputError(f"'{source}' has none of the held-out videos; give a folder like ../shared/data/videos "
+                         "or a manifest file.")
+    known = real_closure_clips(Path(args.speech)) if args.speech else []
+    drivers = args.driver or sorted(DRIVERS) + (["phonetic+transcript"] if known else [])
+    out = Path(args.out)
+    evaluation = evaluate_real_speech(videos, out / "real_speech" / "takes", drivers, known, reporter())
+    path = write_real_evaluation(evaluation, out)
+    plot = plot_real_openings(out / "eval_lipsync_real.png", evaluation)
+    print(f"{'driver':22} {'r lag 0':>8} {'r best':>7} {'lowest':>7} {'LVE mm':>7} {'head sd':>8} {'blinks/min':>10}")
+    for r in evaluation.summary():
+        if "r_best" in r:
+            print(f"{r['driver']:22} {r['r_lag0']:8.3f} {r['r_best']:7.3f} {r['r_best_lowest_speaker']:7.3f} "
+                  f"{r['lip_error_mm']:7.2f} {r['head_sd_deg']:8.2f} {r['blinks_per_min']:10.1f}")
+        else:
+            print(f"{r['driver']:22} {'':8} {'':7} {'':7} {'':7} {r['head_sd_deg']:8.2f} {r['blinks_per_min']:10.1f}")
+    for s in evaluation.closure:
+        print(f"closure recall on known words, {s.driver}: {s.closure_recall:.2f} ({s.bilabials} p/b/m)")
+    for note in evaluation.skipped:
+        print(f"skipped {note}")
+    print(f"wrote {path} and {plot}")
     return 0
 
 
@@ -357,33 +396,26 @@ def register_render(sub) -> None:
 
 def run_render(args) -> int:
     from ..nldf import load_look, render_clip
+    from ..preview.frames import write_frames
 
     clip = read_clip(args.clip)
     audio = video_audio(args.audio, args.clip, clip) if args.video else None
     look = load_look(args.look, device=args.device, models_dir=args.models_dir)
     frames = render_clip(clip, look, size=args.size, reporter=reporter())
     out = make_folder(Path(args.output))
-    written = png_sequence(frames, out, clip.start_frame)
+    written = write_frames(frames, out, clip.start_frame)
     if args.video:
+        from ..preview.frames import over_white
         from ..preview.video import write_video
 
-        video = write_video(Path(args.video), written, clip.fps, audio_path=audio, total=clip.num_frames)
+        video = write_video(Path(args.video), (over_white(rgba) for _, rgba in written), clip.fps,
+                            audio_path=audio, total=clip.num_frames)
         print(f"wrote {video}" + (f" with the sound of {Path(audio).name}" if audio else " (no sound)"))
     else:
         for _ in written:
             pass
     print(f"wrote {clip.num_frames} frames ({args.size}x{args.size}, look '{look.name}') to {out}")
     return 0
-
-
-def png_sequence(frames, folder: Path, start_frame: int):
-    """Write each RGBA frame as folder/frame_NNNN.png (numbered from `start_frame`); yields it over white, RGB."""
-    from ..preview.png import write_png
-    from ..render.shading import composite_over, to_uint8
-
-    for t, rgba in enumerate(frames):
-        write_png(folder / f"frame_{start_frame + t:04d}.png", rgba)
-        yield to_uint8(composite_over(rgba.astype(np.float32) / 255.0))
 
 
 def video_audio(audio, clip_path, clip):
