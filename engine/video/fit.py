@@ -40,7 +40,7 @@ class FitSettings:
     temporal_translation: float = 0.5  # per metre
     temporal_expression: float = 0.02  # per coefficient (blinks must stay fast)
     offset_prior: float = 5.0          # per metre of a point's offset from the embedding
-    iterations: int = 3                # Gauss-Newton steps per frame (warm-started)
+    iterations: int = 3                # Gauss-Newton steps per frame (warm-started; 2 lag on a blink)
     keyframes: int = 16                # frames that decide identity and camera
     identity_rounds: int = 3
     weights: dict = field(default_factory=lambda: {"oval": 0.3, "slit": 2.0, "iris": 3.0, "other": 1.0})
