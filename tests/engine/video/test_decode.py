@@ -89,3 +89,12 @@ def test_a_missing_or_unfit_tracker_python_is_one_sentence(known_video, tmp_path
         with pytest.raises(TrackerMissingError, match="MediaPipe Face Mesh could not start"):
             track_landmarks(decode.probe_video(known_video))
     assert not (tmp_path / "take.npz").exists()
+
+
+def test_4k_60fps_streams_at_the_analysis_size(tmp_path):
+    big = tmp_path / "uhd.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=3840x2160:r=60:d=0.2", "-c:v", "libx264", "-preset", "ultrafast", big)
+    info = decode.probe_video(big)
+    assert (info.width, info.height, info.fps) == (3840, 2160, 60)
+    shapes = [f.shape for f in decode.frames(info)]
+    assert len(shapes) == 12 and set(shapes) == {(540, 960, 3)}
