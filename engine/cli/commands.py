@@ -58,7 +58,7 @@ def ranged(kind, low, high, what: str):
 
 
 SEED = ranged(int, 0, 2**32 - 1, "the seed")
-START_FRAME = ranged(int, -MAX_START_FRAME, MAX_START_FRAME, "the start frame (Blender's frame range)")
+START_FRAME = ranged(int, -MAX_START_FRAME, MAX_START_FRAME, "the start frame")
 FPS = ranged(float, MIN_FPS, MAX_FPS, "the frame rate")
 FRAME_SIZE = ranged(int, 8, 4096, "the frame size in pixels")
 

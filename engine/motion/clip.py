@@ -21,7 +21,7 @@ from . import channels as _channels
 from . import resample as _resample
 
 MIN_FPS, MAX_FPS = 0.1, 1000.0          # frames per second a clip may have
-MAX_START_FRAME = 1_048_574             # Blender's frame range is +-1,048,574
+MAX_START_FRAME = 100_000_000           # a day of timecode at 1000 fps (Live Link Face takes start at the time of day)
 MAX_VALUES = 50_000_000                 # frames x channels (200 MB of float32): ~2 days of 61 ARKit channels
 MAX_CHANNELS = 4096
 MAX_ABS_VALUE = 1e4                     # no channel (weights, radians, metres) comes near it
@@ -278,8 +278,8 @@ def _check_timing(fps, start_frame) -> None:
     if isinstance(start_frame, bool) or not isinstance(start_frame, (int, np.integer)):
         raise MotionClipError(f"The motion clip's start frame must be a whole number, not {_short(start_frame)}.")
     if abs(int(start_frame)) > MAX_START_FRAME:
-        raise MotionClipError(f"The motion clip's start frame {_short(start_frame)} is outside Blender's frame "
-                              f"range (-{MAX_START_FRAME} to {MAX_START_FRAME}).")
+        raise MotionClipError(f"The motion clip's start frame {_short(start_frame)} is outside the frames a clip "
+                              f"may start at (-{MAX_START_FRAME:.0e} to {MAX_START_FRAME:.0e}).")
 
 
 def _short(value) -> str:

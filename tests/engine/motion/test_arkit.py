@@ -227,3 +227,12 @@ def test_the_real_live_link_take_round_trips_through_clip_convert(tmp_path, caps
     assert_same_take(tmp_path, MotionClip.load(tmp_path / "take.npz"), before, after)
     for column in ("HeadYaw", "LeftEyePitch", "RightEyeRoll"):
         np.testing.assert_allclose([float(r[column]) for r in after], [float(r[column]) for r in before], atol=2e-7)
+
+
+def test_a_take_late_in_the_day_keeps_its_timecode(tmp_path):
+    """Live Link Face timecodes are the time of day: 23:59:58 at 60 fps is frame 5,183,880."""
+    path = write_csv(tmp_path / "late.csv", ["Timecode,BlendShapeCount,JawOpen"] +
+                     [f"23:59:58:{k:02d}.000,1,0.5" for k in range(10)])
+    clip = MotionClip.from_arkit_csv(path)
+    assert clip.start_frame == 5_183_881 and clip.num_frames == 10
+    assert read_rows(clip.to_arkit_csv(tmp_path / "back.csv"))[0]["Timecode"] == "23:59:58:00.000"
