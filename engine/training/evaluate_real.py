@@ -80,12 +80,14 @@ QUICK_VIDEOS = ("mead_M003_level_1_disgusted_015.mp4", "mead_W036_level_3_happy_
 @dataclass
 class TrackedVideo:
     """A tracked talking video: the clip on the built-in head [T frames at the video's fps],
-    which frames were tracked well (good [T] bool: not bridged), and its speaker."""
+    which frames were tracked well (good [T] bool: not bridged), the tracker's per-frame
+    confidence [T] in [0, 1] (0 where bridged), and its speaker."""
 
     path: Path
     speaker: str
     clip: MotionClip
     good: np.ndarray
+    confidence: Optional[np.ndarray] = None
 
     @property
     def fps(self) -> float:
@@ -126,8 +128,9 @@ def tracked_take(path, cache: Path, speaker: str = "", reporter: Optional[Report
         save_take(take, saved)
     clip = MotionClip.load(saved)
     with np.load(sidecar_path(saved)) as arrays:
-        good = ~arrays["bridged"].astype(bool)
-    return TrackedVideo(path, speaker, clip, good[:clip.num_frames])
+        good = ~arrays["bridged"].astype(bool)[:clip.num_frames]
+        confidence = arrays["confidence"][:clip.num_frames] if "confidence" in arrays else good.astype(float)
+    return TrackedVideo(path, speaker, clip, good, np.where(good, confidence, 0.0))
 
 
 def held_out_videos(folder, quick: bool = False) -> list:
