@@ -72,6 +72,10 @@ def video_rows(evaluation, plot: Path, which: str) -> list:
                         r["r_best"] / base if base else None, target=">= 0.6 on every speaker",
                         note=f"lag 0 r = {r['r_lag0']:.3f}; lowest speaker {r['r_best_lowest_speaker']:.3f}; "
                              f"lip-vertex error vs tracked {r['lip_error_mm']:.1f} mm; {_motion(r)}; plot {plot.name}"))
+    cycles = evaluation.cycles_per_second()
+    if cycles:
+        rows.append(Row(SECTION, f"{which}: tracked real mouths: opening cycles", cycles["tracked"], "per s",
+                        note=", ".join(f"{k} {v:.2f}/s" for k, v in cycles.items() if k != "tracked")))
     if evaluation.skipped:
         rows.append(Row(SECTION, f"{which}: videos skipped", len(evaluation.skipped), "",
                         note="; ".join(evaluation.skipped)))
@@ -100,5 +104,5 @@ def language_rows(languages: list) -> list:
     """Opening cycles per second and loudness correlation per language and driver."""
     return [Row(SECTION, f"{r['language']} ({r['recordings']} recordings, {r['seconds']:.0f} s), {r['driver']} driver: "
                          f"mouth opening cycles", r["cycles_per_s"], "per s",
-                note=f"r with loudness {r['r_loudness']:.2f}; lips shut {100 * r['shut_share']:.0f}% of frames; "
+                note=f"voice syllables {r['syllables_per_s']:.2f}/s; r with loudness {r['r_loudness']:.2f}; lips shut {100 * r['shut_share']:.0f}% of frames; "
                      f"gap mean {r['mean_gap_mm']:.1f} mm, 95th pct {r['p95_gap_mm']:.1f} mm") for r in languages]

@@ -259,6 +259,7 @@ class RealSpeechEvaluation:
     curves: dict = field(default_factory=dict)           # {video: {"tracked" | driver: opening [T] mm}}
     fps: dict = field(default_factory=dict)              # {video: frame rate}
     skipped: list = field(default_factory=list)          # ["<video>: why"]
+    cycles: dict = field(default_factory=dict)           # {video: {"seconds", "voice syllables", "tracked", driver: count}}
 
     def summary(self) -> list:
         """Per driver: mean over speakers of the speaker's mean r (lag 0, best lag), the lowest
@@ -302,10 +303,17 @@ class RealSpeechEvaluation:
                                     {k: v for k, v in self.tracked.items() if k in keep}, self.closure,
                                     {k: v for k, v in self.curves.items() if k in keep},
                                     {k: v for k, v in self.fps.items() if k in keep},
-                                    [x for x in self.skipped if x.split(":", 1)[0] in keep])
+                                    [x for x in self.skipped if x.split(":", 1)[0] in keep],
+                                    {k: v for k, v in self.cycles.items() if k in keep})
+
+    def cycles_per_second(self) -> dict:
+        """{"tracked" | "voice syllables" | driver: opening cycles (syllables) per second over all videos}."""
+        seconds = sum(c["seconds"] for c in self.cycles.values())
+        keys = [k for k in next(iter(self.cycles.values()), {}) if k != "seconds"]
+        return {k: sum(c[k] for c in self.cycles.values()) / max(seconds, 1e-9) for k in keys}
 
     def to_dict(self) -> dict:
-        return {"drivers": self.drivers, "summary": self.summary(), "per_speaker": self.per_speaker(),
+        return {"cycles_per_s": self.cycles_per_second(), "drivers": self.drivers, "summary": self.summary(), "per_speaker": self.per_speaker(),
                 "scores": [asdict(s) for s in self.scores],
                 "tracked": {k: asdict(v) for k, v in self.tracked.items()},
                 "closure_on_known_words": [asdict(s) | {"real_time": s.real_time} for s in self.closure],
@@ -350,6 +358,10 @@ def evaluate_real_speech(videos: Sequence, cache: Path, drivers: Sequence[str] =
         for driver in video_drivers:
             clip = animate(audio, fps=take.fps, driver=driver)
             result.scores.append(_video_score(head, take, clip, tracked_open, driver, result.curves[path.name]))
+        voice = loudness(audio, take.fps, tracked_open.size)[take.good[:tracked_open.size]]
+        result.cycles[path.name] = {"seconds": take.good.sum() / take.fps, "voice syllables": peaks(voice, SYLLABLE_DB),
+                                    **{k: opening_cycles(v[take.good[:v.size]])
+                                       for k, v in result.curves[path.name].items()}}
         reporter.update(k + 1)
     if known_words:
         result.closure = evaluate_lipsync(known_words, drivers=drivers, fps=30.0, reporter=reporter,
@@ -409,7 +421,9 @@ def real_closure_clips(speech) -> list:
 
 LANGUAGES = {"German": "German", "French": "french", "Italian": "italian", "Spanish": "spanish",
              "Japanese": "japan", "Korean": "korean", "Chinese": "chinese"}   # name: dreamtalk file prefix
-OPEN_MM, SHUT_MM = 4.0, 2.0   # an opening cycle: the gap rises above OPEN_MM after being below SHUT_MM
+CYCLE_MM = 3.0                # an opening cycle: the gap rises and falls again by this much
+SYLLABLE_DB = 6.0             # a syllable of the voice: its loudness rises and falls by this much
+SHUT_MM = 2.0                 # an inner-lip gap below this counts as shut lips
 
 
 def language_recordings(speech) -> dict:
@@ -421,15 +435,28 @@ def language_recordings(speech) -> dict:
     return {k: v for k, v in out.items() if v}
 
 
-def opening_cycles(opening_mm: np.ndarray) -> int:
-    """How many times the inner-lip gap [T] (mm) opens past OPEN_MM after closing below SHUT_MM."""
-    count, shut = 0, True
-    for value in opening_mm:
-        if shut and value > OPEN_MM:
-            count, shut = count + 1, False
-        elif value < SHUT_MM:
-            shut = True
+def peaks(values: np.ndarray, delta: float) -> int:
+    """How many times values [T] rise by at least `delta` from a low and fall back by `delta`
+    (wiggles smaller than `delta` are not counted)."""
+    count, low, high, rising = 0, np.inf, -np.inf, True
+    for v in values:
+        if rising:
+            if high - low >= delta and high - v >= delta:
+                count, rising, low = count + 1, False, v
+            elif v < low:
+                low = high = v                      # the high must come after the low
+            else:
+                high = max(high, v)
+        else:
+            low = min(low, v)
+            if v - low >= delta:
+                rising, high = True, v
     return count
+
+
+def opening_cycles(opening_mm: np.ndarray) -> int:
+    """How many times the inner-lip gap [T] (mm) opens and closes again by CYCLE_MM."""
+    return peaks(opening_mm, CYCLE_MM)
 
 
 def loudness(audio, fps: float, frames: int) -> np.ndarray:
@@ -445,9 +472,10 @@ def loudness(audio, fps: float, frames: int) -> np.ndarray:
 
 def language_statistics(speech, drivers: Sequence[str] = ("adf", "phonetic", "energy"), fps: float = 30.0,
                         reporter: Optional[Reporter] = None) -> list:
-    """Per language and driver over its recordings: seconds, opening cycles per second, the share of
-    frames with the lips shut (< SHUT_MM), mean and 95th-percentile gap (mm), and the correlation of
-    the gap with the voice's loudness (does the mouth open and close with the syllables)."""
+    """Per language and driver over its recordings: seconds, mouth opening cycles per second beside
+    the voice's syllables per second (loudness peaks of SYLLABLE_DB), the share of frames with the
+    lips shut (< SHUT_MM), mean and 95th-percentile gap (mm), and the correlation of the gap with the
+    voice's loudness (does the mouth open and close with the syllables)."""
     from ..animate import animate
     from ..audio import load_audio
     from ..head import load_head
@@ -476,7 +504,8 @@ def _language_row(language, driver, gaps, envelopes, fps) -> dict:
     allg = np.concatenate(gaps)
     r = [float(np.corrcoef(g, e)[0, 1]) if g.std() > 1e-9 and e.std() > 1e-9 else 0.0 for g, e in zip(gaps, envelopes)]
     return {"language": language, "driver": driver, "recordings": len(gaps), "seconds": seconds,
-            "cycles_per_s": sum(opening_cycles(g) for g in gaps) / seconds, "shut_share": float(np.mean(allg < SHUT_MM)),
+            "cycles_per_s": sum(opening_cycles(g) for g in gaps) / seconds,
+            "syllables_per_s": sum(peaks(e, SYLLABLE_DB) for e in envelopes) / seconds, "shut_share": float(np.mean(allg < SHUT_MM)),
             "mean_gap_mm": float(allg.mean()), "p95_gap_mm": float(np.percentile(allg, 95)),
             "r_loudness": float(np.mean(r))}
 
