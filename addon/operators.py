@@ -274,6 +274,10 @@ def why_not_animate(context) -> str:
         return "The Talking Head add-on is not registered for this scene."
     if running(scene) is not None:
         return "The head is being animated; wait for it, or press Esc to cancel."
+    from . import track_ops  # (it builds on this module)
+
+    if track_ops.tracking(scene) is not None:
+        return "A video is being tracked; wait for it, or press Esc to cancel."
     if settings.target is None:
         return "Choose a head (or add the built-in head) first."
     reason = audio_source.missing(context, settings)

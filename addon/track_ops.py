@@ -202,8 +202,7 @@ class TrackRun(operators.EngineRun):
             report({'ERROR'}, str(error))
             return {'CANCELLED'}
         if self.source.strip is None:
-            place_movie(bridge.sequencer_scene(context) if scene == context.scene else scene, self.source.path,
-                        self.source.start_frame)
+            drift = " ".join(filter(None, (drift, _placed_movie(context, scene, self.source))))
         show_quality(scene.talking_head_track, clip, bridge.scene_fps(scene), self.source.start_frame)
         warnings = list(clip.metadata.get("warnings", ())) + ([drift] if drift else [])
         status = scene.talking_head.status + (" " + " ".join(warnings) if warnings else "")
@@ -241,6 +240,16 @@ def _drift(scene, fps: float) -> str:
         return ""
     return (f"The sequencer plays the {fps:g} fps video at the scene's {rate:g} fps, so its picture drifts from "
             f"the keys (they follow the video's time and sound); set the scene to {fps:g} fps to line them up.")
+
+
+def _placed_movie(context, scene, source: VideoSource) -> str:
+    """Put the tracked file in the sequencer; "" or the sentence saying why it is not there (the keys are)."""
+    try:
+        place_movie(bridge.sequencer_scene(context) if scene == context.scene else scene, source.path,
+                    source.start_frame)
+    except (engine.EngineError, RuntimeError) as error:  # no free channel; a Blender that cannot read the movie
+        return f"The movie was not put in the sequencer ({str(error).rstrip('.')})."
+    return ""
 
 
 def place_movie(scene, filepath: str, frame_start: int, name: str = "TalkingHead Video"):
