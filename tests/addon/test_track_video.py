@@ -217,3 +217,25 @@ def test_the_worst_and_bridged_frames_are_shown_as_scene_frames(blender):
     assert track.bridged == "Bridged (face lost): 16-21, 28-29"
     track_ops.show_quality(track, clip._replace(metadata={"video_fps": 25.0, "bridged_frames": [3, 4]}), 25.0, 1)
     assert track.quality == "No frame could be fitted." and track.bridged == "Bridged (face lost): 4-5"
+
+
+def test_cancel_stops_the_tracker_and_the_scene_is_unchanged(blender, talk, monkeypatch):
+    from addon import track_ops, worker
+
+    from test_retarget import arkit_character
+
+    monkeypatch.setenv(worker.TEST_HOOK, "hang:60")          # the tracker's child stalls before it tracks
+    scene = blender.scene
+    face = scene.talking_head.target = arkit_character(blender)
+    scene.talking_head_track.video_path = str(talk)
+    run = track_ops.TrackRun.start(blender)
+    while run.job.latest is None:
+        run.job.wait(timeout=0.2)
+    assert "being tracked" in track_ops.why_not_track(blender)
+    assert not bpy.ops.talking_head.animate.poll()           # Animate waits for it too
+    assert bpy.ops.talking_head.cancel_track() == {'FINISHED'}
+    reports = []
+    assert run.finish(blender, lambda kind, text: reports.append((kind, text))) == {'CANCELLED'}
+    assert reports == [({'WARNING'}, "Tracking cancelled; your scene is unchanged.")]
+    assert track_ops.tracking(scene) is None and track_ops.last_failure(scene) == ""
+    assert face.data.shape_keys.animation_data is None and strip_facts(scene) == []
