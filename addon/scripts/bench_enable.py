@@ -3,11 +3,11 @@
     python addon/scripts/bench_enable.py --out out/bench_enable.json [--quick]
 
 For each Blender that `build.py setup` installed (bpy 4.2 in .venv-blender42, 5.0 in .venv, 5.2 in
-.venv-blender52), a fresh Python per run imports bpy (the baseline: Blender's own start) and then
-enables the checkout's add-on with addon_utils, as Blender does at start, from a fresh user
-folder. Bytecode may be written and one warm-up run goes first, as at a user's every start
-after the first. Writes benchmark rows (engine.bench.report.Row fields) as JSON; `build.py bench` merges them
-into out/bench.md.
+.venv-blender52, 5.3 in .venv-blender53), a fresh Python per run imports bpy (the baseline: Blender's
+own start) and then enables the checkout's add-on with addon_utils, as Blender does at start, from a
+fresh user folder. Bytecode may be written and one warm-up run goes first, as at a user's every start
+after the first. Writes benchmark rows (engine.bench.report.Row fields) as JSON; `build.py bench`
+merges them into out/bench.md.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = "Scripts/python.exe" if os.name == "nt" else "bin/python"
-BLENDERS = {"4.2": ROOT / ".venv-blender42", "5.0": ROOT / ".venv", "5.2": ROOT / ".venv-blender52"}
+BLENDERS = {"4.2": ROOT / ".venv-blender42", "5.0": ROOT / ".venv", "5.2": ROOT / ".venv-blender52",
+            "5.3": ROOT / ".venv-blender53"}
 ADDON = "talking_head"
 CHILD = """
 import json, time
