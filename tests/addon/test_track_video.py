@@ -127,7 +127,7 @@ def test_a_users_movie_strip_keys_an_arkit_face_and_the_take_exports(blender, ta
     face = arkit_character(blender, keys=("EyeBlink_L", "EyeBlink_R", "JawOpen", "MouthSmile_L"))
     scene.talking_head.target = face
     editor = scene.sequence_editor_create()
-    editor.strips.new_movie("Take 3", str(talk), 2, 11)
+    editor.strips.new_movie("Take 3", str(talk), 2, 11).frame_offset_start = 10  # shows video frames 10-39
     before = strip_facts(scene)
     track = scene.talking_head_track
     track.video_source, track.movie_strip = 'STRIP', "Take 3"
@@ -135,8 +135,9 @@ def test_a_users_movie_strip_keys_an_arkit_face_and_the_take_exports(blender, ta
 
     assert strip_facts(scene) == before                       # the user's strip only read, none of ours added
     frames, blink = curve(face.data.shape_keys, 'key_blocks["EyeBlink_L"].value')
-    np.testing.assert_array_equal(frames, np.arange(11, 11 + ka.FRAMES))
-    assert all(blink[a:b].max() > 0.6 for a, b in ka.BLINKS), blink.round(2)
+    np.testing.assert_array_equal(frames, np.arange(21, 11 + ka.FRAMES))  # the part the strip shows, in step
+    (a, b), t = ka.BLINKS[1], frames.astype(int) - 11                      # t: the video frame of each key
+    assert blink[(t >= a) & (t < b)].max() > 0.6 and blink[(t >= a - 6) & (t < a - 3)].max() < 0.3, blink.round(2)
     assert curve(face.data.shape_keys, 'key_blocks["JawOpen"].value') is not None
     clip = results.latest(face)
     for fmt, name in (("NPZ", "take.npz"), ("JSON", "take.json"), ("CSV", "take.csv")):
