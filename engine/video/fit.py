@@ -201,7 +201,7 @@ def _add_priors(problem: Problem, A: np.ndarray, g: np.ndarray, q: np.ndarray, p
         g += pull * (q - previous)
 
 
-def initial_parameters(problem: Problem, target: np.ndarray, scale_px: float, model_iod: float) -> np.ndarray:
+def initial_parameters(problem: Problem, target: np.ndarray) -> np.ndarray:
     """A first guess [13 + E]: no rotation, translation that puts the face where the target is."""
     q = np.zeros(NUM_POSE + problem.num_expressions)
     cx, cy = problem.centre

@@ -66,7 +66,7 @@ def fit_video(head, embedding, marks: VideoLandmarks, settings: Optional[_fit.Fi
     target, visible, iod = _targets(problem, marks)
     model_iod = _model_iod(problem)
     fov = _identity(problem, target, visible, iod, ok, model_iod, reporter)
-    params = _every_frame(problem, target, visible, iod, ok, model_iod, reporter)
+    params = _every_frame(problem, target, visible, iod, ok, reporter)
     _bridge(params, ok)
     fitted = _fitted_uv(problem, params)
     error = np.where(ok, _errors(fitted, target, visible, iod), np.nan)
@@ -119,7 +119,7 @@ def _fit_keyframes(problem, fov, keys, target, visible, iod, model_iod, rounds: 
     problem.distance = problem.focal * model_iod / float(np.median(iod[keys]))
     qs = {}
     for t in keys:
-        q = _fit.initial_parameters(problem, target[t], iod[t], model_iod)
+        q = _fit.initial_parameters(problem, target[t])
         qs[t] = _fit.solve_frame(problem, target[t], visible[t], iod[t], q, iterations=6, free_expression=False)
     for _ in range(rounds):
         for t in keys:
@@ -132,7 +132,7 @@ def _fit_keyframes(problem, fov, keys, target, visible, iod, model_iod, rounds: 
     return float(np.mean(errors)), problem.shape.copy()
 
 
-def _every_frame(problem, target, visible, iod, ok, model_iod, reporter) -> np.ndarray:
+def _every_frame(problem, target, visible, iod, ok, reporter) -> np.ndarray:
     T = len(ok)
     params = np.zeros((T, _fit.NUM_POSE + problem.num_expressions))
     reporter.stage("fitting frames", T)
@@ -140,7 +140,7 @@ def _every_frame(problem, target, visible, iod, ok, model_iod, reporter) -> np.n
     for t in range(T):
         if ok[t]:
             if previous is None:
-                q0 = _fit.initial_parameters(problem, target[t], iod[t], model_iod)
+                q0 = _fit.initial_parameters(problem, target[t])
                 q0 = _fit.solve_frame(problem, target[t], visible[t], iod[t], q0, iterations=6,
                                       free_expression=False)
             else:
