@@ -240,3 +240,15 @@ def test_cancel_stops_the_tracker_and_the_scene_is_unchanged(blender, talk, monk
     assert reports == [({'WARNING'}, "Tracking cancelled; your scene is unchanged.")]
     assert track_ops.tracking(scene) is None and track_ops.last_failure(scene) == ""
     assert face.data.shape_keys.animation_data is None and strip_facts(scene) == []
+
+
+def test_the_scene_takes_the_videos_frame_rate_or_says_the_picture_drifts(blender):
+    from addon import bridge, track_ops
+
+    scene = blender.scene
+    scene.render.fps, scene.render.fps_base = 24, 1.0
+    assert "drifts" in track_ops._drift(scene, 25.0) and track_ops._drift(scene, 24.0) == ""
+    assert track_ops._match_rate(scene, 30000 / 1001) == ""
+    assert (scene.render.fps, scene.render.fps_base) == (30, pytest.approx(1.001))
+    assert bridge.scene_fps(scene) == pytest.approx(30000 / 1001, rel=1e-6)  # fps_base is a float32
+    assert track_ops._drift(scene, 30000 / 1001) == ""
