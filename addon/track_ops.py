@@ -187,7 +187,7 @@ class TrackRun(operators.EngineRun):
             report({'ERROR'}, f"The head '{self.target_name}' or its scene was removed while the video was being "
                               "tracked; nothing was keyed.")
             return {'CANCELLED'}
-        clip = self.job.clip
+        clip, rate = self.job.clip, (scene.render.fps, scene.render.fps_base)
         try:
             drift = _match_rate(scene, clip.fps) if self.match_rate and self.source.strip is None else ""
             drift = drift or _drift(scene, clip.fps)
@@ -198,7 +198,8 @@ class TrackRun(operators.EngineRun):
                                           aliases=self.aliases, existing=self.existing, with_sound=with_sound)
             results.remember(target, clip.resample(bridge.scene_fps(scene)) if abs(
                 clip.fps - bridge.scene_fps(scene)) > 1e-6 else clip)
-        except engine.EngineError as error:
+        except engine.EngineError as error:  # e.g. a stored mapping naming keys the head lost: nothing keyed
+            scene.render.fps, scene.render.fps_base = rate
             report({'ERROR'}, str(error))
             return {'CANCELLED'}
         if self.source.strip is None:
