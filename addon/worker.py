@@ -105,7 +105,7 @@ def _render(engine, launch: dict, channel) -> None:
     """Render every frame of the job's clip in its look into the output folder, then announce the folder."""
     job, out = launch["job"], launch["output"]
     nldf = importlib.import_module(engine.__name__ + ".nldf")
-    png = importlib.import_module(engine.__name__ + ".preview.png")
+    sequence = importlib.import_module(engine.__name__ + ".preview.frames")
     reporter = engine.Reporter(_progress_sender(channel))
     _test_hook(reporter)
     clip = engine.MotionClip.load(job["clip"])
@@ -114,8 +114,8 @@ def _render(engine, launch: dict, channel) -> None:
     frames = nldf.render_clip(clip, look, size=int(job.get("size", 256)), camera=_camera(engine, job.get("camera")),
                               reporter=reporter)
     os.makedirs(out, exist_ok=True)
-    for t, rgba in enumerate(frames):
-        png.write_png(os.path.join(out, f"frame_{clip.start_frame + t:04d}.png"), rgba)
+    for _ in sequence.write_frames(frames, out, clip.start_frame):  # PNGs written while the next frames render
+        pass
     _send(channel, result=out)
 
 

