@@ -47,7 +47,7 @@ def real_speech(quick: bool, out: Path) -> list:
     shown = [n for n in PLOTTED if n in evaluation.curves] or list(evaluation.curves)[:3]
     plot = plot_real_openings(Path(out) / "eval_lipsync_real.png", evaluation, shown)
     write_real_evaluation(evaluation, Path(out), languages)
-    rows = video_rows(evaluation, plot, "held-out")
+    rows = video_rows(evaluation, plot, "held-out") + [default_row(evaluation)]
     if len(everyone.scores) > len(evaluation.scores):
         rows += video_rows(everyone, plot, "all")
         (Path(out) / "eval_lipsync_real_all.json").write_text(json.dumps(everyone.to_dict(), indent=2))
@@ -80,6 +80,17 @@ def video_rows(evaluation, plot: Path, which: str) -> list:
         rows.append(Row(SECTION, f"{which}: videos skipped", len(evaluation.skipped), "",
                         note="; ".join(evaluation.skipped)))
     return rows
+
+
+def default_row(evaluation) -> Row:
+    """Whether the engine's default driver is the one that measures best (best-lag r on held-out speakers)."""
+    from ..animate import DEFAULT_DRIVER
+
+    best = evaluation.best_driver()
+    r = {row["driver"]: row["r_best"] for row in evaluation.summary() if "r_best" in row}
+    return Row(SECTION, f"the default driver ({DEFAULT_DRIVER}) is the best measured ({best})",
+               float(DEFAULT_DRIVER == best), "yes" if DEFAULT_DRIVER == best else "no",
+               note=", ".join(f"{k} r = {v:.3f}" for k, v in sorted(r.items(), key=lambda kv: -kv[1])))
 
 
 def _motion(r: dict) -> str:

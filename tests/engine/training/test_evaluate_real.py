@@ -154,3 +154,17 @@ def test_a_video_the_tracker_refuses_is_remembered_and_refused_again(tmp_path, m
     with pytest.raises(VideoError) as second:
         er.tracked_take(path, tmp_path / "cache")
     assert str(second.value) == str(first.value) and len(list((tmp_path / "cache").glob("*.failed.txt"))) == 1
+
+
+def test_the_bench_says_whether_the_default_driver_measures_best():
+    from engine.animate import DEFAULT_DRIVER
+    from engine.bench.real_speech_suite import default_row
+
+    still = er.MotionStats(0.0, 0.0, 0.0, 0.0)
+    other = "energy" if DEFAULT_DRIVER != "energy" else "phonetic"
+    scores = [er.VideoScore("a.mp4", "A", DEFAULT_DRIVER, 0.1, r_default, 2, 9.0, 50, still)
+              for r_default in (0.5,)] + [er.VideoScore("a.mp4", "A", other, 0.3, 0.4, 1, 9.0, 50, still)]
+    evaluation = er.RealSpeechEvaluation([DEFAULT_DRIVER, other], scores)
+    assert evaluation.best_driver() == DEFAULT_DRIVER and default_row(evaluation).unit == "yes"
+    scores[1].r_best = 0.6
+    assert evaluation.best_driver() == other and default_row(evaluation).unit == "no"
