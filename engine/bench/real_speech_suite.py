@@ -1,7 +1,7 @@
 """Lip sync on real speech: every driver against held-out real speakers' tracked videos.
 
 Needs ../shared/data (videos/ and speech/, beside the checkout; never shipped): where it is absent the
-suite says so and skips. Tracked takes are cached under out/real_speech/takes (a re-run tracks nothing).
+suite says so and skips. Tracked takes are cached under out/real_speech/takes of the checkout (a re-run tracks nothing).
 Figures: per driver the inner-lip gap correlation with the tracked mouth (lag 0, best lag within
 +-5 frames; mean over speakers), the lowest speaker's, the lip-vertex error against the tracked fit,
 head-motion and blink statistics beside the tracked ones; bilabial closure recall on real recordings
@@ -18,7 +18,6 @@ from .report import Row
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(os.environ.get("TALKING_HEAD_DATA", ROOT.parent / "shared" / "data"))
-CACHE = ROOT / "out" / "real_speech" / "takes"
 SECTION = "Lip sync on real speech"
 DRIVERS = ("adf", "phonetic", "energy")
 PLOTTED = ("mead_M003_level_1_disgusted_015.mp4", "lrs3_PbgB2TaYhio_00007.mp4", "wav2lipgfpgan_kim_7s_raw.mp4")
@@ -29,7 +28,7 @@ SETS = {"held-out": "held-out speakers (evaluation-only rows)",
 def real_speech(quick: bool, out: Path) -> list:
     """The real-speech evaluation (quick: four held-out videos, no languages)."""
     from ..animate import available_drivers
-    from ..training.evaluate_real import (evaluate_real_speech, held_out_videos, language_statistics,
+    from ..training.evaluate_real import (TAKE_CACHE, evaluate_real_speech, held_out_videos, language_statistics,
                                           plot_real_openings, real_closure_clips, real_videos,
                                           write_real_evaluation)
 
@@ -40,7 +39,7 @@ def real_speech(quick: bool, out: Path) -> list:
     known = real_closure_clips(DATA / "speech")
     if quick:
         known = known[:3]
-    everyone = evaluate_real_speech(real_videos(DATA / "videos", "all", quick), CACHE,
+    everyone = evaluate_real_speech(real_videos(DATA / "videos", "all", quick), TAKE_CACHE,
                                     drivers + ["phonetic+transcript"], known)
     evaluation = everyone.only([p.name for p, _ in held_out])
     languages = [] if quick else language_statistics(DATA / "speech", drivers)

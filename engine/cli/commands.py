@@ -290,7 +290,7 @@ def register_eval_lipsync(sub) -> None:
     ev.add_argument("--out", default="out", help="folder for eval_lipsync.json and .png (default out/)")
     ev.add_argument("--videos", default=None, help="real speech: a folder of talking videos (the held-out speakers "
                     "of ../shared/data/videos are used from it) or a manifest file (video[;speaker] a line); "
-                    "each is tracked once (cached in out/real_speech/takes) and is the truth")
+                    "each is tracked once (cached in OUT/real_speech/takes) and is the truth")
     ev.add_argument("--speech", default=None, help="with --videos: a folder laid out like ../shared/data/speech "
                     "whose recordings with known words score bilabial closure recall")
     ev.set_defaults(handler=run_eval_lipsync)

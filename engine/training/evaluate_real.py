@@ -37,6 +37,7 @@ import numpy as np
 from ..motion import MotionClip
 from ..progress import Reporter, silent
 
+TAKE_CACHE = Path(__file__).resolve().parents[2] / "out" / "real_speech" / "takes"   # tracked takes, kept
 MAX_LAG = 5                   # frames either way searched for the best-lag correlation
 BLINK_RISE = 0.3              # an eye is closed where eyeBlink rises this far above the clip's median
 BLINK_MIN_S = 0.06            # ... for at least this long (shorter rises are tracking noise)

@@ -4,7 +4,8 @@
 
 Only the rows of ../shared/data/videos that may train a shipped model are used
 (`evaluate_real.TRAINING_VIDEOS`; the held-out speakers of `EVAL_VIDEOS` never
-are). Each video is tracked once (`evaluate_real.tracked_take`, cached) and
+are). Each video is tracked once (`evaluate_real.tracked_take`, cached in the checkout's
+out/real_speech/takes, shared with eval-lipsync --videos and the bench) and
 written as `<stem>.pair.npz`:
 
     audio        [N] float32, mono at `rate` Hz (16 kHz), the video's sound
@@ -28,7 +29,7 @@ import numpy as np
 
 from ..motion import MotionClip
 from ..progress import Reporter, silent
-from .evaluate_real import SILENT_PEAK, TRAINING_VIDEOS, tracked_take
+from .evaluate_real import SILENT_PEAK, TAKE_CACHE, TRAINING_VIDEOS, tracked_take
 
 MIN_CONFIDENCE = 0.5          # frames tracked worse than this (error > 5% of the eye distance) weigh 0
 
@@ -99,8 +100,9 @@ def main(argv=None) -> int:
         print("usage: python -m engine.training.real_pairs VIDEOS_FOLDER OUT_FOLDER", file=sys.stderr)
         return 2
     out = Path(args[1])
-    paths = build_real_pairs(args[0], out, out / "takes")
-    seconds = sum(load_pair(p).clip.num_frames / load_pair(p).clip.fps for p in paths)
+    paths = build_real_pairs(args[0], out, TAKE_CACHE)
+    clips = [load_pair(p).clip for p in paths]
+    seconds = sum(c.num_frames / c.fps for c in clips)
     print(f"wrote {len(paths)} pairs ({seconds:.0f} s) to {out}")
     return 0
 

@@ -162,8 +162,8 @@ def test_the_bench_says_whether_the_default_driver_measures_best():
 
     still = er.MotionStats(0.0, 0.0, 0.0, 0.0)
     other = "energy" if DEFAULT_DRIVER != "energy" else "phonetic"
-    scores = [er.VideoScore("a.mp4", "A", DEFAULT_DRIVER, 0.1, r_default, 2, 9.0, 50, still)
-              for r_default in (0.5,)] + [er.VideoScore("a.mp4", "A", other, 0.3, 0.4, 1, 9.0, 50, still)]
+    scores = [er.VideoScore("a.mp4", "A", DEFAULT_DRIVER, 0.1, 0.5, 2, 9.0, 50, still),
+              er.VideoScore("a.mp4", "A", other, 0.3, 0.4, 1, 9.0, 50, still)]
     evaluation = er.RealSpeechEvaluation([DEFAULT_DRIVER, other], scores)
     assert evaluation.best_driver() == DEFAULT_DRIVER and default_row(evaluation).unit == "yes"
     scores[1].r_best = 0.6
