@@ -168,3 +168,19 @@ def test_the_bench_says_whether_the_default_driver_measures_best():
     assert evaluation.best_driver() == DEFAULT_DRIVER and default_row(evaluation).unit == "yes"
     scores[1].r_best = 0.6
     assert evaluation.best_driver() == other and default_row(evaluation).unit == "no"
+
+
+def test_recordings_with_known_words_are_read_from_their_transcript_files(tmp_path):
+    (tmp_path / "librivox").mkdir()
+    (tmp_path / "pocketsphinx" / "cards").mkdir(parents=True)
+    for wav in ("librivox/a.wav", "pocketsphinx/cards/001.wav", "pocketsphinx/cards/002.wav", "whisper_jfk.flac"):
+        (tmp_path / wav).write_bytes(b"")
+    (tmp_path / "librivox" / "a.txt").write_text(" he was not an ill disposed young man\n")
+    (tmp_path / "librivox" / "b.txt").write_text("no recording beside this one")
+    (tmp_path / "pocketsphinx" / "cards" / "cards.transcription").write_text(
+        "<s> ten of clubs  </s> (001)\n<s> five five  </s> (002)\n<s> seven of hearts  </s> (009)\n")
+    rows = {p.relative_to(tmp_path).as_posix(): w for p, w in er.known_word_recordings(tmp_path)}
+    assert rows == {"librivox/a.wav": "he was not an ill disposed young man", "pocketsphinx/cards/001.wav": "ten of clubs",
+                    "pocketsphinx/cards/002.wav": "five five",
+                    "whisper_jfk.flac": "and so my fellow americans ask not what your country can do for you "
+                                        "ask what you can do for your country"}
