@@ -26,7 +26,11 @@ def test_psnr_and_ssim_known_answers():
     assert rgba_ssim(noisy, image) < 0.9 < rgba_ssim(np.clip(image + 0.01, 0, 1), image)
 
 
-def test_nldf_vs_nerf_rows_on_tiny_models(tmp_path, monkeypatch):
+SMALL = dict(plane_resolutions=[8], plane_channels=2, hidden=8, samples=8, importance_samples=0, render_chunk=256,
+             occupancy_resolution=0, steps=1, rays_per_step=64, log_every=1, checkpoint_every=1)
+
+
+def test_nldf_vs_nerf_rows_on_tiny_models(tmp_path):
     torch = pytest.importorskip("torch")
     torch.set_num_threads(1)
     import sys
@@ -35,25 +39,59 @@ def test_nldf_vs_nerf_rows_on_tiny_models(tmp_path, monkeypatch):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     from nldf_looks import tiny_look
 
-    from engine.bench import render_suite
     from engine.head import load_head
     from engine.nldf import load_look
-    from engine.training.teachers.nerf import NeRFConfig, fit_nerf
+    from engine.training.teachers.nerf import NeRFConfig, bench, fit_nerf
     from engine.training.teachers.nerf.teacher_set import make_teacher_set, speech_motion
 
     head = load_head()
     look = load_look(tiny_look(tmp_path / "models", "toon"))
     frames = make_teacher_set("toon", 2, 16, seed=1, head=head, motion=speech_motion(head, "energy"))
-    small = dict(plane_resolutions=[8], plane_channels=2, hidden=8, samples=8, importance_samples=0, render_chunk=256,
-                 occupancy_resolution=0, steps=1, rays_per_step=64, log_every=1, checkpoint_every=1)
-    checkpoint = fit_nerf(frames.frames, frames.params, frames.cameras, NeRFConfig(**small), tmp_path / "nerf", head=head)
-    rows = render_suite._look_rows(look, checkpoint, True, tmp_path, sizes=(24,))
+    checkpoint = fit_nerf(frames.frames, frames.params, frames.cameras, NeRFConfig(**SMALL), tmp_path / "nerf", head=head)
+    rows = bench._look_rows(look, checkpoint, True, tmp_path, sizes=(24,), teacher="the tiny teacher")
     by_name = {r.name.split(": ", 1)[1]: r for r in rows}
     speed = by_name["NLDF frames per second"]
     assert speed.value > 0 and speed.ratio == pytest.approx(speed.value / speed.baseline, rel=1e-6)
+    assert speed.baseline_name == "the tiny teacher"
     for name in ("NLDF PSNR vs the mesh teacher", "NLDF PSNR on the mouth box"):
         assert np.isfinite(by_name[name].value) and np.isfinite(by_name[name].baseline)
     assert 0 < by_name["NLDF SSIM"].value <= 1
     assert (tmp_path / "nldf_vs_nerf_toon_24.png").exists()
-    monkeypatch.setattr(render_suite, "nerf_runs", lambda: tmp_path / "nowhere")
-    assert "needs an installed look" in render_suite.nldf_vs_nerf(True, tmp_path)[0].note
+
+
+def test_a_fresh_clone_gets_the_benchs_short_nerf_fit_once(tmp_path, monkeypatch):
+    """Without a long fit, the bench fits a short teacher, records how, and reuses it on the next run."""
+    pytest.importorskip("torch")
+    import json
+
+    from engine.training.teachers.nerf import bench
+
+    monkeypatch.setattr(bench, "nerf_runs", lambda: tmp_path / "runs")
+    monkeypatch.setattr(bench, "SHORT_FIT", {False: (3, 16, 2), True: (2, 16, 1)})
+    monkeypatch.setattr(bench, "SHORT_DRIVER", "energy")  # the phonetic driver's recognition costs seconds
+    monkeypatch.setattr(bench, "SHORT_CONFIG", {**{k: v for k, v in SMALL.items() if k != "steps"}, "threads": 1})
+    checkpoint, name = bench.teacher_checkpoint("toon", quick=True)
+    assert checkpoint == tmp_path / "runs" / "nerf_toon_bench_quick" / "checkpoint.pt" and checkpoint.exists()
+    record = json.loads((checkpoint.parent / "fit.json").read_text())
+    assert (record["frames"], record["size"], record["steps"]) == (2, 16, 1) and record["seconds"] > 0
+    assert "2 frames at 16², 1 steps" in name and "--steps 1" in record["command"]
+    stamp = checkpoint.stat().st_mtime_ns
+    assert bench.teacher_checkpoint("toon", quick=True) == (checkpoint, name)  # reused, not fitted again
+    assert checkpoint.stat().st_mtime_ns == stamp
+    long_fit = tmp_path / "runs" / "nerf_toon" / "checkpoint.pt"
+    long_fit.parent.mkdir()
+    long_fit.write_bytes(b"")
+    assert bench.teacher_checkpoint("toon", quick=True) == (long_fit, "NeRF teacher")  # a long fit wins
+
+
+def test_without_torch_the_suite_is_one_row_saying_so(monkeypatch):
+    import sys
+
+    from engine.bench import render_suite
+
+    import engine.training.teachers.nerf as nerf_package
+
+    monkeypatch.delattr(nerf_package, "bench", raising=False)
+    monkeypatch.setitem(sys.modules, "engine.training.teachers.nerf.bench", None)  # as if torch were absent
+    rows = render_suite.nldf_vs_nerf(True, None)
+    assert len(rows) == 1 and "training extra" in rows[0].note
