@@ -70,7 +70,7 @@ def _suites() -> list:
     from .style_suite import adf_styles
     from .style_video_suite import style_from_video
     from .throughput_suite import render_throughput
-    from .video_suite import real_clips, tracking_memory, tracking_speed
+    from .video_suite import known_answers, real_clips, tracking_memory, tracking_speed
 
     return [("start-up", startup), ("skinning", skinning), ("long audio file", long_file_loading),
             ("energy driver", energy_driver),
@@ -78,7 +78,8 @@ def _suites() -> list:
             ("styles", adf_styles), ("nldf vs nerf", nldf_vs_nerf),
             ("render throughput", render_throughput),
             ("video tracking speed", tracking_speed), ("video tracking memory", tracking_memory),
-            ("video tracking accuracy", real_clips), ("style from a video", style_from_video),
+            ("video tracking accuracy", real_clips), ("video known answers", known_answers),
+            ("style from a video", style_from_video),
             ("lip sync on real speech", real_speech)]
 
 

@@ -1,4 +1,5 @@
-"""A small talking video of the built-in head with known parameters, rendered by the engine (test fixture)."""
+"""Known answers for video tracking: the built-in head performing known parameters, rendered by the
+engine (its mesh renderer, or a look), tracked back and compared (the tests' fixture and a bench suite)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ BLINKS = ((12, 15), (30, 33))    # [first, last) frames with the eyes closed
 
 def truth(frames: int = FRAMES):
     """Known parameters: expression [T, E] (blinks, a smile), pose [T, 5, 3] (head turn and nod, jaw)."""
-    from engine.head import load_head
+    from ..head import load_head
 
     head = load_head()
     t = np.arange(frames)
@@ -37,8 +38,8 @@ def render_video(path: Path, frames: int = FRAMES, with_sound: bool = True) -> P
     """Render the known performance to an MP4 (with a tone as its sound) and return its path."""
     import subprocess
 
-    from engine.preview.clip import render_clip_frames, video_frames
-    from engine.preview.video import write_video
+    from ..preview.clip import render_clip_frames, video_frames
+    from ..preview.video import write_video
 
     head, expression, pose = truth(frames)
     sound = None
@@ -52,9 +53,9 @@ def render_video(path: Path, frames: int = FRAMES, with_sound: bool = True) -> P
 
 def inner_lip_gap(expression, pose) -> np.ndarray:
     """The true gap [T] between the middles of the inner lips (metres)."""
-    from engine.head import load_head
-    from engine.video.embedding import embedding_for
-    from engine.video.rig import point_rig, posed
+    from ..head import load_head
+    from ..video.embedding import embedding_for
+    from ..video.rig import point_rig, posed
 
     head = load_head()
     emb = embedding_for(head)
@@ -63,3 +64,55 @@ def inner_lip_gap(expression, pose) -> np.ndarray:
     points, _ = posed(rig, np.zeros(len(head.shape_names)), np.asarray(expression, float), np.asarray(pose, float),
                       np.zeros((len(pose), 3)))
     return np.linalg.norm(points[:, 0] - points[:, 1], axis=1)
+
+
+def known_clip(frames: int = FRAMES):
+    """The known performance as a MotionClip at FPS (expressions and pose channels)."""
+    from ..motion import MotionClip
+    from ..motion.channels import POSE_CHANNELS
+
+    head, expression, pose = truth(frames)
+    return MotionClip(list(head.expression_names) + list(POSE_CHANNELS),
+                      np.concatenate([expression, pose.reshape(frames, -1)], axis=1), FPS)
+
+
+def render_look_video(path: Path, look: str, frames: int = FRAMES) -> Path:
+    """The known performance rendered in a shipped look (toon, clay) to an MP4."""
+    import subprocess
+    import sys
+    import tempfile
+
+    root = Path(__file__).resolve().parents[2]
+    with tempfile.TemporaryDirectory() as tmp:
+        clip_path = Path(tmp) / "known.npz"
+        known_clip(frames).save(clip_path)
+        subprocess.run([sys.executable, "-m", "engine", "render", str(clip_path), "-o", str(Path(tmp) / "frames"),
+                        "--look", look, "--size", str(SIZE), "--video", str(path)], check=True, capture_output=True,
+                       cwd=root)
+    return path
+
+
+def compare(take, frames: int = FRAMES) -> dict:
+    """Errors of a tracked known video: mean |rotation error| per axis (degrees: pitch, yaw, roll),
+    the fitted and MediaPipe's inner-lip gap correlations with the truth, and blinks found."""
+    from ..video.track import lip_gaps
+
+    _, expression, pose = truth(frames)
+    clip = take.clip
+    fitted = np.stack([clip.channel(f"neck_r{a}") for a in "xyz"], axis=1)
+    error = np.degrees(np.abs(fitted - pose[:, 1]))
+    gap_fit, gap_seen = lip_gaps(take.fit)
+    true_gap = inner_lip_gap(expression, pose)
+    blink = 0.5 * (clip.channel("eyeBlinkLeft") + clip.channel("eyeBlinkRight"))
+    return {"rotation_mean_deg": error.mean(axis=0), "rotation_max_deg": error.max(axis=0),
+            "lip_r": float(np.corrcoef(gap_fit, true_gap)[0, 1]),
+            "mediapipe_lip_r": float(np.corrcoef(gap_seen, true_gap)[0, 1]),
+            "blinks_found": sum(bool((blink[a:b] > 0.6).any()) for a, b in BLINKS),
+            "false_blinks": int(np.sum((blink > 0.6) & ~_blink_frames(len(blink))))}
+
+
+def _blink_frames(T: int) -> np.ndarray:
+    out = np.zeros(T, bool)
+    for a, b in BLINKS:
+        out[max(0, a - 1):b + 1] = True
+    return out

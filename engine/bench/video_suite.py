@@ -155,3 +155,31 @@ def real_clips(quick: bool, out: Path = None) -> list:
     rows.insert(1, Row(SECTION, f"inner-lip gap correlation with MediaPipe's, median over {len(results)} clips",
                        float(np.nanmedian(corrs)), "r", target=">= 0.9", note=f"lowest {np.nanmin(corrs):.3f}"))
     return rows
+
+
+def known_answers(quick: bool, out: Path = None) -> list:
+    """The built-in head performing known parameters, rendered by the mesh renderer and in both
+    shipped looks, tracked back: rotation error, inner-lip gap correlation, blinks found."""
+    import warnings
+
+    from ..video import track_video
+    from . import video_known
+
+    renders = [("mesh renderer", video_known.render_video)] + (
+        [] if quick else [(f"look '{look}'", lambda p, look=look: video_known.render_look_video(p, look))
+                          for look in ("toon", "clay")])
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        for name, render in renders:
+            path = render(Path(folder) / "known.mp4")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                r = video_known.compare(track_video(path))
+            pitch, yaw, roll = r["rotation_mean_deg"]
+            rows.append(Row(SECTION, f"known answers, {name}: head rotation error (mean, pitch/yaw/roll)",
+                            float(max(pitch, yaw, roll)), "deg", target="<= 3 deg",
+                            note=f"pitch {pitch:.1f}, yaw {yaw:.1f}, roll {roll:.1f}; inner-lip gap r = "
+                                 f"{r['lip_r']:.2f} with the truth (MediaPipe's own {r['mediapipe_lip_r']:.2f}; "
+                                 f"target >= 0.95); blinks found {r['blinks_found']} of {len(video_known.BLINKS)}, "
+                                 f"{r['false_blinks']} false frames"))
+    return rows

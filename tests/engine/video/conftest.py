@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import known_answers  # noqa: E402
+from engine.bench import video_known as known_answers  # noqa: E402
 
 
 def has_tracker() -> bool:

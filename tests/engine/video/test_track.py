@@ -13,7 +13,7 @@ import subprocess
 import numpy as np
 import pytest
 
-import known_answers as ka
+from engine.bench import video_known as ka
 from conftest import ffmpeg, needs_tracker
 from engine.cli.main import main
 from engine.motion import MotionClip
