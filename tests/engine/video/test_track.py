@@ -19,7 +19,7 @@ from engine.cli.main import main
 from engine.motion import MotionClip
 from engine.motion.channels import known_channels
 
-pytestmark = needs_tracker
+pytestmark = [needs_tracker, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
