@@ -69,7 +69,8 @@ def video_rows(evaluation, plot: Path, which: str) -> list:
                                  f"frames (mean of {speakers} {SETS[which]})", r["r_best"], "r",
                         "phonetic driver" if base is not None else "", base,
                         r["r_best"] / base if base else None, target=">= 0.6 on every speaker",
-                        note=f"lag 0 r = {r['r_lag0']:.3f}; lowest speaker {r['r_best_lowest_speaker']:.3f}; "
+                        note=f"lag 0 r = {r['r_lag0']:.3f}; one lag for all clips ({r['common_lag']:+d} frames) "
+                             f"r = {r['r_common_lag']:.3f}; lowest speaker {r['r_best_lowest_speaker']:.3f}; "
                              f"lip-vertex error vs tracked {r['lip_error_mm']:.1f} mm; {_motion(r)}; plot {plot.name}"))
     cycles = evaluation.cycles_per_second()
     if cycles:

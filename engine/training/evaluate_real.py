@@ -5,8 +5,9 @@ built-in head to each frame, and each driver animates the video's own sound
 at the video's frame rate. On the built-in head we compare what a viewer sees:
 
 - the correlation of the posed head's inner-lip gap with the tracked one, at
-  lag 0 and at the best lag within +-MAX_LAG frames (a driver early or late by
-  a few frames is still judged on its shape);
+  lag 0, at each clip's best lag within +-MAX_LAG frames (a driver early or
+  late by a few frames is still judged on its shape), and at the one lag that
+  is best for the driver over all clips;
 - the lip-vertex error (mm) against the tracked fit (only the jaw of the pose
   applies, as in `phonetic.metrics`);
 - head-motion statistics (spread and speed of the neck rotation) and blink
@@ -246,6 +247,7 @@ class VideoScore:
     lip_error_mm: float
     frames: int
     motion: MotionStats
+    r_by_lag: dict = field(default_factory=dict)   # {lag: r} for every lag within +-MAX_LAG
 
 
 @dataclass
@@ -274,8 +276,10 @@ class RealSpeechEvaluation:
             per = {k: [s for s in mine if s.speaker == k] for k in speakers}
             r0 = [np.mean([s.r_lag0 for s in v]) for v in per.values()]
             rb = [np.mean([s.r_best for s in v]) for v in per.values()]
+            lag, r_lag = _common_lag(per)
             rows.append({"driver": driver, "speakers": len(speakers), "videos": len(mine),
                          "r_lag0": float(np.mean(r0)), "r_best": float(np.mean(rb)),
+                         "common_lag": lag, "r_common_lag": r_lag,
                          "r_best_lowest_speaker": float(np.min(rb)),
                          "lip_error_mm": float(np.mean([s.lip_error_mm for s in mine])),
                          **_mean_motion([s.motion for s in mine])})
@@ -319,6 +323,17 @@ class RealSpeechEvaluation:
                 "tracked": {k: asdict(v) for k, v in self.tracked.items()},
                 "closure_on_known_words": [asdict(s) | {"real_time": s.real_time} for s in self.closure],
                 "skipped": self.skipped}
+
+
+def _common_lag(per_speaker: dict):
+    """(lag, r): the one lag for every clip with the highest mean over speakers of r at that lag
+    (less flattering than each clip's own best lag; None when the scores carry no lags)."""
+    lags = sorted({k for v in per_speaker.values() for s in v for k in s.r_by_lag})
+    if not lags:
+        return None, float("nan")
+    mean = {k: float(np.mean([np.mean([s.r_by_lag[k] for s in v]) for v in per_speaker.values()])) for k in lags}
+    best = max(mean, key=mean.get)
+    return int(best), mean[best]
 
 
 def _mean_motion(stats: Sequence[MotionStats]) -> dict:
@@ -380,7 +395,7 @@ def _video_score(head, take: TrackedVideo, clip: MotionClip, tracked_open, drive
     best = max(lags, key=lags.get)
     return VideoScore(video=take.path.name, speaker=take.speaker, driver=driver, r_lag0=lags[0], r_best=lags[best],
                       best_lag=int(best), lip_error_mm=lip_error_mm(head, clip, take.clip, take.good),
-                      frames=int(take.good[:T].sum()), motion=motion_stats(clip))
+                      frames=int(take.good[:T].sum()), motion=motion_stats(clip), r_by_lag=lags)
 
 
 # -- known words (real recordings with transcripts) -------------------------------------------------

@@ -102,6 +102,7 @@ def test_a_driver_scored_against_its_own_performance_is_perfect(talk):
     assert phonetic.frames == truth.num_frames - 3 and phonetic.speaker == "Test Speaker"
     assert energy.r_best < 0.99 and energy.lip_error_mm > 0.5
     assert result.best_driver() == "phonetic"
+    assert {"common_lag": 0, "r_common_lag": pytest.approx(1.0)}.items() <= result.summary()[0].items()
     rows = {r["driver"]: r for r in result.summary()}
     assert rows["tracked video"]["head_sd_deg"] == pytest.approx(rows["phonetic"]["head_sd_deg"], abs=0.3)
 
