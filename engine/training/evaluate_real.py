@@ -318,8 +318,8 @@ class RealSpeechEvaluation:
         return {k: sum(c[k] for c in self.cycles.values()) / max(seconds, 1e-9) for k in keys}
 
     def to_dict(self) -> dict:
-        return {"cycles_per_s": self.cycles_per_second(), "drivers": self.drivers, "summary": self.summary(), "per_speaker": self.per_speaker(),
-                "scores": [asdict(s) for s in self.scores],
+        return {"drivers": self.drivers, "summary": self.summary(), "per_speaker": self.per_speaker(),
+                "cycles_per_s": self.cycles_per_second(), "scores": [asdict(s) for s in self.scores],
                 "tracked": {k: asdict(v) for k, v in self.tracked.items()},
                 "closure_on_known_words": [asdict(s) | {"real_time": s.real_time} for s in self.closure],
                 "skipped": self.skipped}
