@@ -6,8 +6,9 @@ The clip is the shipped sample voice through the energy driver (10 s at 30 fps;
 Render to Sequencer job of the add-on writes its frames with the same writer
 (`engine.preview.frames.write_frames`). A row also times the PNG encoding
 alone, the sequence writer's fast one against `write_png`'s default (zlib
-level 6, up filter), on the rendered frames. The machine's load average is in
-the notes: the ratios hold on a shared machine, the frames per second less so.
+level 6, up filter), on the rendered frames. The machine's load average and the
+CPU seconds per frame of both are in the notes: on a shared machine the CPU
+figures hold better than the frames per second.
 """
 
 from __future__ import annotations
@@ -65,8 +66,8 @@ def _size_rows(look, clip_path: Path, size: int, folder: Path) -> list:
     from ..nldf import render_clip
 
     clip = MotionClip.load(clip_path)
-    renderer_fps, frames = _renderer_alone(look, clip, size, render_clip)
-    whole = _whole_process_seconds(["-m", "engine", "render", str(clip_path), "-o", str(folder), "--size", str(size),
+    renderer_fps, renderer_cpu, frames = _renderer_alone(look, clip, size, render_clip)
+    whole, whole_cpu = _whole_process_seconds(["-m", "engine", "render", str(clip_path), "-o", str(folder), "--size", str(size),
                                     "--look", look.name])
     written = sorted(folder.glob("frame_*.png"))
     fps = clip.num_frames / whole
@@ -75,7 +76,9 @@ def _size_rows(look, clip_path: Path, size: int, folder: Path) -> list:
     rows = [Row(group, f"{label}: `python -m engine render` to PNG, start to exit", fps, "fps",
                 "the renderer alone (no files)", renderer_fps, fps / renderer_fps,
                 target=f">= {TARGETS.get(size, 0):g} fps on 2 cores",
-                note=f"fresh process, start-up and look loading included; {len(written)} PNGs; load {load}")]
+                note=f"fresh process, start-up and look loading included; {len(written)} PNGs; CPU per frame "
+                     f"{1000 * whole_cpu / clip.num_frames:.0f} ms vs {1000 * renderer_cpu / clip.num_frames:.0f} ms "
+                     f"alone; load {load}")]
     fast, default = _png_ms(frames)
     rows.append(Row(group, f"{label}: PNG encoding per frame (sub filter, run-length, level 1)", fast, "ms",
                     "zlib level 6, up filter", default, default / fast,
@@ -84,21 +87,34 @@ def _size_rows(look, clip_path: Path, size: int, folder: Path) -> list:
 
 
 def _renderer_alone(look, clip, size: int, render_clip) -> tuple:
-    """(frames per second of render_clip over the whole clip after one warm-up frame, a few of its frames)."""
+    """(frames per second of render_clip over the whole clip after one warm-up frame, its CPU seconds, a few of
+    its frames)."""
     next(iter(render_clip(clip, look, size=size)))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     frames = [f for t, f in enumerate(render_clip(clip, look, size=size)) if t % 30 == 0]
-    return clip.num_frames / (time.perf_counter() - start), frames
+    return clip.num_frames / (time.perf_counter() - start), time.process_time() - cpu, frames
 
 
-def _whole_process_seconds(args: list) -> float:
+def _whole_process_seconds(args: list) -> tuple:
+    """(wall seconds, CPU seconds: NaN where `resource` is missing, as on Windows) of `python *args`, start to exit."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    before = _children_cpu()
     start = time.perf_counter()
     done = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise RuntimeError(f"python {' '.join(args)} failed: {done.stderr[-500:]}")
-    return seconds
+    return seconds, _children_cpu() - before
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished children; NaN without `resource`."""
+    try:
+        import resource
+    except ImportError:
+        return float("nan")
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _png_ms(frames: list) -> tuple:

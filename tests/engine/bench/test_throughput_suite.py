@@ -12,5 +12,5 @@ def test_throughput_rows_on_a_short_clip(tmp_path, monkeypatch):
     whole, png = rows
     assert whole.unit == "fps" and whole.value > 0 and whole.baseline > 0
     assert whole.ratio == pytest.approx(whole.value / whole.baseline)
-    assert "4 PNGs" in whole.note and "4 frames" in whole.name
+    assert "4 PNGs" in whole.note and "4 frames" in whole.name and "CPU per frame" in whole.note
     assert png.unit == "ms" and png.value > 0 and png.ratio == pytest.approx(png.baseline / png.value)
