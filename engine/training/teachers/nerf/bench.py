@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[4]
 SIZES = (256, 512)
 MEMORY_FRAMES = 3
 # the bench's own teacher when no long fit exists: (frames, size, steps) for full and quick runs
-SHORT_FIT = {False: (300, 128, 600), True: (40, 128, 100)}
+SHORT_FIT = {False: (300, 128, 400), True: (40, 128, 100)}
 SHORT_CONFIG = {"threads": 2}
 SHORT_DRIVER = "phonetic"  # the speech driver of the motion, as for the held-out frames (`heldout_set`)
 
