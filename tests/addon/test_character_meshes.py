@@ -339,5 +339,6 @@ def test_the_character_tests_pass_on_blender42():
     tests = "not undo_step and not gltf and not blender42"
     run = subprocess.run([str(BLENDER42_PYTHON), "-m", "pytest", __file__, "-q", "-p", "no:cacheprovider", "-k", tests],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
-    summary = run.stdout.split()[-6:-4]  # "6 passed, 3 deselected in 8.9s"
-    assert run.returncode == 0 and summary == ["6", "passed,"], run.stdout[-3000:] + run.stderr[-2000:]
+    expected = "6 passed" if ARKIT_RIG.is_dir() else "5 passed, 1 skipped"  # the shared rig may be absent
+    summary = run.stdout.strip().splitlines()[-1]  # "6 passed, 3 deselected in 8.9s"
+    assert run.returncode == 0 and summary.startswith(expected + ","), run.stdout[-3000:] + run.stderr[-2000:]

@@ -11,11 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine.bench import video_known as ka  # the known-answer video the engine's tracking tests use
+
 bpy = pytest.importorskip("bpy")
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine" / "video"))
-
-import known_answers as ka  # noqa: E402  (tests/engine/video's known-answer video)
 
 
 def has_tracker() -> bool:
