@@ -19,6 +19,7 @@ import json
 import os
 import struct
 import tempfile
+import threading
 import zipfile
 import zlib
 from pathlib import Path
@@ -193,9 +194,21 @@ def read_limited(path, limit: int) -> bytes:
 
 # ---- writing ------------------------------------------------------------------------------------
 
+_UMASK_LOCK = threading.Lock()
+
+
 def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
+    """The process's umask. Linux tells it in /proc without changing it; elsewhere reading it means setting
+    it for a moment, under a lock (frame writers run in threads)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
     return mask
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import EngineError, InputError
+from ..files import write_atomically
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 COLOR_TYPES = {1: 0, 3: 2, 4: 6}  # channels -> PNG colour type
@@ -26,10 +27,9 @@ FILTER_SUB, FILTER_UP = 1, 2
 def write_png(path, image: np.ndarray, compression: int = 6, fast: bool = False) -> Path:
     """Write a uint8 image [H, W], [H, W, 3] (RGB) or [H, W, 4] (RGBA) as a PNG file.
 
-    fast: the sub filter and run-length deflate at level 1 (`compression` unused), for frame sequences."""
-    path = Path(path)
-    path.write_bytes(encode_png(image, compression, fast))
-    return path
+    fast: the sub filter and run-length deflate at level 1 (`compression` unused), for frame sequences.
+    Written atomically: a killed render or a full disk leaves the earlier file, never half a PNG."""
+    return write_atomically(path, encode_png(image, compression, fast), make_folder=False)
 
 
 def encode_png(image: np.ndarray, compression: int = 6, fast: bool = False) -> bytes:

@@ -30,3 +30,33 @@ def test_png_rejects_float_images(tmp_path):
     (tmp_path / "d.png").write_bytes(b"not a png")
     with pytest.raises(InputError):
         read_png(tmp_path / "d.png")
+
+
+def test_a_frame_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    """A failed write (full disk, killed render) leaves the earlier frame and no temporary file."""
+    import engine.files
+
+    path = tmp_path / "frame_0001.png"
+    before = np.zeros((4, 4, 3), np.uint8)
+    write_png(path, before)
+
+    def full_disk(*_):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(engine.files.os, "replace", full_disk)
+    with pytest.raises(OSError):
+        write_png(path, np.full((4, 4, 3), 200, np.uint8), fast=True)
+    np.testing.assert_array_equal(read_png(path), before)
+    assert [p.name for p in tmp_path.iterdir()] == ["frame_0001.png"]
+
+
+def test_frames_keep_the_users_permissions(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o027)
+    try:
+        write_png(tmp_path / "f.png", np.zeros((2, 2, 4), np.uint8), fast=True)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "f.png").stat().st_mode) == 0o640
