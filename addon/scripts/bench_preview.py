@@ -141,18 +141,20 @@ def one_process_preview(scene) -> float:
     return time.perf_counter() - start
 
 
-def blender_alpha(scene, path: Path) -> np.ndarray:
-    """Blender's own render of the scene camera's view, [H, W] alpha (Workbench, film transparent; Cycles at 1
-    sample where Workbench cannot run)."""
+def blender_alpha(scene, path: Path, engine: str = 'BLENDER_WORKBENCH') -> np.ndarray:
+    """Blender's own render of the scene camera's view, [H, W, 4] RGBA, film transparent: Workbench, or Cycles
+    (16 samples, so its alpha is the pixel's coverage) when asked or where Workbench cannot run."""
     scene.render.film_transparent = True
     scene.render.filepath = str(path)
     scene.render.image_settings.file_format = 'PNG'
     scene.render.image_settings.color_mode = 'RGBA'
     try:
-        scene.render.engine = 'BLENDER_WORKBENCH'
+        scene.render.engine = engine
+        if engine == 'CYCLES':
+            scene.cycles.samples, scene.cycles.device = 16, 'CPU'
         bpy.ops.render.render(write_still=True)
     except RuntimeError:
-        scene.render.engine, scene.cycles.samples = 'CYCLES', 1
+        scene.render.engine, scene.cycles.samples = 'CYCLES', 16
         bpy.ops.render.render(write_still=True)
     image = bpy.data.images.load(str(path))
     pixels = np.empty(len(image.pixels), np.float32)
@@ -199,6 +201,11 @@ def iou_rows(scene, mesh_obj, clip, pictures: Path) -> list:
         rows.append(Row("Preview vs Blender", f"silhouette IoU, {name}", value, "", "the engine's mesh through the "
                         "same camera", geometry, value / geometry, target=">= 0.9 where the look was trained",
                         note=f"Workbench vs the {LOOK} look, {SIZE}x{SIZE}, alpha > 0.5, frame {frame}"))
+        cycles = blender_alpha(scene, pictures / "cycles.png", 'CYCLES')[..., 3]
+        rows.append(Row("Preview vs Blender", f"silhouette IoU against Cycles, {name}", iou(cycles, preview[..., 3]),
+                        "", "Workbench against Cycles", iou(cycles, blender[..., 3]), target=">= 0.9 where the "
+                        "look was trained", note=f"Cycles (16 samples, film transparent) vs the {LOOK} look, "
+                        f"{SIZE}x{SIZE}, alpha > 0.5, frame {frame}"))
         cells += [blender, preview]
         short = name.replace("°", "").replace(", ", " ")
         labels += [f"Blender {short}", f"preview IoU {value:.3f}"]
