@@ -28,7 +28,6 @@ from ..motion import MotionClip
 from ..progress import Reporter, silent
 from ..render.camera import Camera, default_framing
 from ..render.rays import RayEncoding, box_mask, encode_rays, head_rays, head_transform, light_segments
-from ..render.shading import to_uint8
 from .condition import condition_vectors
 from .look import Look, load_look
 
@@ -94,7 +93,7 @@ def native_view(look: Look, camera: Camera, transform: np.ndarray, extent: Optio
     corners = corners @ R.T + t
     if not native_scale(look) or np.any(camera.to_camera(corners)[:, 2] <= 1e-6):
         return whole, None
-    trained = default_camera(look, native_scale(look))
+    trained = _trained_camera(look)
     trained_scale = trained.fy / trained.to_camera(look.box.center[None])[0, 2]  # pixels per metre there
     scale = trained_scale / (camera.fy / camera.to_camera((R @ look.box.center + t)[None])[0, 2])
     if abs(scale * camera.width / whole.width - 1.0) < SAME_SCALE:
@@ -106,6 +105,20 @@ def native_view(look: Look, camera: Camera, transform: np.ndarray, extent: Optio
         return whole, None
     crop = replace(zoomed, width=x1 - x0, height=y1 - y0, cx=zoomed.cx - x0, cy=zoomed.cy - y0)
     return crop, (scale, x0, y0)
+
+
+_TRAINED: dict = {}  # id of a head's rest vertices -> (those vertices, trained size, the look's default camera)
+
+
+def _trained_camera(look: Look) -> Camera:
+    """`default_camera(look, native_scale(look))`, framed once per head and size (8 ms a frame otherwise)."""
+    rest, size = look.head.v_template, native_scale(look)
+    known = _TRAINED.get(id(rest))
+    if known is None or known[0] is not rest or known[1] != size:  # the entry holds `rest`: its id stays its own
+        if len(_TRAINED) > 8:
+            _TRAINED.clear()
+        known = _TRAINED[id(rest)] = (rest, size, default_camera(look, size))
+    return known[2]
 
 
 def _box_window(look: Look, zoomed: Camera, points: np.ndarray, width: float, height: float) -> tuple:
@@ -140,7 +153,8 @@ def resample(rgba: np.ndarray, height: int, width: int, window=None) -> np.ndarr
     pixel (scale u - x0, scale v - y0) (`native_view`); frame pixels beyond the image are transparent."""
     if rgba.shape[:2] == (height, width) and window is None:
         return rgba
-    pre = np.concatenate([rgba[..., :3] * rgba[..., 3:], rgba[..., 3:]], axis=-1)
+    pre = np.array(rgba, np.float32)
+    pre[..., :3] *= pre[..., 3:]
     spans = []
     for axis, size in ((0, height), (1, width)):
         old = pre.shape[axis]
@@ -155,13 +169,21 @@ def resample(rgba: np.ndarray, height: int, width: int, window=None) -> np.ndarr
         high, t = np.minimum(low + 1, old - 1), (x - low).astype(np.float32)
         shape = [1, 1, 1]
         shape[axis] = len(x)
-        pre = np.take(pre, low, axis=axis) * (1 - t.reshape(shape)) + np.take(pre, high, axis=axis) * t.reshape(shape)
+        pre = _lerp(np.take(pre, low, axis=axis), np.take(pre, high, axis=axis), t.reshape(shape))
         spans.append(span)
-    alpha = pre[..., 3:]
-    colour = np.divide(pre[..., :3], alpha, out=np.zeros_like(pre[..., :3]), where=alpha > 1e-6)
     out = np.zeros((height, width, 4), np.float32)
-    out[spans[0], spans[1]] = np.concatenate([colour, alpha], axis=-1)
+    inside = out[spans[0], spans[1]]  # a view: colour and alpha are written into the frame in place
+    inside[..., 3:] = pre[..., 3:]
+    np.divide(pre[..., :3], pre[..., 3:], out=inside[..., :3], where=pre[..., 3:] > 1e-6)
     return out
+
+
+def _lerp(low: np.ndarray, high: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """low (1 - t) + high t, in low's buffer (the same float32 products and sum, fewer passes over memory)."""
+    low *= 1 - t
+    high *= t
+    low += high
+    return low
 
 
 def segment_points(look: Look, origins: np.ndarray, directions: np.ndarray) -> np.ndarray:
@@ -180,7 +202,8 @@ def render_frame(look: Look, camera: Camera, transform: np.ndarray, condition: n
     if look.mode == "superres":
         native, window = native_view(look, camera, transform, extent)
         rgba = resample(_superres_frame(look, native, transform, condition), camera.height, camera.width, window)
-        return rgba * box_mask(camera, transform, look.box)[..., None]
+        rgba *= box_mask(camera, transform, look.box)[..., None]  # in place: a 512² frame is 4 MB a pass
+        return rgba
     origins, directions = head_rays(camera, transform, 1)
     grid = origins.shape[:2]
     origins, directions = origins.reshape(-1, 3), directions.reshape(-1, 3)
@@ -234,4 +257,12 @@ def _frames(clip: MotionClip, look: Look, camera: Camera, reporter: Reporter) ->
         extent = extents[t % EXTENT_BATCH] if extents is not None else None
         frame = render_frame(look, camera, transforms[t], conditions[t], reporter, extent)
         reporter.update(t + 1)
-        yield to_uint8(frame)
+        yield _to_uint8(frame)
+
+
+def _to_uint8(frame: np.ndarray) -> np.ndarray:
+    """`to_uint8` of a float32 frame [H, W, 4] in [0, 1] (the same rounding), in one float32 buffer."""
+    scaled = np.multiply(frame, np.float32(255.0), dtype=np.float32)
+    np.rint(scaled, out=scaled)
+    np.clip(scaled, 0, 255, out=scaled)
+    return scaled.astype(np.uint8)
