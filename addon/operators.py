@@ -19,10 +19,10 @@ import bpy
 
 from . import audio_source, bridge, existing_action, fitting, head_object, job_spec, jobs, results
 from .engine_link import engine
+from .run_book import RunBook
 
 TICK_S = 0.1            # how often the modal operator polls the job
-_RUNNING: dict = {}     # scene name -> the AnimateRun working for that scene (one per scene)
-_LAST_FAILURE: dict = {}  # scene name -> the sentence of its last failed run, shown in the panel
+RUNS = RunBook()        # the AnimateRun working for each scene, and each scene's last failed run
 
 
 class TALKINGHEAD_OT_add_builtin_head(bpy.types.Operator):
@@ -149,9 +149,28 @@ class EngineRun:
 
     scene_name: str
     job: jobs.Job
+    BOOK: RunBook  # where runs of this kind are kept (one book per kind)
+    CHILD = "engine"  # what the child is called in its crash log
 
     def registry(self) -> dict:
-        raise NotImplementedError
+        return self.BOOK.runs
+
+    def _started(self) -> "EngineRun":
+        """Start the child and keep the run as its scene's; EngineError when it cannot start."""
+        self.job.start()
+        self.BOOK.add(self)
+        return self
+
+    def _report_failure_message(self, report, message: str, cancelled: bool) -> set:
+        """Tell the user why the run ended without a result (a crash also prints the child's last output);
+        a failure, not a cancel, stays in the panel. The operator's result."""
+        failure = self.job.failure
+        if failure.kind in jobs.CRASH_KINDS and self.job.log_tail:
+            print(f"Talking Head: the {self.CHILD}'s last output:\n{self.job.log_tail}", file=sys.stderr)
+        if not cancelled:
+            self.BOOK.remember_failure(self.scene_name, message)
+        report({'WARNING'} if cancelled else {'ERROR'}, message)
+        return {'CANCELLED'}
 
     def cleanup(self) -> None:
         """Remove what the run keeps on disk (nothing by default)."""
@@ -198,17 +217,12 @@ class AnimateRun(EngineRun):
         fitting.ensure_mapping(context.scene.talking_head.target)  # a FLAME head is fitted once, up front
         self.job = jobs.Job(self.request.spec)
 
+    BOOK = RUNS
+
     @classmethod
     def start(cls, context) -> "AnimateRun":
         """Start the engine for the context's scene and head; EngineError when it cannot start."""
-        run = cls(context)
-        run.job.start()
-        _RUNNING[run.scene_name] = run
-        _LAST_FAILURE.pop(run.scene_name, None)
-        return run
-
-    def registry(self) -> dict:
-        return _RUNNING
+        return cls(context)._started()
 
     def finish(self, context, report) -> set:
         """Write the finished job's clip back, or `report` why there is none; the operator's result."""
@@ -233,12 +247,7 @@ class AnimateRun(EngineRun):
 
     def _report_failure(self, report) -> set:
         failure = self.job.failure
-        if failure.kind in jobs.CRASH_KINDS and self.job.log_tail:
-            print(f"Talking Head: the engine's last output:\n{self.job.log_tail}", file=sys.stderr)
-        if failure is not jobs.CANCELLED:
-            _LAST_FAILURE[self.scene_name] = failure.message
-        report({'WARNING'} if failure is jobs.CANCELLED else {'ERROR'}, failure.message)
-        return {'CANCELLED'}
+        return self._report_failure_message(report, failure.message, failure is jobs.CANCELLED)
 
 
 def write_clip(context, scene, target, clip, audio: str, start_frame: int, user_strip: Optional[str] = None,
@@ -292,19 +301,11 @@ def why_not_animate(context) -> str:
 
 def running(scene) -> Optional[AnimateRun]:
     """The run animating a head of `scene`, or None."""
-    return _RUNNING.get(scene.name) if scene is not None else None
+    return RUNS.running(scene)
 
 
-def last_failure(scene) -> str:
-    """The sentence of the scene's last failed run in this session ("" when the last run did not fail)."""
-    return _LAST_FAILURE.get(scene.name, "") if scene is not None else ""
-
-
-def cancel_all() -> None:
-    """Stop every running engine (the add-on is being disabled)."""
-    for run in list(_RUNNING.values()):
-        run.job.cancel()
-    _RUNNING.clear()
+last_failure = RUNS.last_failure
+cancel_all = RUNS.cancel_all  # stop every running engine (the add-on is being disabled)
 
 
 def progress_text(job) -> str:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import importlib
 import shutil
-import sys
 
 import bpy
 from bpy.app.handlers import persistent
@@ -26,11 +25,11 @@ from bpy.app.handlers import persistent
 from . import bridge, jobs, live_preview, operators, render_spec, results
 from .engine_link import engine
 from .render_spec import PREVIEW, SEQUENCE
+from .run_book import RunBook
 
 png = importlib.import_module(engine.__name__ + ".preview.png")
 
-_RUNNING: dict = {}   # scene name -> the RenderRun working for that scene (one per scene)
-_LAST_FAILURE: dict = {}  # scene name -> the sentence of its last failed render, shown in the panel
+RUNS = RunBook()  # the RenderRun working for each scene, and each scene's last failed render
 
 
 class RenderRun(operators.EngineRun):
@@ -45,25 +44,21 @@ class RenderRun(operators.EngineRun):
         self.scene_name = context.scene.name
         self.job = jobs.Job(self.request.spec)
 
+    BOOK = RUNS
+
     @classmethod
     def start(cls, context, what: str) -> "RenderRun":
         """Start the engine for the context's scene; EngineError when it cannot start."""
         run = cls(context, what)
         try:
-            run.job.start()
+            return run._started()
         except BaseException:
             run._remove_files()
             raise
-        _RUNNING[run.scene_name] = run
-        _LAST_FAILURE.pop(run.scene_name, None)
-        return run
 
     @property
     def what(self) -> str:
         return self.request.what
-
-    def registry(self) -> dict:
-        return _RUNNING
 
     def cleanup(self) -> None:
         self._remove_files()
@@ -109,12 +104,7 @@ class RenderRun(operators.EngineRun):
                 f"{self.job.frames[0].parent} (strip '{strip.name}', channel {strip.channel}).")
 
     def _report_failure(self, failure, report) -> set:
-        if failure.kind in jobs.CRASH_KINDS and self.job.log_tail:
-            print(f"Talking Head: the engine's last output:\n{self.job.log_tail}", file=sys.stderr)
-        if failure.kind != "Cancelled":
-            _LAST_FAILURE[self.scene_name] = failure.message
-        report({'WARNING'} if failure.kind == "Cancelled" else {'ERROR'}, failure.message)
-        return {'CANCELLED'}
+        return self._report_failure_message(report, failure.message, failure.kind == "Cancelled")
 
     def _remove_files(self) -> None:
         shutil.rmtree(self.request.folder, ignore_errors=True)
@@ -199,33 +189,24 @@ def set_status(scene, text: str, alert: bool = False) -> None:
     settings.status, settings.status_alert = text, alert
 
 
-def last_failure(scene) -> str:
-    """The sentence of the scene's last failed render in this session ("" when the last one did not fail)."""
-    return _LAST_FAILURE.get(scene.name, "") if scene is not None else ""
-
-
-def running(scene):
-    """The run rendering for `scene`, or None."""
-    return _RUNNING.get(scene.name) if scene is not None else None
+last_failure = RUNS.last_failure
+running = RUNS.running  # the run rendering for a scene, or None
 
 
 def remember_failure(scene, text: str) -> None:
     """Show `text` in the scene's Render panel as its last failure."""
     if scene is not None:
-        _LAST_FAILURE[scene.name] = text
+        RUNS.remember_failure(scene.name, text)
 
 
 def forget_failure(scene) -> None:
-    _LAST_FAILURE.pop(scene.name, None)
+    RUNS.forget_failure(scene.name)
 
 
 def cancel_all() -> None:
     """Stop every render and the live preview (the add-on is being disabled, another file is loaded)."""
     live_preview.stop()
-    for run in list(_RUNNING.values()):
-        run.job.cancel()
-        run._remove_files()
-    _RUNNING.clear()
+    RUNS.cancel_all(also=RenderRun._remove_files)
 
 
 # -- Follow Frame ---------------------------------------------------------------------------------

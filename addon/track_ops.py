@@ -31,6 +31,7 @@ from .action_compat import OWNER_TAG
 from .engine_link import engine
 from .panel import SidebarPanel
 from .properties import PATH_OPTIONS
+from .run_book import RunBook
 
 VIDEO_STRIP = "video"   # the OWNER_TAG value of our movie strip
 MOVEMENT = ("global_tx", "global_ty", "global_tz")  # the head's movement in the picture: in the take, not keyed
@@ -40,8 +41,7 @@ SOURCES = (
 )
 NO_STRIP = "NONE"
 _ITEMS: list = []       # the strip enum's items: Blender needs Python to keep the strings alive
-_TRACKING: dict = {}    # scene name -> the TrackRun working for that scene
-_LAST_FAILURE: dict = {}
+RUNS = RunBook()  # the TrackRun working for each scene, and each scene's last failed tracking
 NO_TRACKER = ("Track Video needs a Python 3.11 or 3.12 with mediapipe 0.10.14 (Blender 5.1 and later embed "
               "Python 3.13, which has none): set Tracker Python in the Talking Head preferences; your scene "
               "is unchanged.")
@@ -166,16 +166,11 @@ class TrackRun(operators.EngineRun):
                               tracker_python=preferences.tracker_python(context))
         self.job = jobs.Job(spec)
 
+    BOOK, CHILD = RUNS, "tracker"
+
     @classmethod
     def start(cls, context) -> "TrackRun":
-        run = cls(context)
-        run.job.start()
-        _TRACKING[run.scene_name] = run
-        _LAST_FAILURE.pop(run.scene_name, None)
-        return run
-
-    def registry(self) -> dict:
-        return _TRACKING
+        return cls(context)._started()
 
     def finish(self, context, report) -> set:
         """Key the finished take, or `report` why there is none; the operator's result."""
@@ -214,12 +209,7 @@ class TrackRun(operators.EngineRun):
     def _report_failure(self, report) -> set:
         failure = self.job.failure
         message = NO_TRACKER if failure.kind == "TrackerMissingError" else failure.message
-        if failure.kind in jobs.CRASH_KINDS and self.job.log_tail:
-            print(f"Talking Head: the tracker's last output:\n{self.job.log_tail}")
-        if failure is not jobs.TRACK_CANCELLED:
-            _LAST_FAILURE[self.scene_name] = message
-        report({'WARNING'} if failure is jobs.TRACK_CANCELLED else {'ERROR'}, message)
-        return {'CANCELLED'}
+        return self._report_failure_message(report, message, failure is jobs.TRACK_CANCELLED)
 
 
 def _match_rate(scene, fps: float) -> str:
@@ -317,18 +307,12 @@ def why_not_track(context) -> str:
 
 
 def tracking(scene) -> Optional[TrackRun]:
-    return _TRACKING.get(scene.name) if scene is not None else None
+    """The run tracking a video for `scene`, or None."""
+    return RUNS.running(scene)
 
 
-def last_failure(scene) -> str:
-    return _LAST_FAILURE.get(scene.name, "") if scene is not None else ""
-
-
-def cancel_all() -> None:
-    """Stop every tracking (the add-on is being disabled)."""
-    for run in list(_TRACKING.values()):
-        run.job.cancel()
-    _TRACKING.clear()
+last_failure = RUNS.last_failure
+cancel_all = RUNS.cancel_all  # stop every tracking (the add-on is being disabled)
 
 
 class TALKINGHEAD_OT_track_video(operators.EngineJobOperator, bpy.types.Operator):

@@ -44,7 +44,7 @@ def no_shipped_looks_nor_earlier_clips(tmp_path_factory, monkeypatch):
 
     monkeypatch.setattr(render_settings.nldf_look, "MODELS", tmp_path_factory.mktemp("engine_models"))
     monkeypatch.setattr(results, "_LATEST", {})
-    monkeypatch.setattr(render_ops, "_LAST_FAILURE", {})
+    monkeypatch.setattr(render_ops.RUNS, "failures", {})
 
 
 @pytest.fixture
@@ -386,10 +386,10 @@ def test_follow_frame_keeps_one_warm_engine_and_shows_the_latest_frame(shot, loo
     drain_until_idle()
     assert shown_frames(since) == [1, 3, 2, 4] and render_ops.last_failure(shot) == ""
 
-    monkeypatch.setitem(operators._RUNNING, shot.name, object())  # Animate is running: nothing is asked
+    monkeypatch.setitem(operators.RUNS.runs, shot.name, object())  # Animate is running: nothing is asked
     shot.frame_set(1)
     assert not live_preview.busy()
-    monkeypatch.delitem(operators._RUNNING, shot.name)
+    monkeypatch.delitem(operators.RUNS.runs, shot.name)
     shot.frame_set(5)  # outside the clip (frames 2-4): nothing to show
     assert not live_preview.busy() and shown_frames(since) == [1, 3, 2, 4]
     bpy.ops.wm.save_mainfile()  # the last frame shown goes into the .blend
