@@ -161,6 +161,16 @@ class EngineRun:
         self.BOOK.add(self)
         return self
 
+    def _scene_and_head(self, report, doing: str) -> tuple:
+        """The run's scene and head (`target_name`) by name, or (None, None) after `report`ing that one of
+        them was removed while `doing`."""
+        scene, target = bpy.data.scenes.get(self.scene_name), bpy.data.objects.get(self.target_name)
+        if scene is None or target is None:
+            report({'ERROR'}, f"The head '{self.target_name}' or its scene was removed while {doing}; "
+                              "nothing was keyed.")
+            return None, None
+        return scene, target
+
     def _report_failure_message(self, report, message: str, cancelled: bool) -> set:
         """Tell the user why the run ended without a result (a crash also prints the child's last output);
         a failure, not a cancel, stays in the panel. The operator's result."""
@@ -229,10 +239,8 @@ class AnimateRun(EngineRun):
         self.close(context)
         if self.job.failure is not None:
             return self._report_failure(report)
-        scene, target = bpy.data.scenes.get(self.scene_name), bpy.data.objects.get(self.target_name)
-        if scene is None or target is None:
-            report({'ERROR'}, f"The head '{self.target_name}' or its scene was removed while it was being "
-                              "animated; nothing was keyed.")
+        scene, target = self._scene_and_head(report, "it was being animated")
+        if scene is None:
             return {'CANCELLED'}
         try:
             source = self.request.source

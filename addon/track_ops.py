@@ -177,10 +177,8 @@ class TrackRun(operators.EngineRun):
         self.close(context)
         if self.job.failure is not None:
             return self._report_failure(report)
-        scene, target = bpy.data.scenes.get(self.scene_name), bpy.data.objects.get(self.target_name)
-        if scene is None or target is None:
-            report({'ERROR'}, f"The head '{self.target_name}' or its scene was removed while the video was being "
-                              "tracked; nothing was keyed.")
+        scene, target = self._scene_and_head(report, "the video was being tracked")
+        if scene is None:
             return {'CANCELLED'}
         clip, rate = self.job.clip, (scene.render.fps, scene.render.fps_base)
         try:
