@@ -222,3 +222,20 @@ def test_cancel_button_stops_the_job_and_writes_nothing(blender, tmp_path, monke
     assert reports == [({'WARNING'}, jobs.CANCELLED.message)]
     assert scene_state(blender, mesh_obj, rig) == before and operators.last_failure(blender.scene) == ""
     assert not bpy.ops.talking_head.cancel_animate.poll()
+
+
+def test_a_head_deleted_while_the_engine_works_is_a_sentence_and_nothing_is_keyed(blender, tmp_path):
+    """The run holds names: the user may delete the head meanwhile; its clip then goes nowhere."""
+    from addon import operators
+
+    mesh_obj, rig = tiny_scene(blender, tmp_path)
+    run = operators.AnimateRun.start(blender)
+    run.wait(blender)
+    name, actions = mesh_obj.name, sorted(a.name for a in bpy.data.actions)
+    bpy.data.objects.remove(mesh_obj)
+    reports = []
+    assert run.finish(blender, lambda level, text: reports.append((level, text))) == {'CANCELLED'}
+    assert reports == [({'ERROR'}, f"The head '{name}' or its scene was removed while it was being animated; "
+                                   "nothing was keyed.")]
+    assert sorted(a.name for a in bpy.data.actions) == actions and rig.animation_data is None
+    assert operators.running(blender.scene) is None
