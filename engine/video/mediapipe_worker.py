@@ -29,11 +29,39 @@ CHECK_EVERY = 25      # frames between looks for a second face (tracking one fac
 
 def face_mesh(max_faces: int, still: bool = False):
     """MediaPipe's legacy Face Mesh with irises (478 points): tracking mode, or one still image."""
+    return face_mesh_module().FaceMesh(static_image_mode=still, max_num_faces=max_faces,
+                                       refine_landmarks=not still, min_detection_confidence=0.5,
+                                       min_tracking_confidence=0.5)
+
+
+def face_mesh_module():
+    """mediapipe.python.solutions.face_mesh without the package's __init__ files, which import every
+    solution, the drawing helpers (matplotlib.pyplot, cv2) and the tasks API: about 1.5 CPU s of a
+    short video's start-up for nothing. Falls back to the plain import if that ever fails."""
+    import importlib
+    import importlib.util
+    import types
+
+    loaded = sys.modules.get("mediapipe.python.solutions.face_mesh")
+    if loaded is not None:
+        return loaded
+    if "mediapipe" not in sys.modules:
+        try:
+            for name in ("mediapipe", "mediapipe.python.solutions"):
+                if name == "mediapipe.python.solutions":
+                    importlib.import_module("mediapipe.python")      # the framework bindings themselves
+                spec = importlib.util.find_spec(name)
+                package = types.ModuleType(name)
+                package.__spec__, package.__file__ = spec, spec.origin
+                package.__path__ = list(spec.submodule_search_locations)
+                sys.modules[name] = package
+            return importlib.import_module("mediapipe.python.solutions.face_mesh")
+        except Exception:  # noqa: BLE001 - a changed package layout: import it the ordinary way
+            for name in [m for m in sys.modules if m == "mediapipe" or m.startswith("mediapipe.")]:
+                del sys.modules[name]
     import mediapipe as mp
 
-    return mp.solutions.face_mesh.FaceMesh(static_image_mode=still, max_num_faces=max_faces,
-                                           refine_landmarks=not still, min_detection_confidence=0.5,
-                                           min_tracking_confidence=0.5)
+    return mp.solutions.face_mesh
 
 
 class LargestFace:
