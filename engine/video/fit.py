@@ -23,6 +23,7 @@ from . import topology
 POSE_NAMES = ("neck_rx", "neck_ry", "neck_rz", "jaw_rx", "jaw_ry", "jaw_rz", "eye_left_rx", "eye_left_ry",
               "eye_right_rx", "eye_right_ry", "global_tx", "global_ty", "global_tz")
 NUM_POSE = len(POSE_NAMES)
+NUM_ROTATIONS = 10                                # the pose's angles (then the three translations)
 STEP = np.array([1e-4] * 10 + [1e-5] * 3)        # finite-difference steps: radians, metres
 FOV_CHOICES = (12.0, 20.0, 32.0, 48.0)            # vertical fields of view tried per video, degrees
 ROBUST_SCALE = 0.04                               # Cauchy scale of a point's error, in inter-ocular distances
@@ -139,17 +140,24 @@ def frame_residuals(problem: Problem, q: np.ndarray, target: np.ndarray, scale: 
 
 
 def solve_frame(problem: Problem, target: np.ndarray, visible: np.ndarray, scale: float, q0: np.ndarray,
-                previous=None, iterations=None, free_expression: bool = True) -> np.ndarray:
+                previous=None, iterations=None, free_expression: bool = True,
+                fresh_jacobian: bool = True) -> np.ndarray:
     """Parameters [13 + E] of one frame fitted to target pixels [K, 2] (visible [K] bool), from q0.
 
     `scale` is the frame's inter-ocular distance in pixels; `previous` the last
-    frame's parameters (the temporal pull) or None.
+    frame's parameters (the temporal pull) or None. fresh_jacobian False keeps
+    the first step's Jacobian for the later steps (only the residuals are
+    recomputed): for a warm start a frame away, where the steps are small.
     """
     s = problem.settings
     q = q0.copy()
     robust = np.ones(len(target))
+    J = None
     for it in range(iterations or s.iterations):
-        J, r = _linearised(problem, q, target, scale)
+        if J is None or fresh_jacobian:
+            J, r = _linearised(problem, q, target, scale)
+        else:
+            r = _residuals(problem, q, target, scale)
         w = problem.point_weights * robust * visible
         A, g = _normal_equations(J, r, w)
         _add_priors(problem, A, g, q, previous)
@@ -168,17 +176,26 @@ def solve_frame(problem: Problem, target: np.ndarray, visible: np.ndarray, scale
 
 def _linearised(problem: Problem, q: np.ndarray, target: np.ndarray, scale: float):
     """Jacobian [K, 2, 13 + E] and residuals [K, 2] of the frame's pixel errors over scale."""
-    E = problem.num_expressions
-    batch = np.repeat(q[None], 1 + NUM_POSE, axis=0)
-    batch[np.arange(1, 1 + NUM_POSE), np.arange(NUM_POSE)] += STEP
+    E, R = problem.num_expressions, NUM_ROTATIONS
+    batch = np.repeat(q[None], 1 + R, axis=0)                  # the frame, then each rotation nudged
+    batch[np.arange(1, 1 + R), np.arange(R)] += STEP[:R]
     expression, pose, translation = unpack(batch, E)
-    points, blended = _rig.posed(problem.rig, problem.shape, expression, pose, translation)
+    points, blended = _rig.posed(problem.rig, problem.shape, expression[:1], pose, translation[:1])
     uv, z = project(problem, points)
     J = np.empty((len(target), 2, NUM_POSE + E))
-    J[:, :, :NUM_POSE] = np.moveaxis((uv[1:] - uv[0]) / STEP[:, None, None], 0, -1)
-    dpix = _projection_jacobian(problem, points[0], z[0]) @ blended[0]            # [K, 2, 3]
+    J[:, :, :R] = np.moveaxis((uv[1:] - uv[0]) / STEP[:R, None, None], 0, -1)
+    dproj = _projection_jacobian(problem, points[0], z[0])                          # [K, 2, 3]
+    J[:, :, R:NUM_POSE] = dproj                                  # a translation moves every point by itself
+    dpix = dproj @ blended[0]                                                        # [K, 2, 3]
     J[:, :, NUM_POSE:] = np.matmul(dpix, problem.rig.expression_dirs)
     return J / scale, (uv[0] - target) / scale
+
+
+def _residuals(problem: Problem, q: np.ndarray, target: np.ndarray, scale: float) -> np.ndarray:
+    """Residuals [K, 2] of the frame's pixel errors over scale (no Jacobian)."""
+    expression, pose, translation = unpack(q[None], problem.num_expressions)
+    points, _ = _rig.posed(problem.rig, problem.shape, expression, pose, translation)
+    return (project(problem, points[0])[0] - target) / scale
 
 
 def _normal_equations(J: np.ndarray, r: np.ndarray, w: np.ndarray):

@@ -60,20 +60,23 @@ def point_rig(head: HeadModel, faces: np.ndarray, bary: np.ndarray) -> PointRig:
 def posed(rig: PointRig, shape: np.ndarray, expression: np.ndarray, pose: np.ndarray, translation: np.ndarray):
     """Posed points for B parameter sets.
 
-    shape [S], expression [B, E], pose [B, 5, 3] axis-angle, translation [B, 3].
+    shape [S], expression [B, E] (or [1, E]: the same for every pose), pose [B, 5, 3]
+    axis-angle, translation [B, 3] (or [1, 3]).
     Returns points [B, K, 3] and each point's blended linear transform [B, K, 3, 3]
     (what the expression displacements go through: d point = M d rest).
     """
-    B, K = expression.shape[0], rig.num_points
+    B, K = pose.shape[0], rig.num_points
     rest = rig.rest + rig.shape_dirs @ shape                                   # [K, 3]
-    offsets = expression @ rig.expression_dirs.reshape(K * 3, -1).T            # [B, K * 3]
+    offsets = expression @ rig.expression_dirs.reshape(K * 3, -1).T            # [B or 1, K * 3]
     joints = (rig.joints0 + rig.joint_shape @ shape)[None] + (
-        expression @ rig.joint_expression.reshape(-1, expression.shape[1]).T).reshape(B, -1, 3)
+        expression @ rig.joint_expression.reshape(-1, expression.shape[1]).T).reshape(-1, *rig.joints0.shape)
     rot = lbs.batch_rodrigues(pose.reshape(-1, 3)).reshape(B, -1, 3, 3)
-    offsets += lbs.pose_features(rot) @ rig.pose_dirs.reshape(K * 3, -1).T
+    offsets = offsets + lbs.pose_features(rot) @ rig.pose_dirs.reshape(K * 3, -1).T
     v = rest[None] + offsets.reshape(B, K, 3)
-    _, transforms = lbs.batch_rigid_transform(rot, joints, rig.parents)
+    _, transforms = lbs.batch_rigid_transform(rot, np.broadcast_to(joints, (B,) + joints.shape[1:]), rig.parents)
     J = transforms.shape[1]
     blended = (rig.weights @ transforms[:, :, :3, :].reshape(B, J, 12)).reshape(B, K, 3, 4)
-    points = np.matmul(blended[..., :3], v[..., None])[..., 0] + blended[..., 3] + translation[:, None, :]
+    points = blended[..., 3] + translation[:, None, :]
+    for c in range(3):                        # M v per point, as three products (a batched matmul of 3 x 3s is slow)
+        points += blended[..., c] * v[..., c, None]
     return points, blended[..., :3]

@@ -145,7 +145,8 @@ def _every_frame(problem, target, visible, iod, ok, reporter) -> np.ndarray:
                                       free_expression=False)
             else:
                 q0 = previous
-            params[t] = _fit.solve_frame(problem, target[t], visible[t], iod[t], q0, previous)
+            params[t] = _fit.solve_frame(problem, target[t], visible[t], iod[t], q0, previous,
+                                         fresh_jacobian=False)
             previous = params[t]
         reporter.update(t + 1)
     return params
