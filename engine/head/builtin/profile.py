@@ -15,7 +15,6 @@ with c = cos(theta), s = sin(theta). Facial features are added on top in
 from __future__ import annotations
 
 import numpy as np
-from scipy.interpolate import PchipInterpolator
 
 # y_f, z_f, y_b, z_b, w, z_w, n_front, n_back, rows to the next key
 KEYS = np.array([
@@ -39,7 +38,41 @@ KEYS = np.array([
 ])
 MOUTH_KEY = 7
 EYE_KEY = 10
-_SECTION = PchipInterpolator(np.arange(len(KEYS)), KEYS[:, :8], axis=0)
+
+
+class _UnitPchip:
+    """Monotone piecewise-cubic Hermite interpolation (PCHIP, Fritsch-Butland slopes as in scipy's
+    PchipInterpolator) of rows values [N, C] at the knots 0, 1, ..., N - 1; outside them the end
+    cubics go on. Our own few lines: importing scipy.interpolate cost 0.8 CPU s per head build."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.y = np.asarray(values, np.float64)
+        m = np.diff(self.y, axis=0)                                    # secant slopes [N - 1, C]
+        d = np.zeros_like(self.y)
+        same = (m[:-1] * m[1:]) > 0                                    # a monotone interior knot
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d[1:-1] = np.where(same, 2.0 / np.where(same, 1.0 / m[:-1] + 1.0 / m[1:], 1.0), 0.0)
+        d[0], d[-1] = self._end(m[0], m[1]), self._end(m[-1], m[-2])
+        self.d = d
+
+    @staticmethod
+    def _end(m0: np.ndarray, m1: np.ndarray) -> np.ndarray:
+        """The slope at an end knot [C]: a one-sided three-point estimate kept shape-preserving."""
+        d = (3.0 * m0 - m1) / 2.0
+        d = np.where(np.sign(d) != np.sign(m0), 0.0, d)
+        return np.where((np.sign(m0) != np.sign(m1)) & (np.abs(d) > 3.0 * np.abs(m0)), 3.0 * m0, d)
+
+    def __call__(self, u) -> np.ndarray:
+        """Values [..., C] at parameters u [...]."""
+        u = np.asarray(u, np.float64)
+        k = np.clip(np.floor(u).astype(np.int64), 0, len(self.y) - 2)
+        t = (u - k)[..., None]
+        y0, y1, d0, d1 = self.y[k], self.y[k + 1], self.d[k], self.d[k + 1]
+        h00, h10, h01, h11 = 2 * t**3 - 3 * t**2 + 1, t**3 - 2 * t**2 + t, -2 * t**3 + 3 * t**2, t**3 - t**2
+        return h00 * y0 + h10 * d0 + h01 * y1 + h11 * d1
+
+
+_SECTION = _UnitPchip(KEYS[:, :8])
 
 
 def row_params() -> np.ndarray:
