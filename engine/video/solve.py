@@ -123,7 +123,8 @@ def _fit_keyframes(problem, fov, keys, target, visible, iod, model_iod, rounds: 
         qs[t] = _fit.solve_frame(problem, target[t], visible[t], iod[t], q, iterations=6, free_expression=False)
     for _ in range(rounds):
         for t in keys:
-            qs[t] = _fit.solve_frame(problem, target[t], visible[t], iod[t], qs[t], iterations=3)
+            qs[t] = _fit.solve_frame(problem, target[t], visible[t], iod[t], qs[t], iterations=3,
+                                     fresh_jacobian=False)
         frames, scales = [(qs[t], target[t], visible[t]) for t in keys], [iod[t] for t in keys]
         problem.shape = _fit.solve_shape(problem, frames, scales)
         if refine:
