@@ -15,15 +15,13 @@ from typing import Optional
 import bpy
 
 from . import bridge
-from .action_compat import OWNER_TAG
 from .engine_link import engine
+from .strip_choice import StripChoice
 
 SOURCES = (
     ('FILE', "File", "A sound file; the add-on puts it in the sequencer as its own voice strip"),
     ('STRIP', "Sound Strip", "A sound strip already in the sequencer: the head follows it, the strip is left as it is"),
 )
-NO_STRIP = "NONE"
-_ITEMS: list = []  # the strip enum's items: Blender needs Python to keep the strings alive
 
 
 @dataclass(frozen=True)
@@ -36,43 +34,10 @@ class AudioSource:
     strip: Optional[str] = None
 
 
-def sound_strips(scene) -> list:
-    """The user's sound strips of `scene`'s sequencer (ours left out), by channel then start frame."""
-    strips = [s for s in bridge.all_strips(scene) if s.type == 'SOUND' and s.get(OWNER_TAG) != bridge.VOICE_STRIP]
-    return sorted(strips, key=lambda s: (s.channel, s.frame_start, s.name))
-
-
-def strip_items(_settings, context) -> list:
-    """Enum items of the sequencer's sound strips, numbered from 1 (0: none chosen)."""
-    strips = sound_strips(bridge.sequencer_scene(context or bpy.context))
-    none = "Choose a sound strip" if strips else "No sound strips in the sequencer"
-    _ITEMS[:] = [(NO_STRIP, none, "The sound strip whose voice animates the head", 'SOUND', 0)]
-    _ITEMS.extend((s.name, s.name, f"Channel {s.channel}, from frame {s.frame_start:g}", 'SOUND', k + 1)
-                  for k, s in enumerate(strips))
-    return _ITEMS
-
-
-def _strip_names() -> list:
-    """The names of the items of `strip_items` 1, 2, ... (not rebuilding the items Blender may be showing)."""
-    return [s.name for s in sound_strips(bridge.sequencer_scene(bpy.context))]
-
-
-def get_strip(settings) -> int:
-    """The enum's value: the number of the strip named `settings.sound_strip_name` (0 when gone)."""
-    names = _strip_names()
-    return names.index(settings.sound_strip_name) + 1 if settings.sound_strip_name in names else 0
-
-
-def set_strip(settings, value: int) -> None:
-    """Keep the chosen strip by name, so adding or removing other strips does not change the choice."""
-    names = _strip_names()
-    settings.sound_strip_name = names[value - 1] if 1 <= value <= len(names) else ""
-
-
-def chosen_strip(context, settings):
-    """The user's sound strip the settings name, or None."""
-    name = settings.sound_strip_name
-    return next((s for s in sound_strips(bridge.sequencer_scene(context)) if s.name == name), None) if name else None
+SOUND = StripChoice('SOUND', bridge.VOICE_STRIP, "sound_strip_name", 'SOUND', "sound strip",
+                    "The sound strip whose voice animates the head")
+sound_strips, strip_items, get_strip, set_strip = SOUND.strips, SOUND.items, SOUND.get, SOUND.set
+chosen_strip = SOUND.chosen  # the user's sound strip the settings name, or None
 
 
 def missing(context, settings) -> str:

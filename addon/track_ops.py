@@ -32,6 +32,7 @@ from .engine_link import engine
 from .panel import SidebarPanel
 from .properties import PATH_OPTIONS
 from .run_book import RunBook
+from .strip_choice import StripChoice
 
 VIDEO_STRIP = "video"   # the OWNER_TAG value of our movie strip
 MOVEMENT = ("global_tx", "global_ty", "global_tz")  # the head's movement in the picture: in the take, not keyed
@@ -39,42 +40,15 @@ SOURCES = (
     ('FILE', "File", "A video file; the add-on puts it and its sound in the sequencer as its own strips"),
     ('STRIP', "Movie Strip", "A movie strip already in the sequencer: the keys follow it, the strip is left as it is"),
 )
-NO_STRIP = "NONE"
-_ITEMS: list = []       # the strip enum's items: Blender needs Python to keep the strings alive
 RUNS = RunBook()  # the TrackRun working for each scene, and each scene's last failed tracking
 NO_TRACKER = ("Track Video needs a Python 3.11 or 3.12 with mediapipe 0.10.14 (Blender 5.1 and later embed "
               "Python 3.13, which has none): set Tracker Python in the Talking Head preferences; your scene "
               "is unchanged.")
 
 
-def movie_strips(scene) -> list:
-    """The user's movie strips of `scene`'s sequencer (ours left out), by channel then start frame."""
-    strips = [s for s in bridge.all_strips(scene) if s.type == 'MOVIE' and s.get(OWNER_TAG) != VIDEO_STRIP]
-    return sorted(strips, key=lambda s: (s.channel, s.frame_start, s.name))
-
-
-def _strip_names() -> list:
-    return [s.name for s in movie_strips(bridge.sequencer_scene(bpy.context))]
-
-
-def strip_items(_settings, context) -> list:
-    """Enum items of the sequencer's movie strips, numbered from 1 (0: none chosen)."""
-    strips = movie_strips(bridge.sequencer_scene(context or bpy.context))
-    none = "Choose a movie strip" if strips else "No movie strips in the sequencer"
-    _ITEMS[:] = [(NO_STRIP, none, "The movie strip whose face is tracked", 'FILE_MOVIE', 0)]
-    _ITEMS.extend((s.name, s.name, f"Channel {s.channel}, from frame {s.frame_start:g}", 'FILE_MOVIE', k + 1)
-                  for k, s in enumerate(strips))
-    return _ITEMS
-
-
-def _get_strip(settings) -> int:
-    names = _strip_names()
-    return names.index(settings.movie_strip_name) + 1 if settings.movie_strip_name in names else 0
-
-
-def _set_strip(settings, value: int) -> None:
-    names = _strip_names()
-    settings.movie_strip_name = names[value - 1] if 1 <= value <= len(names) else ""
+MOVIE = StripChoice('MOVIE', VIDEO_STRIP, "movie_strip_name", 'FILE_MOVIE', "movie strip",
+                    "The movie strip whose face is tracked")
+movie_strips, strip_items = MOVIE.strips, MOVIE.items
 
 
 class TalkingHeadTrackSettings(bpy.types.PropertyGroup):
@@ -82,7 +56,7 @@ class TalkingHeadTrackSettings(bpy.types.PropertyGroup):
                                description="Where the video comes from")
     video_path: StringProperty(name="Video", subtype='FILE_PATH', options=PATH_OPTIONS,
                                description="A video of a talking face (mp4, mov, mkv, webm, avi)")
-    movie_strip: EnumProperty(name="Strip", items=strip_items, get=_get_strip, set=_set_strip,
+    movie_strip: EnumProperty(name="Strip", items=strip_items, get=MOVIE.get, set=MOVIE.set,
                               description="The sequencer's movie strip to track; it is left as it is")
     movie_strip_name: StringProperty(name="Strip Name", default="", options={'HIDDEN'})
     start_frame: IntProperty(name="Start Frame", default=1, description="Scene frame of the video's first frame")
@@ -107,9 +81,7 @@ class VideoSource:
     strip: Optional[str] = None
 
 
-def chosen_strip(context, settings):
-    name = settings.movie_strip_name
-    return next((s for s in movie_strips(bridge.sequencer_scene(context)) if s.name == name), None) if name else None
+chosen_strip = MOVIE.chosen  # the user's movie strip the settings name, or None
 
 
 def missing(context, settings) -> str:
