@@ -13,6 +13,18 @@ SIZE = 256
 BLINKS = ((12, 15), (30, 33))    # [first, last) frames with the eyes closed
 
 
+def has_tracker() -> bool:
+    """Whether a Python with MediaPipe is found for the tracker (the tracking tests and rows need one)."""
+    from ..video.errors import TrackerMissingError
+    from ..video.landmarks import tracker_python
+
+    try:
+        tracker_python()
+    except TrackerMissingError:
+        return False
+    return True
+
+
 def truth(frames: int = FRAMES):
     """Known parameters: expression [T, E] (blinks, a smile), pose [T, 5, 3] (head turn and nod, jaw)."""
     from ..head import load_head

@@ -16,24 +16,13 @@ from engine.bench import video_known as ka  # the known-answer video the engine'
 bpy = pytest.importorskip("bpy")
 
 
-def has_tracker() -> bool:
-    from engine.video.errors import TrackerMissingError
-    from engine.video.landmarks import tracker_python
-
-    try:
-        tracker_python()
-    except TrackerMissingError:
-        return False
-    return True
-
-
 def ffmpeg(*args) -> None:
     import subprocess
 
     subprocess.run(["ffmpeg", "-v", "error", "-y", *map(str, args)], check=True)
 
 
-pytestmark = pytest.mark.skipif(not has_tracker(), reason="no Python with mediapipe 0.10.14 (.venv-video)")
+pytestmark = pytest.mark.skipif(not ka.has_tracker(), reason="no Python with mediapipe 0.10.14 (.venv-video)")
 WITH_UNDO = ('EXEC_DEFAULT', True)  # as from the UI: the operator pushes its undo step
 
 

@@ -13,18 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from engine.bench import video_known as known_answers  # noqa: E402
 
 
-def has_tracker() -> bool:
-    from engine.video.errors import TrackerMissingError
-    from engine.video.landmarks import tracker_python
-
-    try:
-        tracker_python()
-    except TrackerMissingError:
-        return False
-    return True
-
-
-needs_tracker = pytest.mark.skipif(not has_tracker(), reason="no Python with mediapipe 0.10.14 "
+needs_tracker = pytest.mark.skipif(not known_answers.has_tracker(), reason="no Python with mediapipe 0.10.14 "
                                    "(.venv-video from build.py setup, or TALKING_HEAD_TRACKER_PYTHON)")
 
 
