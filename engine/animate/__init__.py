@@ -21,7 +21,7 @@ from ..errors import InputError
 from ..motion import MotionClip
 from ..progress import Reporter, silent
 from ..style import NEUTRAL, SpeakingStyle
-from .energy import energy_channels
+from ..drivers.energy import energy_channels
 
 ADF_MODEL_FILE = "adf.onnx"
 DEVICES = ("auto", "cpu", "gpu")
@@ -33,13 +33,13 @@ def _energy(audio, fps, seed, transcript=None, style=NEUTRAL, reporter=None, dev
 
 
 def _phonetic(audio, fps, seed, transcript=None, style=NEUTRAL, reporter=None, device="auto", models_dir=None):
-    from ..phonetic.driver import phonetic_channels  # pocketsphinx loads only when used
+    from ..drivers.phonetic.driver import phonetic_channels  # pocketsphinx loads only when used
 
     return phonetic_channels(audio, fps, seed, transcript=transcript, style=style, reporter=reporter)
 
 
 def _adf(audio, fps, seed, transcript=None, style=NEUTRAL, reporter=None, device="auto", models_dir=None):
-    from ..adf.driver import adf_channels
+    from ..drivers.adf.driver import adf_channels
 
     return adf_channels(audio, fps, seed, style=style, reporter=reporter, model_path=adf_model(models_dir),
                         device=device)
@@ -65,7 +65,7 @@ def adf_model(models_dir=None) -> Optional[Path]:
 def available_drivers(models_dir=None) -> dict:
     """{name: driver function} of the drivers that can run: "adf" only where its model is found
     (in `models_dir`, else shipped with the engine)."""
-    from ..adf.runtime import available  # light: the driver (features, prosody) loads only when used
+    from ..drivers.adf.runtime import available  # light: the driver (features, prosody) loads only when used
 
     drivers = {"phonetic": _phonetic, "energy": _energy}
     if adf_model(models_dir) is not None or available():
@@ -78,7 +78,7 @@ def style_of_reference(reference, models_dir=None, device: str = "auto",
     """The speaking style of a reference performance (a MotionClip, a .npz / .json / ARKit .csv clip
     file, or a talking video, tracked first: ERLNet's style video), read by the style encoder beside
     the ADF network (`models_dir` searched first)."""
-    from ..adf.driver import style_of_clip
+    from ..drivers.adf.driver import style_of_clip
 
     device = _checked_device(device)
     clip = reference if isinstance(reference, MotionClip) else reference_clip(reference, reporter)

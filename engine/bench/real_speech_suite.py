@@ -28,7 +28,7 @@ SETS = {"held-out": "held-out speakers (evaluation-only rows)",
 def real_speech(quick: bool, out: Path) -> list:
     """The real-speech evaluation (quick: four held-out videos, no languages)."""
     from ..animate import available_drivers
-    from ..training.evaluate_real import (TAKE_CACHE, evaluate_real_speech, held_out_videos, language_statistics,
+    from ..evaluation.real import (TAKE_CACHE, evaluate_real_speech, held_out_videos, language_statistics,
                                           plot_real_openings, real_closure_clips, real_videos,
                                           write_real_evaluation)
 

@@ -22,7 +22,7 @@ def phonetic_driver(quick: bool, out: Path) -> list:
 
 def lipsync_quality(quick: bool, out: Path) -> list:
     """eval-lipsync on held-out festival speech: every driver side by side with the target's own."""
-    from ..training.evaluate_lipsync import EVAL_SEED, evaluate_lipsync, heldout_clips, write_evaluation
+    from ..evaluation.lipsync import EVAL_SEED, evaluate_lipsync, heldout_clips, write_evaluation
 
     clips = heldout_clips(4 if quick else 20, EVAL_SEED)
     evaluation = evaluate_lipsync(clips, drivers=("phonetic", "phonetic+transcript", "energy"),
@@ -63,12 +63,12 @@ SHARED_SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
 def adf_driver(quick: bool, out: Path) -> list:
     """The ADF network (when installed): speed, memory at 1 and 10 minutes, and quality side by side
     with the phonetic driver and the energy baseline on held-out festival speech and real speech."""
-    from ..adf.runtime import available
+    from ..drivers.adf.runtime import available
 
     if not available():
         return [Row("ADF network", "ADF driver", 0.0, "", note="no model installed (engine/models/adf.onnx)")]
     from ..animate import animate
-    from ..training.evaluate_lipsync import EVAL_SEED, evaluate_lipsync, heldout_clips, real_sample_clips
+    from ..evaluation.lipsync import EVAL_SEED, evaluate_lipsync, heldout_clips, real_sample_clips
 
     speech = long_speech(0.5 if quick else 2.0)
     seconds = best_time(lambda: animate(speech, fps=30.0, driver="adf"), 2)

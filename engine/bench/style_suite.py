@@ -44,8 +44,8 @@ def compare_styles(clips, styles, driver: str, fps: float = 30.0) -> dict:
     from ..animate import animate
     from ..head import load_head
     from ..motion import MotionClip
-    from ..phonetic import perform
-    from ..phonetic.metrics import closure_score, mouth_opening
+    from ..drivers.phonetic import perform
+    from ..drivers.phonetic.metrics import closure_score, mouth_opening
     from ..style import preset
 
     head = load_head()
@@ -73,8 +73,8 @@ def compare_styles(clips, styles, driver: str, fps: float = 30.0) -> dict:
 
 def adf_styles(quick: bool, out: Path) -> list:
     """Bench rows: for each STYLE_PAIRS pair, lip sync (near equal) and style statistics (different)."""
-    from ..adf.runtime import available
-    from ..training.evaluate_lipsync import EVAL_SEED, heldout_clips
+    from ..drivers.adf.runtime import available
+    from ..evaluation.lipsync import EVAL_SEED, heldout_clips
 
     driver = "adf" if available() else "phonetic"
     clips = heldout_clips(3 if quick else 10, EVAL_SEED)

@@ -28,7 +28,7 @@ def _missing(what: str) -> list:
 
 def side_by_side(path: Path) -> dict:
     """{"video" | "neutral" | "styled": statistics} of one clip (the voice is the clip's own sound)."""
-    from ..adf.driver import style_of_clip
+    from ..drivers.adf.driver import style_of_clip
     from ..animate import animate
     from ..audio import load_audio
     from ..video import track_video

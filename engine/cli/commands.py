@@ -298,7 +298,7 @@ def register_eval_lipsync(sub) -> None:
 
 def run_eval_lipsync(args) -> int:
     from ..animate import DRIVERS
-    from ..training.evaluate_lipsync import EVAL_SEED, evaluate_lipsync, heldout_clips, write_evaluation
+    from ..evaluation.lipsync import EVAL_SEED, evaluate_lipsync, heldout_clips, write_evaluation
 
     if args.videos is not None:
         return run_eval_lipsync_real(args)
@@ -323,7 +323,7 @@ def run_eval_lipsync(args) -> int:
 def run_eval_lipsync_real(args) -> int:
     """eval-lipsync --videos: the drivers against tracked real talking videos."""
     from ..animate import DRIVERS
-    from ..training.evaluate_real import (evaluate_real_speech, held_out_videos, manifest_videos,
+    from ..evaluation.real import (evaluate_real_speech, held_out_videos, manifest_videos,
                                           plot_real_openings, real_closure_clips, write_real_evaluation)
 
     source = Path(args.videos)

@@ -99,7 +99,7 @@ def load_look(look="toon", device: str = "auto", head: Optional[HeadModel] = Non
     """
     import onnxruntime
 
-    from ..adf.runtime import providers
+    from ..drivers.adf.runtime import providers
 
     path = look_path(look, models_dir)
     sidecar = read_sidecar(path)

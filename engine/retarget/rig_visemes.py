@@ -69,7 +69,7 @@ def wants_visemes(shape_keys) -> bool:
 @functools.lru_cache(maxsize=1)
 def mouth_channels() -> tuple:
     """Mouth space's channels (without the lip gap): `jawOpen`, then the phonetic driver's lip channels."""
-    from ..phonetic.visemes import LIP_CHANNELS
+    from ..drivers.phonetic.visemes import LIP_CHANNELS
 
     return (JAW_OPEN,) + tuple(LIP_CHANNELS)
 
@@ -112,7 +112,7 @@ def features(mouth: np.ndarray, used=None) -> np.ndarray:
 
 def _gap_coefficient(channel: str) -> float:
     """mm of inner-lip gap per unit of a mouth channel (the jaw's per unit of jawOpen)."""
-    from ..phonetic.visemes import JAW, LIP_GAP_MM
+    from ..drivers.phonetic.visemes import JAW, LIP_GAP_MM
 
     return LIP_GAP_MM[JAW] * JAW_OPEN_MAX if channel == JAW_OPEN else LIP_GAP_MM.get(channel, 0.0)
 
@@ -134,9 +134,9 @@ def viseme_poses() -> np.ndarray:
 
 def held_pose(label: str) -> np.ndarray:
     """The mouth channels [M] (`mouth_channels()`) the phonetic driver holds in the middle of one long phone."""
-    from ..phonetic.coarticulation import articulate
-    from ..phonetic.phones import Phone
-    from ..phonetic.visemes import JAW, LIP_CHANNELS
+    from ..drivers.phonetic.coarticulation import articulate
+    from ..drivers.phonetic.phones import Phone
+    from ..drivers.phonetic.visemes import JAW, LIP_CHANNELS
 
     values = articulate([Phone(label, 0.0, HELD_S)], np.array([0.5 * HELD_S]))
     pose = np.array([values[c][0] for c in LIP_CHANNELS])

@@ -60,7 +60,7 @@ def write_tiny_adf(folder):
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
-    from engine.adf.channels import OUTPUT_CHANNELS, STYLE_INPUTS, STYLE_NAMES
+    from engine.drivers.adf.channels import OUTPUT_CHANNELS, STYLE_INPUTS, STYLE_NAMES
     from engine.audio.features import FeatureConfig
 
     features = FeatureConfig().to_dict()

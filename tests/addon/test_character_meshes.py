@@ -67,8 +67,8 @@ def rpm_character(context, name="Armature"):
 def speech_clip(T=48, start_frame=1):
     """Mouth channels of 'M AA P AA' (phonetic driver's coarticulation) at 24 fps, with a neck nod and blinks."""
     from engine.motion import MotionClip
-    from engine.phonetic.coarticulation import articulate
-    from engine.phonetic.phones import Phone
+    from engine.drivers.phonetic.coarticulation import articulate
+    from engine.drivers.phonetic.phones import Phone
 
     labels, durations = "SIL M AA P AA SIL".split(), (0.4, 0.15, 0.3, 0.15, 0.3, 0.7)
     edges = np.concatenate([[0.0], np.cumsum(durations)])

@@ -117,7 +117,7 @@ def test_an_adf_network_in_the_models_folder_runs_on_the_cpu(blender, prefs, tmp
 
 def test_a_reference_clip_gives_the_style_and_ticked_sliders_override_it(blender, prefs, tmp_path):
     from addon import results
-    from engine.adf.channels import OUTPUT_CHANNELS
+    from engine.drivers.adf.channels import OUTPUT_CHANNELS
     from engine.motion import MotionClip
     from engine.style import RANGES
 
@@ -138,7 +138,7 @@ def test_a_reference_clip_gives_the_style_and_ticked_sliders_override_it(blender
 
 
 def test_the_gpu_device_reaches_the_network(blender, prefs, tmp_path):
-    from engine.adf.runtime import providers
+    from engine.drivers.adf.runtime import providers
     from engine.errors import ModelError
 
     models = tmp_path / "models"

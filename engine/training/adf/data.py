@@ -13,10 +13,10 @@ from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
-from ...adf.channels import MODEL_RATE, OUTPUT_CHANNELS, style_code
+from ...drivers.adf.channels import MODEL_RATE, OUTPUT_CHANNELS, style_code
 from ...audio.features import FeatureConfig, features_of, normalize_features
 from ...errors import InputError
-from ...phonetic.phones import PHONE_SET, SILENCE, clean_phones
+from ...drivers.phonetic.phones import PHONE_SET, SILENCE, clean_phones
 from ...progress import Reporter, silent
 from ..corpus import iter_corpus
 from .model import STYLE_INPUTS

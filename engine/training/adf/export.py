@@ -18,8 +18,8 @@ from pathlib import Path
 
 import torch
 
-from ...adf.channels import MODEL_RATE, OUTPUT_CHANNELS, STYLE_NAMES
-from ...adf.sidecar import FORMAT_VERSION
+from ...drivers.adf.channels import MODEL_RATE, OUTPUT_CHANNELS, STYLE_NAMES
+from ...drivers.adf.sidecar import FORMAT_VERSION
 from .model import STYLE_INPUTS
 from .train import load_checkpoint
 

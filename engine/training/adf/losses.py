@@ -14,10 +14,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ...adf.channels import OUTPUT_CHANNELS
+from ...drivers.adf.channels import OUTPUT_CHANNELS
 from ...head import load_head
 from ...motion import MotionClip
-from ...phonetic.metrics import CLOSED_MM, LIP_LANDMARKS, _lip_points, mouth_opening
+from ...drivers.phonetic.metrics import CLOSED_MM, LIP_LANDMARKS, _lip_points, mouth_opening
 
 JACOBIAN_STEP = 0.05
 JACOBIAN_JAW = 0.1   # rad: the mouth opening the lip loss is linearised around

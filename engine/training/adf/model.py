@@ -20,8 +20,8 @@ import math
 import torch
 from torch import nn
 
-from ...adf.channels import LIP_OUTPUTS, MODEL_RATE, POSE_OUTPUTS, STYLE_INPUTS, STYLE_NAMES
-from ...phonetic.phones import PHONE_SET
+from ...drivers.adf.channels import LIP_OUTPUTS, MODEL_RATE, POSE_OUTPUTS, STYLE_INPUTS, STYLE_NAMES
+from ...drivers.phonetic.phones import PHONE_SET
 from .config import ADFConfig
 
 

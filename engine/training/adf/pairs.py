@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Optional
 
-from ...adf.channels import LIP_OUTPUTS
+from ...drivers.adf.channels import LIP_OUTPUTS
 from ...audio import load_audio
 from ...audio.features import FeatureConfig
 from ...errors import InputError

@@ -1,7 +1,7 @@
 """The synthetic corpus: hours of speech whose phone timings come from the synthesizer itself.
 
 espeak-ng (many voices, variants, rates and pitches) speaks sentences from a
-seeded generator; its phoneme events give the phones; `engine.phonetic.perform`
+seeded generator; its phoneme events give the phones; `engine.drivers.phonetic.perform`
 renders the head performance from those clean timings in a sampled speaking
 style; the voice is then augmented. Festival is kept apart as a held-out voice.
 

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 
 from ...audio.load import Audio, resample
-from ...phonetic.phones import Phone
+from ...drivers.phonetic.phones import Phone
 from .stretch import time_stretch
 
 LOW_SHELF_HZ = 250.0

@@ -19,7 +19,7 @@ import numpy as np
 
 from ...audio.load import ANALYSIS_RATE, Audio, resample
 from ...errors import EngineError, InputError
-from ...phonetic.phones import SILENCE, Phone, clean_phones
+from ...drivers.phonetic.phones import SILENCE, Phone, clean_phones
 from .espeak_phones import arpabet_for, is_pause
 
 LIBRARY_NAMES = ("libespeak-ng.so.1", "libespeak-ng.so")

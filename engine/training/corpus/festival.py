@@ -19,7 +19,7 @@ import numpy as np
 
 from ...audio.load import ANALYSIS_RATE, Audio, load_audio
 from ...errors import EngineError, InputError
-from ...phonetic.phones import ARPABET, SILENCE, Phone, clean_phones
+from ...drivers.phonetic.phones import ARPABET, SILENCE, Phone, clean_phones
 from .text import SentenceGenerator
 
 FESTIVAL_TO_ARPABET = {

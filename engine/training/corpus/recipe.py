@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from ...audio.load import Audio
-from ...phonetic import perform
-from ...phonetic.phones import SILENCE, Phone, clean_phones
+from ...drivers.phonetic import perform
+from ...drivers.phonetic.phones import SILENCE, Phone, clean_phones
 from .augment import degrade, retime
 from .config import CorpusConfig
 from .shard import CorpusClip

@@ -28,7 +28,7 @@ import numpy as np
 from ...audio.load import Audio
 from ...errors import InputError
 from ...motion import MotionClip
-from ...phonetic.phones import phone_table, phones_from_table
+from ...drivers.phonetic.phones import phone_table, phones_from_table
 from ...style import RANGES, SpeakingStyle
 
 FORMAT_VERSION = 1

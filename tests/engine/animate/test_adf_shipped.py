@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.adf.runtime import DEFAULT_MODEL, load_model
+from engine.drivers.adf.runtime import DEFAULT_MODEL, load_model
 from engine.animate import DEFAULT_DRIVER, animate, default_driver
 from engine.audio import audio_from_array, features_of, load_audio
 from engine.head import load_head
-from engine.phonetic.metrics import mouth_opening
+from engine.drivers.phonetic.metrics import mouth_opening
 from engine.style import preset
 
 ROOT = Path(__file__).resolve().parents[3]

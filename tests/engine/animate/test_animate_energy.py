@@ -82,7 +82,7 @@ def test_bad_settings(kwargs, sentence):
         animate(bursts(), **kwargs)
 
 def test_head_sway_stays_small_on_clips_shorter_than_its_smoothing():
-    from engine.animate.energy import HEAD_SWAY_RAD, head_sway
+    from engine.drivers.energy import HEAD_SWAY_RAD, head_sway
     for seconds in (0.1, 0.5, 1.0, 2.0, 30.0):
         T = int(seconds * 30)
         for seed in range(5):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import engine.adf.runtime as runtime
+import engine.drivers.adf.runtime as runtime
 from engine.animate import adf_model, animate, available_drivers, check_models_dir
 from engine.audio import audio_from_array
 from engine.errors import InputError

@@ -28,7 +28,7 @@ def test_style_statistics_measure_head_motion_brows_smile_and_blinks():
 
 @pytest.mark.skipif(shutil.which("festival") is None, reason="held-out speech needs festival")
 def test_two_styles_keep_the_lip_sync_and_change_the_statistics():
-    from engine.training.evaluate_lipsync import heldout_clips
+    from engine.evaluation.lipsync import heldout_clips
 
     scores = compare_styles(heldout_clips(1, 5), ("serious", "happy"), "phonetic")
     assert scores["mutual_opening_correlation"] > 0.9

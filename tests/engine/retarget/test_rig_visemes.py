@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.phonetic.coarticulation import articulate
-from engine.phonetic.phones import Phone
+from engine.drivers.phonetic.coarticulation import articulate
+from engine.drivers.phonetic.phones import Phone
 from engine.retarget import (VISEME_NAMES, Mapping, add_viseme_channels, is_viseme_channel, viseme_channels,
                              wants_visemes)
 from engine.retarget.rig_visemes import JAW_OPEN, features, mouth_channels, viseme_poses
@@ -28,7 +28,7 @@ def test_the_oculus_set_in_its_order():
 
 
 def test_every_viseme_but_rest_stands_for_english_phones():
-    from engine.phonetic.phones import ARPABET
+    from engine.drivers.phonetic.phones import ARPABET
     from engine.retarget.rig_visemes import VISEME_PHONES
 
     assert VISEME_PHONES["viseme_sil"] == ()

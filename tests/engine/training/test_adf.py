@@ -12,8 +12,8 @@ import soundfile
 
 torch = pytest.importorskip("torch")
 
-from engine.adf.channels import OUTPUT_CHANNELS, STYLE_NAMES, style_code, style_from_code  # noqa: E402
-from engine.adf.runtime import load_model, run_network  # noqa: E402
+from engine.drivers.adf.channels import OUTPUT_CHANNELS, STYLE_NAMES, style_code, style_from_code  # noqa: E402
+from engine.drivers.adf.runtime import load_model, run_network  # noqa: E402
 from engine.audio import audio_from_array  # noqa: E402
 from engine.errors import InputError, ModelError  # noqa: E402
 from engine.style import SpeakingStyle  # noqa: E402
@@ -86,7 +86,7 @@ def test_onnx_matches_torch_and_windows_join_seamlessly(run):
     with torch.no_grad():
         whole = net(torch.from_numpy(long[None]), torch.from_numpy(code[None])).numpy()[0]
     assert np.abs(windowed - whole).max() < 0.05 * np.abs(whole).max()    # a local network: windows join
-    from engine.adf import runtime
+    from engine.drivers.adf import runtime
     one_by_one = run_network(replace_batching(model, runtime), long, code)
     np.testing.assert_allclose(one_by_one, windowed, atol=1e-5)         # batches change nothing
 
@@ -116,7 +116,7 @@ def test_mismatched_or_missing_sidecars_are_refused(run, tmp_path):
 
 
 def test_the_adf_driver_gives_every_frame_at_any_length(run):
-    from engine.adf.driver import PROCEDURAL, adf_channels, style_of_clip
+    from engine.drivers.adf.driver import PROCEDURAL, adf_channels, style_of_clip
     from engine.audio import audio_from_array
     from engine.motion import MotionClip
 
@@ -132,7 +132,7 @@ def test_the_adf_driver_gives_every_frame_at_any_length(run):
 
 
 def test_style_clip_on_the_command_line(run, tmp_path, monkeypatch, capsys):
-    import engine.adf.driver as driver
+    import engine.drivers.adf.driver as driver
     from engine.cli.main import main
     from engine.motion import MotionClip
 
@@ -152,7 +152,7 @@ def test_style_clip_on_the_command_line(run, tmp_path, monkeypatch, capsys):
 
 
 def test_phone_labels_follow_the_phones_at_50_hz():
-    from engine.phonetic.phones import PHONE_SET, Phone
+    from engine.drivers.phonetic.phones import PHONE_SET, Phone
     from engine.training.adf.data import phone_labels
     labels = phone_labels([Phone("M", 0.1, 0.2), Phone("aa1", 0.2, 0.5)], 30)
     names = [PHONE_SET[k] for k in labels]

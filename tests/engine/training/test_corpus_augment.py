@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from engine.audio.load import Audio
-from engine.phonetic.phones import Phone
+from engine.drivers.phonetic.phones import Phone
 from engine.training.corpus.augment import (AUGMENTATION_NAMES, Augmentation, add_noise, change_speed,
                                             change_tempo, clip, degrade, equalize, impulse_response,
                                             retime, set_level)

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from engine.errors import Cancelled, InputError
-from engine.phonetic import perform
-from engine.phonetic.phones import PHONE_SET
+from engine.drivers.phonetic import perform
+from engine.drivers.phonetic.phones import PHONE_SET
 from engine.progress import Reporter
 from engine.style import NEUTRAL
 from engine.training.corpus import CorpusConfig, build_corpus, iter_corpus, load_shard

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from engine.errors import EngineError, InputError
-from engine.phonetic.phones import PHONE_SET, VOWELS
+from engine.drivers.phonetic.phones import PHONE_SET, VOWELS
 from engine.training.corpus.config import ESPEAK_VARIANTS, ESPEAK_VOICES
 from engine.training.corpus.espeak import speak, synthesize_espeak
 from engine.training.corpus.espeak_phones import ESPEAK_TO_ARPABET, arpabet_for, is_pause

@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from engine.errors import EngineError, InputError
-from engine.phonetic.phones import PHONE_SET
+from engine.drivers.phonetic.phones import PHONE_SET
 from engine.training.corpus.festival import (festival_label, festival_utterance, heldout_festival_clips,
                                              phones_from_segments, synthesize_festival)
 from engine.training.corpus.text import SentenceGenerator

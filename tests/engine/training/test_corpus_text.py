@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.phonetic.phones import ARPABET
+from engine.drivers.phonetic.phones import ARPABET
 from engine.training.corpus.espeak import speak
 from engine.training.corpus.espeak_phones import arpabet_for
 from engine.training.corpus.text import SentenceGenerator, number_words, plural

@@ -8,7 +8,7 @@ import numpy as np
 import soundfile as sf
 
 from engine.motion import MotionClip
-from engine.training import evaluate_real as er
+from engine.evaluation import real as er
 from engine.training.real_pairs import MIN_CONFIDENCE, build_real_pairs, load_pair, main
 
 ROOT = Path(__file__).resolve().parents[3]

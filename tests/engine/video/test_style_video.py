@@ -39,7 +39,7 @@ def takes(monkeypatch) -> list:
 
 
 def test_a_video_gives_the_style_the_encoder_reads_from_its_tracked_take(known_video, voice, takes, tmp_path):
-    from engine.adf.driver import style_of_clip
+    from engine.drivers.adf.driver import style_of_clip
 
     out = tmp_path / "styled.npz"
     assert main(["animate", str(voice), "-o", str(out), "--driver", "adf", "--style-clip", str(known_video)]) == 0
@@ -51,7 +51,7 @@ def test_a_video_gives_the_style_the_encoder_reads_from_its_tracked_take(known_v
 
 
 def test_style_arguments_still_apply_on_top_of_the_video(known_video, voice, takes, tmp_path):
-    from engine.adf.driver import style_of_clip
+    from engine.drivers.adf.driver import style_of_clip
 
     out = tmp_path / "styled.npz"
     assert main(["animate", str(voice), "-o", str(out), "--driver", "adf", "--style-clip", str(known_video),

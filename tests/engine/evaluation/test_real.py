@@ -15,7 +15,7 @@ from engine.audio import load_audio
 from engine.cli.main import main
 from engine.errors import InputError
 from engine.motion import MotionClip
-from engine.training import evaluate_real as er
+from engine.evaluation import real as er
 
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLE = ROOT / "engine" / "data" / "voices" / "sample_en.wav"
@@ -135,7 +135,7 @@ def test_bench_suite_skips_without_the_shared_data(tmp_path, monkeypatch):
 @pytest.mark.parametrize("driver", ["adf", "phonetic", "energy"])
 def test_a_spanish_voice_opens_and_closes_the_mouth_with_its_syllables(driver):
     from engine.head import load_head
-    from engine.phonetic.metrics import mouth_opening
+    from engine.drivers.phonetic.metrics import mouth_opening
 
     audio = load_audio(SPANISH)                     # 4.5 s
     gap = mouth_opening(load_head(), animate(audio, fps=30.0, driver=driver))

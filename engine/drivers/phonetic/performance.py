@@ -11,10 +11,10 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from ..audio.features import FeatureConfig, Features, features_of, relative_level_db
-from ..audio.load import Audio
-from ..motion import MotionClip
-from ..style import NEUTRAL, SpeakingStyle
+from ...audio.features import FeatureConfig, Features, features_of, relative_level_db
+from ...audio.load import Audio
+from ...motion import MotionClip
+from ...style import NEUTRAL, SpeakingStyle
 from .coarticulation import articulate
 from .phones import Phone, clean_phones
 from .prosody import prosody_channels

@@ -13,10 +13,10 @@ from typing import Optional
 
 import numpy as np
 
-from ..audio.features import features_of
-from ..audio.load import Audio
-from ..progress import Reporter, silent
-from ..style import NEUTRAL, SpeakingStyle
+from ...audio.features import features_of
+from ...audio.load import Audio
+from ...progress import Reporter, silent
+from ...style import NEUTRAL, SpeakingStyle
 from .performance import PROSODY_FEATURES, performance_channels
 from .recognize import recognize_phones
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..sidecar import read_checked_sidecar
+from ...sidecar import read_checked_sidecar
 
 FORMAT_VERSION = 1
 RETRAIN = "re-export it with 'python -m engine.training.adf export' or reinstall the add-on"

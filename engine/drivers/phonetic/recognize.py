@@ -31,9 +31,9 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from ..audio.load import ANALYSIS_RATE, audio_from_array
-from ..errors import InputError, ModelError
-from ..progress import Reporter, silent
+from ...audio.load import ANALYSIS_RATE, audio_from_array
+from ...errors import InputError, ModelError
+from ...progress import Reporter, silent
 from .phones import SILENCE, Phone, clean_phones, normalize_label
 from .spelling import letter_to_sound, transcript_words
 

@@ -13,12 +13,12 @@ from typing import Optional
 
 import numpy as np
 
-from ..audio.features import FeatureConfig, features_of, normalize_features, relative_level_db
-from ..audio.load import Audio
-from ..motion import MotionClip
+from ...audio.features import FeatureConfig, features_of, normalize_features, relative_level_db
+from ...audio.load import Audio
+from ...motion import MotionClip
 from ..phonetic.performance import frame_count
 from ..phonetic.prosody import prosody_channels
-from ..style import NEUTRAL, SpeakingStyle
+from ...style import NEUTRAL, SpeakingStyle
 from .channels import MODEL_RATE, STYLE_INPUTS, style_code, style_from_code
 from .runtime import DEFAULT_MODEL, load_model, run_network
 

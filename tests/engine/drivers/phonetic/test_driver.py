@@ -12,9 +12,9 @@ from engine.audio import audio_from_array, features_of, load_audio
 from engine.cli.main import main
 from engine.head import load_head
 from engine.motion import MotionClip
-from engine.phonetic.metrics import mouth_opening
+from engine.drivers.phonetic.metrics import mouth_opening
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 SAMPLE = ROOT / "engine" / "data" / "voices" / "sample_en.wav"
 REAL_SPEECH = ROOT.parent / "shared" / "samples" / "test_sentence.wav"
 TRANSCRIPT = "severe myopia contributed to ron's inferiority complex"

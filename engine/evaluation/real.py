@@ -187,7 +187,7 @@ def lagged_correlations(predicted: np.ndarray, tracked: np.ndarray, good: np.nda
 def lip_error_mm(head, predicted: MotionClip, tracked: MotionClip, good: np.ndarray) -> float:
     """Mean over good frames of the largest distance (mm) between the 20 iBUG lip points of the two
     clips posed on `head` (jaw only of the pose, as `phonetic.metrics.lip_vertex_error`)."""
-    from ..phonetic.metrics import LIP_LANDMARKS, _lip_points
+    from ..drivers.phonetic.metrics import LIP_LANDMARKS, _lip_points
 
     a = _lip_points(head, predicted, LIP_LANDMARKS)
     b = _lip_points(head, tracked, LIP_LANDMARKS)
@@ -215,7 +215,7 @@ def motion_stats(clip: MotionClip, good: Optional[np.ndarray] = None) -> MotionS
     """MotionStats of `clip` over its good frames [T] bool (None: all). The head's speed is taken
     after a SMOOTH_S moving average (a tracker's frame-to-frame jitter is not head motion); a blink
     is a rise of eyeBlink above the clip's median (a tracked eye's rest value is not 0)."""
-    from ..phonetic.metrics import closure_runs
+    from ..drivers.phonetic.metrics import closure_runs
 
     good = np.ones(clip.num_frames, bool) if good is None else good[:clip.num_frames]
     head = np.degrees(np.stack([_channel(clip, n) for n in HEAD_CHANNELS], axis=1))[good]
@@ -348,9 +348,9 @@ def evaluate_real_speech(videos: Sequence, cache: Path, drivers: Sequence[str] =
     from ..animate import animate
     from ..audio import load_audio
     from ..head import load_head
-    from ..phonetic.metrics import mouth_opening
+    from ..drivers.phonetic.metrics import mouth_opening
     from ..video.errors import VideoError
-    from .evaluate_lipsync import evaluate_lipsync
+    from .lipsync import evaluate_lipsync
 
     reporter = reporter or silent()
     head = load_head()
@@ -386,7 +386,7 @@ def evaluate_real_speech(videos: Sequence, cache: Path, drivers: Sequence[str] =
 
 
 def _video_score(head, take: TrackedVideo, clip: MotionClip, tracked_open, driver, curves) -> VideoScore:
-    from ..phonetic.metrics import mouth_opening
+    from ..drivers.phonetic.metrics import mouth_opening
 
     opening = mouth_opening(head, clip)
     T = min(opening.size, tracked_open.size)
@@ -424,7 +424,7 @@ def real_closure_clips(speech) -> list:
     """[(Audio, phones, words)] of known_word_recordings, the phones forced-aligned to the words
     (the best timing there is for a real voice; a phonetic driver given the words aligns the same)."""
     from ..audio import load_audio
-    from ..phonetic.recognize import recognize_phones
+    from ..drivers.phonetic.recognize import recognize_phones
 
     clips = []
     for path, words in known_word_recordings(speech):
@@ -495,7 +495,7 @@ def language_statistics(speech, drivers: Sequence[str] = ("adf", "phonetic", "en
     from ..animate import animate
     from ..audio import load_audio
     from ..head import load_head
-    from ..phonetic.metrics import mouth_opening
+    from ..drivers.phonetic.metrics import mouth_opening
 
     reporter = reporter or silent()
     head = load_head()

@@ -11,9 +11,9 @@ from typing import Sequence
 
 import numpy as np
 
-from ..head.landmarks import landmarks
-from ..head.model import JOINT_NAMES, HeadModel
-from ..motion import MotionClip
+from ...head.landmarks import landmarks
+from ...head.model import JOINT_NAMES, HeadModel
+from ...motion import MotionClip
 from .phones import BILABIALS, SILENCE, Phone
 
 INNER_UPPER_LIP, INNER_LOWER_LIP = 62, 66   # iBUG-68 inner-lip midpoints

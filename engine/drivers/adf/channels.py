@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..phonetic.visemes import MOUTH_CHANNELS
-from ..style import RANGES, SpeakingStyle
+from ...style import RANGES, SpeakingStyle
 
 EXPRESSIVE_CHANNELS = ("browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight",
                        "mouthFrownLeft", "mouthFrownRight", "mouthSmileLeft", "mouthSmileRight")

@@ -25,8 +25,8 @@ import numpy as np
 
 from ..animate import animate
 from ..head import load_head
-from ..phonetic import perform
-from ..phonetic.metrics import closure_score, lip_vertex_error, mouth_opening
+from ..drivers.phonetic import perform
+from ..drivers.phonetic.metrics import closure_score, lip_vertex_error, mouth_opening
 from ..progress import Reporter, silent
 
 EVAL_SEED = 20261120      # held-out sentences: a seed the corpus never uses by default
@@ -68,7 +68,7 @@ class LipsyncEvaluation:
 
 def heldout_clips(n: int, seed: int = EVAL_SEED):
     """n held-out festival clips: [(Audio, true phones, text)]."""
-    from .corpus import heldout_festival_clips
+    from ..training.corpus import heldout_festival_clips
 
     return heldout_festival_clips(n, seed)
 
@@ -82,7 +82,7 @@ def real_sample_clips(folder: Path):
     """[(Audio, phones, text)] of the real recordings in `folder` that are there; their "true"
     phones are the forced alignment of the known words (the best timing we have for them)."""
     from ..audio import load_audio
-    from ..phonetic.recognize import recognize_phones
+    from ..drivers.phonetic.recognize import recognize_phones
 
     clips = []
     for name, text in REAL_SAMPLES.items():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.phonetic.phones import Phone
-from engine.phonetic.prosody import accent_times, blink_curve, blink_times, prosody_channels, pulses
+from engine.drivers.phonetic.phones import Phone
+from engine.drivers.phonetic.prosody import accent_times, blink_curve, blink_times, prosody_channels, pulses
 from engine.style import SpeakingStyle
 
 HOP = 0.01

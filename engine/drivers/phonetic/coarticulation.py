@@ -21,7 +21,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..style import NEUTRAL, SpeakingStyle
+from ...style import NEUTRAL, SpeakingStyle
 from .phones import BILABIALS, LABIODENTALS, SILENCE, Phone
 from .visemes import JAW, LIP_CHANNELS, LIP_GAP_MM, MOUTH_CHANNELS, PHONE_VISEMES, VISEMES, lip_gap_mm
 

@@ -16,11 +16,11 @@ from typing import Optional
 
 import numpy as np
 
-from ..errors import ModelError
+from ...errors import ModelError
 from .channels import OUTPUT_CHANNELS, STYLE_NAMES
 from .sidecar import read_sidecar
 
-MODELS = Path(__file__).resolve().parent.parent / "models"
+MODELS = Path(__file__).resolve().parents[2] / "models"
 DEFAULT_MODEL = MODELS / "adf.onnx"
 WINDOW_S = 4.0        # audio per network call (the training windows' length; shorter is cheaper)
 OVERLAP_S = 1.0       # cross-fade between neighbouring windows

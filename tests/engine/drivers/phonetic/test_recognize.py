@@ -15,11 +15,11 @@ import pytest
 
 from engine.audio.load import load_audio
 from engine.errors import AudioError, Cancelled, InputError, ModelError
-from engine.phonetic import recognize
-from engine.phonetic.phones import BILABIALS, PHONE_SET, SILENCE, Phone
-from engine.phonetic.recognize import (FALLBACK_MESSAGE, STAGE, chunk_count, frame_energy_db,
+from engine.drivers.phonetic import recognize
+from engine.drivers.phonetic.phones import BILABIALS, PHONE_SET, SILENCE, Phone
+from engine.drivers.phonetic.recognize import (FALLBACK_MESSAGE, STAGE, chunk_count, frame_energy_db,
                                        recognize_phones, speech_spans, split_at_pauses)
-from engine.phonetic.spelling import letter_to_sound, transcript_words
+from engine.drivers.phonetic.spelling import letter_to_sound, transcript_words
 from engine.progress import CancelToken, Reporter
 
 RATE = 16000

@@ -14,9 +14,9 @@ from typing import Sequence
 
 import numpy as np
 
-from ..animate.energy import gaze, head_sway
-from ..numeric import peaks_above, smooth
-from ..style import SpeakingStyle
+from ..energy import gaze, head_sway
+from ...numeric import peaks_above, smooth
+from ...style import SpeakingStyle
 from .phones import SILENCE, Phone
 
 MIN_ACCENT_GAP_S = 0.35      # accents closer than this merge into the stronger one

@@ -7,8 +7,8 @@ import pytest
 
 from engine.head import load_head
 from engine.motion import MotionClip
-from engine.phonetic.metrics import closure_runs, closure_score, lip_vertex_error, mouth_opening
-from engine.phonetic.phones import Phone
+from engine.drivers.phonetic.metrics import closure_runs, closure_score, lip_vertex_error, mouth_opening
+from engine.drivers.phonetic.phones import Phone
 
 FPS = 100.0
 

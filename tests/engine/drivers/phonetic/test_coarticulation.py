@@ -7,10 +7,10 @@ import pytest
 
 from engine.head import load_head
 from engine.motion import MotionClip
-from engine.phonetic.coarticulation import articulate, constraint_weight, segments
-from engine.phonetic.metrics import closure_score, mouth_opening
-from engine.phonetic.phones import ARPABET, BILABIALS, Phone
-from engine.phonetic.visemes import LIP_GAP_MM, MOUTH_CHANNELS, PHONE_VISEMES, lip_gap_mm
+from engine.drivers.phonetic.coarticulation import articulate, constraint_weight, segments
+from engine.drivers.phonetic.metrics import closure_score, mouth_opening
+from engine.drivers.phonetic.phones import ARPABET, BILABIALS, Phone
+from engine.drivers.phonetic.visemes import LIP_GAP_MM, MOUTH_CHANNELS, PHONE_VISEMES, lip_gap_mm
 from engine.style import SpeakingStyle
 
 

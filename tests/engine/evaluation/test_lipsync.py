@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from engine.cli.main import main
-from engine.training.evaluate_lipsync import evaluate_lipsync, heldout_clips, write_evaluation
+from engine.evaluation.lipsync import evaluate_lipsync, heldout_clips, write_evaluation
 
 pytestmark = pytest.mark.skipif(shutil.which("festival") is None, reason="festival is not installed")
 
