@@ -1,5 +1,8 @@
 """ARKit CSV in Epic's Live Link Face layout: write a MotionClip out, read one back.
 
+The format alone: `write_csv` takes any clip and `read_take` returns the fields a MotionClip is built
+from, so this module never imports the class (`engine.motion.clip` builds it: `read_arkit_csv`).
+
 Columns: `Timecode`, `BlendShapeCount` (61), the 52 ARKit blendshapes in Live
 Link Face order, then HeadYaw/Pitch/Roll and Left/RightEye Yaw/Pitch/Roll.
 
@@ -35,9 +38,9 @@ import numpy as np
 
 from ..errors import MotionClipError
 from ..files import FILE_ERRORS, os_reason, read_limited
-from .clip import MAX_FPS, MAX_VALUES, MotionClip, _check_timing
-from .io import _write_atomically
+from .output import write_motion_file
 from .resample import rational_fps
+from .validation import MAX_FPS, MAX_VALUES, check_timing
 
 ARKIT_BLENDSHAPES = (
     "EyeBlinkLeft", "EyeLookDownLeft", "EyeLookInLeft", "EyeLookOutLeft", "EyeLookUpLeft",
@@ -78,7 +81,7 @@ def channel_name(column: str) -> str:
     return column[:1].lower() + column[1:]
 
 
-def arkit_values(clip: MotionClip, jaw_open_max: float = JAW_OPEN_MAX, jaw_side_max: float = JAW_SIDE_MAX,
+def arkit_values(clip, jaw_open_max: float = JAW_OPEN_MAX, jaw_side_max: float = JAW_SIDE_MAX,
                  eye_look_max: float = EYE_LOOK_MAX) -> np.ndarray:
     """The 52 blendshapes in [0, 1] then the 9 rotations (rad), [T, 61], in CSV column order."""
     derived = _joint_blendshapes(clip, jaw_open_max, jaw_side_max, eye_look_max)
@@ -89,13 +92,13 @@ def arkit_values(clip: MotionClip, jaw_open_max: float = JAW_OPEN_MAX, jaw_side_
     return np.concatenate([shapes, _rotations(clip)], axis=1)
 
 
-def _joint(clip: MotionClip, joint: str) -> np.ndarray:
+def _joint(clip, joint: str) -> np.ndarray:
     """Axis-angle [T, 3] of a joint from its channels (zeros where absent)."""
     return np.stack([clip.channel(f"{joint}_r{a}") if clip.has_channel(f"{joint}_r{a}")
                      else np.zeros(clip.num_frames, np.float32) for a in "xyz"], axis=1).astype(np.float64)
 
 
-def _joint_blendshapes(clip: MotionClip, jaw_open_max, jaw_side_max, eye_look_max) -> dict:
+def _joint_blendshapes(clip, jaw_open_max, jaw_side_max, eye_look_max) -> dict:
     """Blendshape contributions [T] implied by the jaw and eye joints (see the module docstring)."""
     jaw, left, right = (_joint(clip, j) for j in ("jaw", "eye_left", "eye_right"))
     up = _positive_part
@@ -114,7 +117,7 @@ def _positive_part(x: np.ndarray, scale: float) -> np.ndarray:
     return np.maximum(x, 0.0) / scale
 
 
-def _rotations(clip: MotionClip) -> np.ndarray:
+def _rotations(clip) -> np.ndarray:
     """[T, 9]: yaw, pitch, roll (rad) of the head (global * neck), the left eye, the right eye."""
     from scipy.spatial.transform import Rotation  # lazy: import engine stays fast
     columns = []
@@ -134,9 +137,9 @@ def timecode(frame_count: int, nominal_rate: int) -> str:
     return f"{hours:02d}:{minutes:02d}:{seconds:02d}:{frames:02d}.000"
 
 
-def write_arkit_csv(clip: MotionClip, path, jaw_open_max: float = JAW_OPEN_MAX,
-                    jaw_side_max: float = JAW_SIDE_MAX, eye_look_max: float = EYE_LOOK_MAX) -> Path:
-    """Write the clip as a Live Link Face CSV (one row per frame); returns the path."""
+def write_csv(clip, path, jaw_open_max: float = JAW_OPEN_MAX, jaw_side_max: float = JAW_SIDE_MAX,
+              eye_look_max: float = EYE_LOOK_MAX) -> Path:
+    """Write a MotionClip as a Live Link Face CSV (one row per frame); returns the path."""
     path = Path(path)
     values = arkit_values(clip, jaw_open_max, jaw_side_max, eye_look_max)
     shapes = values[:, :len(ARKIT_BLENDSHAPES)].astype(np.float32)
@@ -148,11 +151,10 @@ def write_arkit_csv(clip: MotionClip, path, jaw_open_max: float = JAW_OPEN_MAX,
         numbers = ",".join([str(v) for v in shapes[k]] + [f"{v:.9g}" for v in row[len(ARKIT_BLENDSHAPES):]])
         whole, sub = divmod((first + k) * 1000 + offsets[k], 1000)
         lines.append(f"{timecode(whole, nominal)[:-3]}{sub:03d},{BLENDSHAPE_COUNT},{numbers}")
-    _write_atomically(path, ("\n".join(lines) + "\n").encode("utf-8"))
-    return path
+    return write_motion_file(path, ("\n".join(lines) + "\n").encode("utf-8"))
 
 
-def _offsets(clip: MotionClip, nominal: int, first: int) -> list:
+def _offsets(clip, nominal: int, first: int) -> list:
     """Thousandths of a frame each row's timecode lies past frame `first + k`: the take's own when the
     clip was read from a Live Link Face CSV at this rate (so its timecodes come back exactly), else 0."""
     kept = clip.metadata.get(OFFSETS_KEY)
@@ -163,10 +165,10 @@ def _offsets(clip: MotionClip, nominal: int, first: int) -> list:
     return [0] * clip.num_frames
 
 
-def read_arkit_csv(path, fps: float | None = None, start_frame: int | None = None,
-                   jaw_as_joint: bool = False, jaw_open_max: float = JAW_OPEN_MAX,
-                   jaw_side_max: float = JAW_SIDE_MAX) -> MotionClip:
-    """Read a Live Link Face CSV into a MotionClip.
+def read_take(path, fps: float | None = None, start_frame: int | None = None, jaw_as_joint: bool = False,
+              jaw_open_max: float = JAW_OPEN_MAX, jaw_side_max: float = JAW_SIDE_MAX) -> dict:
+    """Read a Live Link Face CSV: the fields of its MotionClip (names [C], values [T, C], fps,
+    start_frame, metadata).
 
     Blendshape columns become lowerCamelCase channels (`EyeBlinkLeft` ->
     `eyeBlinkLeft`); the rotation columns become `neck_r*`, `eye_left_r*`,
@@ -189,10 +191,10 @@ def read_arkit_csv(path, fps: float | None = None, start_frame: int | None = Non
                               f"({str(error)[:100] or type(error).__name__}).") from error
 
 
-def _read_take(path: Path, fps, start_frame, jaw_as_joint, jaw_open_max, jaw_side_max) -> MotionClip:
-    """`read_arkit_csv` inside its boundary."""
+def _read_take(path: Path, fps, start_frame, jaw_as_joint, jaw_open_max, jaw_side_max) -> dict:
+    """`read_take` inside its boundary."""
     if fps is not None:
-        _check_timing(fps, 1)
+        check_timing(fps, 1)
     rate = float(rational_fps(fps)) if fps is not None else None
     header, rows = _read_table(path)
     codes = _timecodes(path, [row[0] for row in rows])
@@ -205,8 +207,8 @@ def _read_take(path: Path, fps, start_frame, jaw_as_joint, jaw_open_max, jaw_sid
     metadata = {"source": "arkit_csv", "source_file": path.name, "timecode_rate": nominal}
     if any(offsets):
         metadata[OFFSETS_KEY] = offsets
-    return MotionClip(names=list(channels), values=np.stack(list(channels.values()), axis=1),
-                      fps=rate, start_frame=first, metadata=metadata)
+    return dict(names=list(channels), values=np.stack(list(channels.values()), axis=1),
+                fps=rate, start_frame=first, metadata=metadata)
 
 
 def _read_table(path: Path) -> tuple[list, list]:
@@ -315,7 +317,7 @@ def _on_frame_grid(counts: np.ndarray, columns: dict, codes: list, nominal: int)
 
 
 def _channels_from_columns(columns: dict, jaw_as_joint: bool, jaw_open_max, jaw_side_max) -> dict:
-    """Our channels [T] from the ARKit columns (see `read_arkit_csv`)."""
+    """Our channels [T] from the ARKit columns (see `read_take`)."""
     from scipy.spatial.transform import Rotation  # lazy: import engine stays fast
     channels = {channel_name(n): v for n, v in columns.items() if n in ARKIT_BLENDSHAPES}
     if jaw_as_joint:

@@ -3,30 +3,29 @@
 Channel names follow `engine.motion.channels` (expression names, `<joint>_r<axis>`
 axis-angle pose channels, `global_t<axis>`). Frame k of a clip lands on scene
 frame `start_frame + k`, at exactly k / fps seconds after the clip's start.
+
+The class sits above its file formats: `io` (npz/json) and `arkit` (Live Link Face CSV) read and write
+the fields, `validation` holds the bounds all of them check, and this module builds the clip
+(`load_clip`, `read_arkit_csv`, and the `save` / `load` / `to_arkit_csv` / `from_arkit_csv` methods).
 """
 
 from __future__ import annotations
 
 import copy
-import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import MotionClipError
-from ..files import check_depth
+from . import arkit, io
 from . import channels as _channels
 from . import resample as _resample
+from . import validation
+from .validation import MAX_FPS, MAX_START_FRAME, MAX_VALUES, MIN_FPS
 
-MIN_FPS, MAX_FPS = 0.1, 1000.0          # frames per second a clip may have
-MAX_START_FRAME = 100_000_000           # a day of timecode at 1000 fps (Live Link Face takes start at the time of day)
-MAX_VALUES = 50_000_000                 # frames x channels (200 MB of float32): ~2 days of 61 ARKit channels
-MAX_CHANNELS = 4096
-MAX_ABS_VALUE = 1e4                     # no channel (weights, radians, metres) comes near it
-MAX_METADATA_CHARS = 1 << 20
-MAX_METADATA_DEPTH = 32
+__all__ = ["MAX_FPS", "MAX_START_FRAME", "MAX_VALUES", "MIN_FPS", "MotionClip", "load_clip", "read_arkit_csv",
+           "save_clip", "write_arkit_csv"]  # the bounds stay readable here, where the CLI reads them
 
 
 @dataclass(eq=False)
@@ -48,8 +47,8 @@ class MotionClip:
 
     def __post_init__(self) -> None:
         self.metadata = {} if self.metadata is None else self.metadata
-        self.names = _as_names(self.names)
-        self.values = _as_values(self.values)
+        self.names = validation.as_names(self.names)
+        self.values = validation.as_values(self.values)
         self.validate()
         self.fps = float(_resample.rational_fps(self.fps))  # 29.97 -> 30000/1001, as Blender has it
         self.start_frame = int(self.start_frame)
@@ -64,14 +63,14 @@ class MotionClip:
 
     def validate(self, known_channels=None) -> None:
         """Raise MotionClipError with the first problem; with `known_channels`, also reject other names."""
-        _check_names(self.names)
-        _check_shape(self.values, self.names)
-        _check_size(self.values)
-        _check_finite(self.values, self.names, self.start_frame)
-        _check_timing(self.fps, self.start_frame)
-        _check_metadata(self.metadata)
+        validation.check_names(self.names)
+        validation.check_shape(self.values, self.names)
+        validation.check_size(self.values)
+        validation.check_finite(self.values, self.names, self.start_frame)
+        validation.check_timing(self.fps, self.start_frame)
+        validation.check_metadata(self.metadata)
         if known_channels is not None:
-            _check_known(self.names, known_channels)
+            validation.check_known(self.names, known_channels)
 
     @property
     def num_frames(self) -> int:
@@ -100,7 +99,7 @@ class MotionClip:
             return lowered.index(str(name).lower())
         except ValueError:
             raise MotionClipError(f"The motion clip has no channel named '{name}'; "
-                                  f"it has {_listed(self.names)}.") from None
+                                  f"it has {validation.listed(self.names)}.") from None
 
     def has_channel(self, name: str) -> bool:
         """Whether a channel of that name (case-insensitive) exists."""
@@ -151,7 +150,7 @@ class MotionClip:
         halves up. start_frame is kept; metadata gains `resampled_from_fps` and
         keeps (or sets) `source_fps`, the rate the clip was made at.
         """
-        _check_timing(fps, self.start_frame)
+        validation.check_timing(fps, self.start_frame)
         if _resample.rational_fps(fps) == _resample.rational_fps(self.fps):
             return self.copy()
         if method not in _resample.METHODS:
@@ -172,25 +171,21 @@ class MotionClip:
 
     def save(self, path) -> Path:
         """Write `.npz` (lossless, numpy-readable) or `.json`; returns the path."""
-        from . import io
-        return io.save_clip(self, path)
+        return save_clip(self, path)
 
     @classmethod
     def load(cls, path) -> "MotionClip":
         """Read a clip written by `save` (`.npz` or `.json`)."""
-        from . import io
-        return io.load_clip(path)
+        return load_clip(path)
 
     def to_arkit_csv(self, path, **options) -> Path:
-        """Write a Live Link Face ARKit CSV; options as `engine.motion.arkit.write_arkit_csv`."""
-        from . import arkit
-        return arkit.write_arkit_csv(self, path, **options)
+        """Write a Live Link Face ARKit CSV; options as `engine.motion.arkit.write_csv`."""
+        return write_arkit_csv(self, path, **options)
 
     @classmethod
     def from_arkit_csv(cls, path, **options) -> "MotionClip":
-        """Read a Live Link Face ARKit CSV; options as `engine.motion.arkit.read_arkit_csv`."""
-        from . import arkit
-        return arkit.read_arkit_csv(path, **options)
+        """Read a Live Link Face ARKit CSV; options as `engine.motion.arkit.read_take`."""
+        return read_arkit_csv(path, **options)
 
     def _replace(self, **changes) -> "MotionClip":
         fields = dict(names=list(self.names), values=self.values.copy(), fps=self.fps,
@@ -199,110 +194,23 @@ class MotionClip:
         return MotionClip(**fields)
 
 
-def _listed(names, limit: int = 8) -> str:
-    shown = ", ".join(f"'{n}'" for n in list(names)[:limit])
-    more = len(names) - limit
-    return shown + (f" and {more} more" if more > 0 else "") if names else "no channels"
+def save_clip(clip: MotionClip, path) -> Path:
+    """Write a clip as `.npz` or `.json` (by suffix), atomically; returns the path (formats: `engine.motion.io`)."""
+    return io.write_clip(clip, path)
 
 
-def _as_names(names) -> list:
-    if isinstance(names, str) or not hasattr(names, "__iter__"):
-        raise MotionClipError("The motion clip's channel names must be a list of strings.")
-    names = list(names)
-    if not all(isinstance(n, (str, np.str_)) for n in names):
-        raise MotionClipError("The motion clip's channel names must all be strings.")
-    return [str(n) for n in names]
+def load_clip(path) -> MotionClip:
+    """Read a clip from `.npz` or `.json`; every failure is a one-sentence MotionClipError."""
+    return MotionClip(**io.read_clip(path))
 
 
-def _as_values(values) -> np.ndarray:
-    try:
-        with np.errstate(over="ignore"):
-            return np.array(values, dtype=np.float32)
-    except (TypeError, ValueError):
-        raise MotionClipError("The motion clip's values must be a numeric [frames, channels] array.") from None
+def write_arkit_csv(clip: MotionClip, path, **options) -> Path:
+    """Write a clip as a Live Link Face CSV, atomically; returns the path. Options (jaw_open_max,
+    jaw_side_max, eye_look_max) and the mapping as `engine.motion.arkit.write_csv`."""
+    return arkit.write_csv(clip, path, **options)
 
 
-def _check_names(names) -> None:
-    if not names:
-        raise MotionClipError("The motion clip has no channels; give it at least one named channel.")
-    for column, name in enumerate(names):
-        if not name.strip():
-            raise MotionClipError(f"The motion clip has an empty channel name in column {column}.")
-    seen = {}
-    for name in names:
-        if name.lower() in seen:
-            raise MotionClipError(f"The motion clip has duplicate channel names "
-                                  f"'{seen[name.lower()]}' and '{name}' (names ignore case).")
-        seen[name.lower()] = name
-
-
-def _check_size(values: np.ndarray) -> None:
-    """MotionClipError for more channels or values than any clip has (checked before validating values)."""
-    if values.ndim == 2 and (values.shape[1] > MAX_CHANNELS or values.size > MAX_VALUES):
-        raise MotionClipError(f"The motion clip has {values.shape[0]} frames of {values.shape[1]} channels, more "
-                              f"than a clip may hold ({MAX_CHANNELS} channels, {MAX_VALUES} values); split it.")
-
-
-def _check_shape(values: np.ndarray, names) -> None:
-    if values.ndim != 2:
-        raise MotionClipError(f"The motion clip's values must be a 2-D [frames, channels] array, "
-                              f"not shape {values.shape}.")
-    if values.shape[1] != len(names):
-        raise MotionClipError(f"The motion clip has {values.shape[1]} value columns "
-                              f"but {len(names)} channel names.")
-    if values.shape[0] == 0:
-        raise MotionClipError("The motion clip has no frames.")
-
-
-def _check_finite(values: np.ndarray, names, start_frame) -> None:
-    bad = ~np.isfinite(values)
-    if bad.any():
-        row, column = np.argwhere(bad)[0]
-        kind = "NaN" if np.isnan(values[row, column]) else "an infinite value"
-        frame = row + start_frame if isinstance(start_frame, (int, np.integer)) else row
-        raise MotionClipError(f"The motion clip has {kind} in channel '{names[column]}' "
-                              f"at frame {frame} (row {row}).")
-    big = np.abs(values) > MAX_ABS_VALUE
-    if big.any():
-        row, column = np.argwhere(big)[0]
-        raise MotionClipError(f"The motion clip has the value {float(values[row, column]):.3g} in channel "
-                              f"'{names[column]}' (row {row}), far outside any channel's range "
-                              f"(+-{MAX_ABS_VALUE:g}).")
-
-
-def _check_timing(fps, start_frame) -> None:
-    if isinstance(fps, bool) or not isinstance(fps, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(fps) or not MIN_FPS <= fps <= MAX_FPS:
-        raise MotionClipError(f"The motion clip's frame rate must be a number from {MIN_FPS:g} to {MAX_FPS:g} "
-                              f"frames per second, not {_short(fps)}.")
-    if isinstance(start_frame, bool) or not isinstance(start_frame, (int, np.integer)):
-        raise MotionClipError(f"The motion clip's start frame must be a whole number, not {_short(start_frame)}.")
-    if abs(int(start_frame)) > MAX_START_FRAME:
-        raise MotionClipError(f"The motion clip's start frame {_short(start_frame)} is outside the frames a clip "
-                              f"may start at (-{MAX_START_FRAME:.0e} to {MAX_START_FRAME:.0e}).")
-
-
-def _short(value) -> str:
-    """repr(value), cut to 40 characters (a 400-digit number is no use in a sentence)."""
-    text = repr(value) if not isinstance(value, int) or abs(value) < 10**30 else f"{float(value):.3g}"
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _check_metadata(metadata) -> None:
-    if not isinstance(metadata, dict):
-        raise MotionClipError("The motion clip's metadata must be a dict.")
-    try:
-        check_depth(metadata, MAX_METADATA_DEPTH)
-        text = json.dumps(metadata, allow_nan=False)
-    except (TypeError, ValueError, RecursionError) as error:
-        raise MotionClipError(f"The motion clip's metadata is not plain JSON ({str(error)[:80]}).") from None
-    if len(text) > MAX_METADATA_CHARS:
-        raise MotionClipError(f"The motion clip's metadata is {len(text)} characters of JSON, more than "
-                              f"{MAX_METADATA_CHARS}; keep it to a description of the clip.")
-
-
-def _check_known(names, known_channels) -> None:
-    known = {str(n).lower() for n in known_channels}
-    unknown = [n for n in names if n.lower() not in known]
-    if unknown:
-        raise MotionClipError(f"The motion clip has channels the target does not know: {_listed(unknown)}.")
+def read_arkit_csv(path, **options) -> MotionClip:
+    """Read a Live Link Face CSV into a MotionClip. Options (fps, start_frame, jaw_as_joint, jaw_open_max,
+    jaw_side_max) and how rows become frames as `engine.motion.arkit.read_take`."""
+    return MotionClip(**arkit.read_take(path, **options))

@@ -1,5 +1,9 @@
 """MotionClip files: `.npz` (numpy alone can read it) and `.json`, both lossless.
 
+The format alone: `write_clip` takes any clip (names, values, fps, start_frame, metadata, validate) and
+`read_clip` returns the fields a MotionClip is built from, so this module never imports the class
+(`engine.motion.clip` builds it: `load_clip`, `MotionClip.load`).
+
 `.npz` keys (read with `np.load(path, allow_pickle=False)`):
     names           [C] unicode strings
     values          [T, C] float32
@@ -20,8 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import MotionClipError, shown
-from ..files import FILE_ERRORS, FileRefused, os_reason, parse_json, read_limited, read_npz, write_atomically
-from .clip import MAX_CHANNELS, MAX_METADATA_CHARS, MAX_VALUES, MotionClip
+from ..files import FILE_ERRORS, FileRefused, os_reason, parse_json, read_limited, read_npz
+from .output import write_motion_file
+from .validation import MAX_CHANNELS, MAX_METADATA_CHARS, MAX_VALUES
 
 FORMAT_NAME = "talking-head-motion"
 FORMAT_VERSION = 1
@@ -32,18 +37,18 @@ MAX_JSON_BYTES = 40 * MAX_VALUES // 10     # a value written as JSON takes ~4-20
 MAX_NPZ_BYTES = 4 * MAX_VALUES + 64 * 1024**2
 
 
-def save_clip(clip: MotionClip, path) -> Path:
-    """Write a clip as `.npz` or `.json` (by suffix), atomically; returns the path."""
+def write_clip(clip, path) -> Path:
+    """Write a MotionClip as `.npz` or `.json` (by suffix), atomically; returns the path."""
     path = Path(path)
     suffix = _suffix(path)
     clip.validate()
     data = _npz_bytes(clip) if suffix == ".npz" else _json_text(clip).encode("utf-8")
-    _write_atomically(path, data)
-    return path
+    return write_motion_file(path, data)
 
 
-def load_clip(path) -> MotionClip:
-    """Read a clip from `.npz` or `.json`; every failure is a one-sentence MotionClipError.
+def read_clip(path) -> dict:
+    """The fields of a clip file (`.npz` or `.json`): names [C], values [T, C] float32, fps, start_frame,
+    metadata, as MotionClip takes them; every failure is a one-sentence MotionClipError.
 
     The one boundary of this loader: damaged-file errors (FILE_ERRORS) become
     a sentence naming the file; anything else is a bug of ours and propagates.
@@ -73,16 +78,7 @@ def _suffix(path: Path) -> str:
     return suffix
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to `path` atomically (see `engine.files`); MotionClipError when it cannot be written."""
-    try:
-        write_atomically(path, data)
-    except OSError as error:
-        raise MotionClipError(f"The motion file '{path}' could not be written ({os_reason(error)}); "
-                              "choose a folder you can write to and a shorter name.") from error
-
-
-def _npz_bytes(clip: MotionClip) -> bytes:
+def _npz_bytes(clip) -> bytes:
     import io
 
     buffer = io.BytesIO()
@@ -98,7 +94,7 @@ def _npz_bytes(clip: MotionClip) -> bytes:
     return buffer.getvalue()
 
 
-def _json_text(clip: MotionClip) -> str:
+def _json_text(clip) -> str:
     document = {
         "format": FORMAT_NAME, "version": FORMAT_VERSION, "fps": float(clip.fps),
         "start_frame": int(clip.start_frame), "names": list(clip.names),
@@ -135,7 +131,7 @@ def _read_npz_arrays(path: Path) -> dict:
     return arrays
 
 
-def _load_npz(path: Path) -> MotionClip:
+def _load_npz(path: Path) -> dict:
     arrays = _read_npz_arrays(path)
     _check_version(path, _scalar(path, arrays["format_version"], np.integer, "format_version"))
     names, values = arrays["names"], arrays["values"]
@@ -145,7 +141,7 @@ def _load_npz(path: Path) -> MotionClip:
     if values.dtype != np.float32 or values.ndim != 2:
         raise MotionClipError(f"The motion file '{path.name}' has malformed values: "
                               f"expected a 2-D float32 array, got {values.dtype} {values.shape}.")
-    return MotionClip(
+    return dict(
         names=[str(n) for n in names], values=values,
         fps=float(_scalar(path, arrays["fps"], np.floating, "fps")),
         start_frame=int(_scalar(path, arrays["start_frame"], np.integer, "start_frame")),
@@ -176,7 +172,7 @@ def _check_version(path: Path, version) -> None:
                               f"this engine reads version {FORMAT_VERSION}, so update the add-on.")
 
 
-def _load_json(path: Path) -> MotionClip:
+def _load_json(path: Path) -> dict:
     try:
         document = parse_json(read_limited(path, MAX_JSON_BYTES).decode("utf-8"), max_depth=3 + 32)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -188,11 +184,11 @@ def _load_json(path: Path) -> MotionClip:
     missing = [k for k in ("fps", "names", "values") if k not in document]
     if missing:
         raise MotionClipError(f"The motion file '{path.name}' lacks {', '.join(missing)}.")
-    return MotionClip(names=_json_names(path, document["names"]),
-                      values=_json_values(path, document["values"], len(document["names"])),
-                      fps=_json_number(path, document["fps"], "fps"),
-                      start_frame=_json_start(path, document.get("start_frame", 1)),
-                      metadata=_json_metadata(path, document.get("metadata", {})))
+    return dict(names=_json_names(path, document["names"]),
+                values=_json_values(path, document["values"], len(document["names"])),
+                fps=_json_number(path, document["fps"], "fps"),
+                start_frame=_json_start(path, document.get("start_frame", 1)),
+                metadata=_json_metadata(path, document.get("metadata", {})))
 
 
 def _json_names(path: Path, names) -> list:
