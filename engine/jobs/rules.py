@@ -1,0 +1,134 @@
+"""The rules a job's values must follow, each written once: every front end (the CLI, the add-on's worker,
+batch) reaches them through a job's `validate()`, and the CLI's argument types call the same checks.
+
+Each `check_*` returns the value it accepts (or raises one sentence, an InputError); `write_clip` /
+`read_clip` are the clip formats every job reads and writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+from pathlib import Path
+from typing import Iterator, Optional
+
+from ..animate import DEVICES
+from ..errors import InputError, shown
+from ..motion import MotionClip
+from ..motion.clip import MAX_START_FRAME
+
+MIN_FPS, MAX_FPS = 1.0, 240.0            # the frame rates a voice is animated at
+MAX_SEED = 2**32 - 1
+MIN_SIZE, MAX_SIZE = 8, 4096             # a rendered frame's width and height in pixels
+CLIP_SUFFIXES = (".npz", ".json", ".csv")  # MotionClip files: lossless .npz / .json, ARKit (Live Link Face) .csv
+VIDEO_OUT_SUFFIX = ".mp4"
+READS_REFERENCE = ("adf",)               # the drivers whose style encoder reads a reference performance
+REFERENCE_NEEDS_ADF = "A reference clip is read by the ADF driver only; choose it, or clear the reference clip."
+TRACKER_ENV = "TALKING_HEAD_TRACKER_PYTHON"  # engine.video.landmarks reads the tracker Python from it
+
+
+def check_fps(fps: float) -> float:
+    """The frame rate a voice is animated at, from 1 to 240 fps."""
+    if not (isinstance(fps, (int, float)) and math.isfinite(fps) and MIN_FPS <= fps <= MAX_FPS):
+        raise InputError(f"The frame rate must be between {MIN_FPS:g} and {MAX_FPS:g} fps, not {shown(fps)}.")
+    return float(fps)
+
+
+def check_seed(seed: int) -> int:
+    """The seed of blinks, gaze and head sway: a whole number from 0 to 2**32 - 1."""
+    if not 0 <= seed <= MAX_SEED:
+        raise InputError(f"The seed must be a whole number from 0 to {MAX_SEED}, not {shown(seed)}.")
+    return seed
+
+
+def check_start_frame(frame: int) -> int:
+    """The scene frame of a clip's first frame, within a day of timecode at 1000 fps either way."""
+    if not -MAX_START_FRAME <= frame <= MAX_START_FRAME:
+        raise InputError(f"The start frame must be from {-MAX_START_FRAME} to {MAX_START_FRAME}, not "
+                         f"{shown(frame)[:40]}.")
+    return frame
+
+
+def check_size(size: int) -> int:
+    """A rendered frame's width and height in pixels."""
+    if not MIN_SIZE <= size <= MAX_SIZE:
+        raise InputError(f"The frame size must be from {MIN_SIZE} to {MAX_SIZE} pixels, not {shown(size)[:40]}.")
+    return size
+
+
+def check_device(device: str) -> str:
+    """Where a network runs: "auto" (CUDA when available), "cpu" or "gpu"."""
+    if device not in DEVICES:
+        raise InputError(f"Unknown device '{device}'; choose one of: {', '.join(DEVICES)}.")
+    return device
+
+
+def check_clip_output(path: str) -> str:
+    """A MotionClip file to write: .npz, .json or ARKit .csv."""
+    if Path(path).suffix.lower() not in CLIP_SUFFIXES:
+        raise InputError(f"The output '{path}' must end in .npz, .json or .csv.")
+    return path
+
+
+def check_video_output(path: str, what: str = "video") -> str:
+    """An MP4 file to write."""
+    if Path(path).suffix.lower() != VIDEO_OUT_SUFFIX:
+        raise InputError(f"The {what} '{path}' must be an .mp4 file.")
+    return path
+
+
+def check_file(path: str, what: str) -> str:
+    """A file that must exist (`what` names it for the sentence: "audio file", "reference clip", ...)."""
+    if not Path(path).is_file():
+        raise InputError(f"The {what} '{path}' does not exist.")
+    return path
+
+
+def check_text(text: str, what: str) -> str:
+    """Text that must not be empty (a transcript): returned without its outer white space."""
+    if not text.strip():
+        raise InputError(f"The {what} is empty; give the words spoken, or leave it out.")
+    return text.strip()
+
+
+def reads_reference(driver: Optional[str]) -> bool:
+    """Whether `driver` takes its style from a reference performance (a clip or a talking video)."""
+    return driver in READS_REFERENCE
+
+
+def reference_refusal(driver: Optional[str], reference: Optional[str]) -> str:
+    """Why a reference clip cannot be used with `driver` (one sentence), or "" when it can (or none is set)."""
+    if reference and str(reference).strip() and not reads_reference(driver):
+        return REFERENCE_NEEDS_ADF
+    return ""
+
+
+def read_clip(path) -> MotionClip:
+    """A MotionClip from .npz / .json, or from an ARKit (Live Link Face) .csv."""
+    path = Path(path)
+    return MotionClip.from_arkit_csv(path) if path.suffix.lower() == ".csv" else MotionClip.load(path)
+
+
+def write_clip(clip: MotionClip, path) -> Path:
+    """Write a clip to .npz / .json (lossless) or .csv (ARKit layout: derived, clipped to [0, 1]), atomically
+    (missing folders are made; one that cannot be is a MotionClipError)."""
+    path = Path(check_clip_output(str(path)))
+    return clip.to_arkit_csv(path) if path.suffix.lower() == ".csv" else clip.save(path)
+
+
+@contextlib.contextmanager
+def tracker(python: Optional[str]) -> Iterator[None]:
+    """While inside, MediaPipe runs in `python` (None: the engine's own search for a tracker Python)."""
+    if not python:
+        yield
+        return
+    before = os.environ.get(TRACKER_ENV)
+    os.environ[TRACKER_ENV] = python
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(TRACKER_ENV, None)
+        else:
+            os.environ[TRACKER_ENV] = before
