@@ -271,6 +271,14 @@ def cmd_bench(args) -> int:
         if code != 0:
             return code
         extra += ["--extra", str(rows)]
+    rows = OUT / "bench_training.json"  # the training extra's suites (torch): the engine's bench never imports them
+    given = args.bench_args
+    only = [a for k, a in enumerate(given) if k and given[k - 1] == "--only"] \
+        + [a.split("=", 1)[1] for a in given if a.startswith("--only=")]
+    code = in_venv("-m", "engine.training.bench", "--out", str(rows), *quick, *[f"--only={n}" for n in only])
+    if code != 0:
+        return code
+    extra += ["--extra", str(rows)]
     return in_venv("-m", "engine", "bench", "--out", str(OUT), *extra, *args.bench_args)
 
 

@@ -24,7 +24,7 @@ import addon  # noqa: E402
 from addon import bridge, head_object  # noqa: E402
 from engine import animate, load_head  # noqa: E402
 from engine.bench.report import Row  # noqa: E402
-from engine.bench.suites import long_speech  # noqa: E402
+from engine.bench.measure import long_speech  # noqa: E402
 
 def fresh_head():
     bpy.ops.wm.read_factory_settings(use_empty=True)

@@ -31,7 +31,7 @@ from addon import bridge, head_object, live_preview, render_camera, results  # n
 from addon.axes import to_blender  # noqa: E402
 from engine import animate, load_head  # noqa: E402
 from engine.bench.report import Row  # noqa: E402
-from engine.bench.suites import SAMPLE_VOICE  # noqa: E402
+from engine.bench.measure import SAMPLE_VOICE  # noqa: E402
 from engine.preview.png import write_png  # noqa: E402
 from engine.preview.sheet import contact_sheet  # noqa: E402
 from engine.render import render_mesh  # noqa: E402

@@ -17,15 +17,15 @@ from typing import Optional
 from ..errors import InputError
 from ..progress import Reporter, silent
 from .report import Row, write_report
-from .suites import SUITES
+from .suites import ELSEWHERE, SUITES
 
 
 def run_benchmarks(out: Path, quick: bool = False, reporter: Optional[Reporter] = None,
                    extra: tuple = (), only: tuple = ()) -> Path:
     """Run every suite (or those named in `only`), merge `extra` JSON row files, write out/bench.md and
-    out/bench.json."""
+    out/bench.json. A name in `only` from `suites.ELSEWHERE` runs nothing here: its rows come in `extra`."""
     reporter = reporter or silent()
-    names = [name for name, _ in SUITES]
+    names = [name for name, _ in SUITES] + list(ELSEWHERE)
     unknown = [name for name in only if name not in names]
     if unknown:
         raise InputError(f"Unknown benchmark suite '{unknown[0]}'; the suites are: {', '.join(names)}.")

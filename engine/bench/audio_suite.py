@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .measure import long_speech
 from .report import Row
-from .suites import long_speech
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 FILE_RATE = 44100

@@ -1,30 +1,17 @@
-"""NLDF against the NeRF teacher, side by side on the same held-out frames (the NLDF issue's table).
+"""What a render benchmark needs from the runtime: the NLDF renderer of a look, the mouth box, the timing loop.
 
-The suite itself lives with the NeRF teacher (`engine.training.teachers.nerf.bench`: it needs torch,
-the training extra); this module keeps what the runtime can run (the NLDF renderer of a look, the mouth
-box, the timing loop) and imports the suite only when it runs, so the bench registry, and a runtime
-without training/ (Blender's), never import torch.
+The NLDF-vs-NeRF suite that uses them lives with the NeRF teacher (`engine.training.teachers.nerf.bench`,
+run by `engine.training.bench`: it needs torch); this module never imports it.
 """
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 
-from .report import Row
 
 MOUTH_LANDMARKS = tuple(range(48, 68))
-
-
-def nldf_vs_nerf(quick: bool, out: Path) -> list:
-    """The NLDF-vs-NeRF rows (`engine.training.teachers.nerf.bench`), or one row saying what they need."""
-    try:
-        from ..training.teachers.nerf import bench
-    except ImportError as error:  # no torch (the training extra) or no training/ (the Blender extension)
-        return [Row("NLDF vs NeRF", "every look", 0.0, "", note=f"needs the training extra (torch): {error}")]
-    return bench.nldf_vs_nerf(quick, out)
 
 
 def mouth_box(head, params: dict, camera, margin: float = 0.25) -> tuple:
@@ -55,7 +42,7 @@ def nldf_renderer(look):
     return render
 
 
-def _timed(render, params, cameras, passes: int) -> tuple[list, float]:
+def timed(render, params, cameras, passes: int) -> tuple[list, float]:
     """(frames of the first pass, best mean ms per frame over `passes` passes), after one warm-up frame."""
     render(params[0], cameras[0])
     frames, best = [], float("inf")

@@ -1,11 +1,22 @@
-"""Speech benchmarks: the phonetic driver's speed, and lip-sync quality on held-out speech."""
+"""Speech benchmarks: the energy and phonetic drivers' speed, and lip-sync quality on held-out speech."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from .measure import best_time, long_speech
 from .report import Row
-from .suites import best_time, long_speech
+
+
+def energy_driver(quick: bool, out: Path) -> list:
+    """The audio-energy driver's speed as a multiple of real time, file to MotionClip."""
+    from ..animate import animate
+
+    long_audio = long_speech(0.5 if quick else 2.0)
+    seconds = best_time(lambda: animate(long_audio, fps=30.0, driver="energy"), 2)
+    return [Row("Speech to motion", f"energy driver, {long_audio.duration / 60:.1f} min of speech at 30 fps",
+                long_audio.duration / seconds, "x real time", "real time", 1.0, long_audio.duration / seconds,
+                note="features included; audio already decoded")]
 
 
 def phonetic_driver(quick: bool, out: Path) -> list:
@@ -98,7 +109,7 @@ def adf_memory(quick: bool) -> list:
     import subprocess
     import sys
 
-    script = ("import sys; from engine.bench.suites import long_speech; from engine.animate import animate; "
+    script = ("import sys; from engine.bench.measure import long_speech; from engine.animate import animate; "
               "from engine.bench.memory import peak_rss_kib; "
               "a = long_speech(float(sys.argv[1])); animate(a, fps=30.0, driver='adf'); print(peak_rss_kib())")
     rows = []

@@ -52,7 +52,7 @@ def startup(quick: bool, out: Path) -> list:
     import soundfile
 
     from .report import Row
-    from .suites import long_speech
+    from .measure import long_speech
 
     repeats = 3 if quick else 7
     engine_import = fresh_import_seconds("engine", repeats)

@@ -53,7 +53,7 @@ def _bench_clip(folder: Path, frames: int) -> Path:
     """The sample voice as a MotionClip (energy driver, 30 fps), its first `frames` frames (0: all), saved."""
     from ..animate import animate
     from ..motion import MotionClip
-    from .suites import SAMPLE_VOICE
+    from .measure import SAMPLE_VOICE
 
     clip = animate(SAMPLE_VOICE, fps=30.0, driver="energy")
     if frames:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -34,7 +36,6 @@ def test_nldf_vs_nerf_rows_on_tiny_models(tmp_path):
     torch = pytest.importorskip("torch")
     torch.set_num_threads(1)
     import sys
-    from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     from nldf_looks import tiny_look
@@ -84,14 +85,26 @@ def test_a_fresh_clone_gets_the_benchs_short_nerf_fit_once(tmp_path, monkeypatch
     assert bench.teacher_checkpoint("toon", quick=True) == (long_fit, "NeRF teacher")  # a long fit wins
 
 
-def test_without_torch_the_suite_is_one_row_saying_so(monkeypatch):
+def test_the_training_suites_reach_the_report_as_extra_rows(tmp_path, monkeypatch):
+    """engine.training.bench writes its suites' rows as JSON; the engine's bench merges them with --extra,
+    accepts their names in --only without running anything itself, and never imports training."""
+    import json
+    import subprocess
     import sys
 
-    from engine.bench import render_suite
+    from engine.bench import report, run_benchmarks, suites
+    from engine.training import bench as training_bench
 
-    import engine.training.teachers.nerf as nerf_package
-
-    monkeypatch.delattr(nerf_package, "bench", raising=False)
-    monkeypatch.setitem(sys.modules, "engine.training.teachers.nerf.bench", None)  # as if torch were absent
-    rows = render_suite.nldf_vs_nerf(True, None)
-    assert len(rows) == 1 and "training extra" in rows[0].note
+    assert [name for name, _ in training_bench.SUITES] == list(suites.ELSEWHERE)
+    row = report.Row("NLDF vs NeRF", "a stand-in row", 2.0, "fps")
+    monkeypatch.setattr(training_bench, "SUITES", [("nldf vs nerf", lambda quick, out: [row])])
+    assert training_bench.main(["--out", str(tmp_path / "training.json"), "--quick"]) == 0
+    assert training_bench.main(["--out", str(tmp_path / "none.json"), "--only", "skinning"]) == 0
+    assert json.loads((tmp_path / "none.json").read_text()) == []
+    run_benchmarks(tmp_path, quick=True, only=("nldf vs nerf",), extra=(str(tmp_path / "training.json"),))
+    rows = json.loads((tmp_path / "bench.json").read_text())["rows"]
+    assert [(r["name"], r["value"]) for r in rows] == [("a stand-in row", 2.0)]
+    code = "import sys, engine.bench; print(sorted(m for m in sys.modules if 'training' in m or m == 'torch'))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[3], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ....bench.render_suite import _timed, mouth_box, nldf_renderer
+from ....bench.render_suite import mouth_box, nldf_renderer, timed
 from ....bench.report import Row
 from ....render.quality import rgba_psnr, rgba_ssim
 
@@ -132,9 +132,9 @@ def _look_rows(look, checkpoint: Path, quick: bool, out: Path, sizes=SIZES, teac
     for size in sizes[:1] if quick else sizes:
         held = heldout_set(look.name, 2 if quick else 6, size, head=look.head)
         passes = {"nerf": 1, "nldf": 1 if quick else 3}  # the NeRF's seconds per frame vary little
-        timed = {kind: _timed(render, held.params, held.cameras, passes[kind])
-                 for kind, render in (("nerf", nerf), ("nldf", nldf))}
-        images = {kind: frames for kind, (frames, _) in timed.items()}
+        measured = {kind: timed(render, held.params, held.cameras, passes[kind])
+                    for kind, render in (("nerf", nerf), ("nldf", nldf))}
+        images = {kind: frames for kind, (frames, _) in measured.items()}
         boxes = [mouth_box(look.head, p, c) for p, c in zip(held.params, held.cameras)]
         score = {}
         for kind, rendered in images.items():
@@ -142,7 +142,7 @@ def _look_rows(look, checkpoint: Path, quick: bool, out: Path, sizes=SIZES, teac
                      for a, b, (r0, r1, c0, c1) in zip(rendered, held.frames, boxes)]
             score[kind] = {"psnr": np.mean([rgba_psnr(a, b) for a, b in zip(rendered, held.frames)]),
                            "ssim": np.mean([rgba_ssim(a, b) for a, b in zip(rendered, held.frames)]),
-                           "mouth": np.mean(mouth), "ms": timed[kind][1]}
+                           "mouth": np.mean(mouth), "ms": measured[kind][1]}
         n, s = score["nerf"], score["nldf"]
         label = f"{size}² ({len(held)} held-out frames)"
         rows += [
