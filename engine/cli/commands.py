@@ -1,20 +1,23 @@
-"""The CLI's commands: each a `register(subparsers)` that adds a parser and its handler."""
+"""The CLI's commands: each a `register(subparsers)` that adds a parser and its handler.
+
+The job commands (animate, render, track) only build an `engine.jobs` job from their arguments and run it:
+every rule lives in the job layer, and the argument types that check a job's values call its rules.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import InputError
-from ..motion.clip import MAX_FPS, MAX_START_FRAME, MIN_FPS
+from ..jobs import AnimateJob, RenderJob, run
+from ..jobs import rules
+from ..jobs.rules import make_folder, read_clip, write_clip
+from ..motion.clip import MAX_FPS, MIN_FPS
 from ..progress import Reporter, TerminalBar
-
-if TYPE_CHECKING:
-    from ..style import SpeakingStyle
 
 
 def reporter() -> Reporter:
@@ -57,35 +60,27 @@ def ranged(kind, low, high, what: str):
     return parse
 
 
-SEED = ranged(int, 0, 2**32 - 1, "the seed")
-START_FRAME = ranged(int, -MAX_START_FRAME, MAX_START_FRAME, "the start frame")
-FPS = ranged(float, MIN_FPS, MAX_FPS, "the frame rate")
-FRAME_SIZE = ranged(int, 8, 4096, "the frame size in pixels")
+def job_value(kind, check, what: str):
+    """An argparse type for a job's value: `kind` (int or float) read, then the job layer's rule `check`, whose
+    sentence is the usage error (so the rule is written once, in `engine.jobs.rules`)."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except (TypeError, ValueError, OverflowError):
+            raise argparse.ArgumentTypeError(f"{what} must be a number, not {text[:40]!r}") from None
+        try:
+            return check(value)
+        except InputError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return parse
 
 
-def read_clip(path):
-    """A MotionClip from .npz / .json, or from an ARKit (Live Link Face) .csv."""
-    from ..motion import MotionClip
-
-    path = Path(path)
-    return MotionClip.from_arkit_csv(path) if path.suffix.lower() == ".csv" else MotionClip.load(path)
-
-
-def write_clip(clip, path) -> Path:
-    """Write a clip to .npz / .json (lossless) or .csv (ARKit layout: derived, clipped to [0, 1]), atomically
-    (missing folders are made; one that cannot be is a MotionClipError)."""
-    path = Path(path)
-    return clip.to_arkit_csv(path) if path.suffix.lower() == ".csv" else clip.save(path)
-
-
-def make_folder(folder: Path) -> Path:
-    """`folder`, made with its parents when missing; InputError when it cannot be."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise InputError(f"The folder '{folder}' cannot be made ({error.strerror or error}); choose a place you "
-                         "can write to.") from error
-    return folder
+SEED = job_value(int, rules.check_seed, "the seed")
+START_FRAME = job_value(int, rules.check_start_frame, "the start frame")
+ANIMATE_FPS = job_value(float, rules.check_fps, "the frame rate")
+FRAME_SIZE = job_value(int, rules.check_size, "the frame size in pixels")
+FPS = ranged(float, MIN_FPS, MAX_FPS, "the frame rate")   # a clip's rate (resampling), not a job's
 
 
 # -- head ---------------------------------------------------------------------------------------
@@ -207,10 +202,10 @@ def register_animate(sub) -> None:
     animate = sub.add_parser("animate", help="turn a voice clip into a MotionClip")
     animate.add_argument("audio", help="WAV, FLAC, OGG or MP3 speech")
     animate.add_argument("-o", "--output", required=True, help="output clip (.npz, .json or ARKit .csv)")
-    animate.add_argument("--fps", type=FPS, default=30.0, help="frame rate (default 30)")
+    animate.add_argument("--fps", type=ANIMATE_FPS, default=30.0, help="frame rate (default 30)")
     animate.add_argument("--driver", choices=sorted(DRIVERS), default=None,
                          help=f"how speech becomes motion (default {DEFAULT_DRIVER}; phonetic when --transcript "
-                              "is given)")
+                              "is given; adf when --style-clip is)")
     animate.add_argument("--transcript", metavar="TEXT_OR_FILE",
                          help="the words spoken (text, or a .txt file): the phonetic driver aligns them "
                               "instead of recognising phones")
@@ -220,42 +215,26 @@ def register_animate(sub) -> None:
                               "head_motion, blink_rate)")
     animate.add_argument("--style-clip", metavar="REF",
                          help="take the speaking style from a reference performance (a MotionClip: .npz, "
-                              ".json or ARKit .csv, or a talking video, tracked first); needs the ADF "
-                              "model's style encoder")
+                              ".json or ARKit .csv, or a talking video, tracked first); read by the ADF "
+                              "model's style encoder, for the ADF driver")
     animate.add_argument("--seed", type=SEED, default=0, help="seed of blinks, gaze and head sway")
     animate.add_argument("--start-frame", type=START_FRAME, default=1, help="scene frame of the clip's first frame")
+    animate.add_argument("--device", choices=rules.DEVICES, default="auto",
+                         help="where a network runs (default auto: CUDA when available)")
+    animate.add_argument("--models-dir", help="a folder searched for models (adf.onnx) before the engine's")
     animate.set_defaults(handler=run_animate)
 
 
 def run_animate(args) -> int:
-    from ..animate import animate
-
-    style = style_from_arguments(args.style or (), base=style_of_reference(args.style_clip))
-    clip = animate(args.audio, fps=args.fps, driver=args.driver, seed=args.seed,
-                   start_frame=args.start_frame, reporter=reporter(),
-                   transcript=read_transcript(args.transcript), style=style)
-    out = write_clip(clip, args.output)
-    print(f"wrote {out}: {clip.num_frames} frames at {clip.fps:g} fps, {len(clip.names)} channels "
+    job = AnimateJob(audio=args.audio, fps=args.fps, driver=args.driver, seed=args.seed,
+                     start_frame=args.start_frame, transcript=read_transcript(args.transcript),
+                     style_items=tuple(args.style or ()), style_clip=args.style_clip, device=args.device,
+                     models_dir=args.models_dir, outputs=(args.output,))
+    result = run(job, reporter())
+    clip = result.clip
+    print(f"wrote {result.path}: {clip.num_frames} frames at {clip.fps:g} fps, {len(clip.names)} channels "
           f"({clip.metadata['driver']} driver)", file=sys.stdout)
     return 0
-
-
-def style_of_reference(path):
-    """The style of the --style-clip reference performance (None without one)."""
-    if not path:
-        return None
-    from ..animate import is_video, style_of_reference as reference_style
-
-    return reference_style(path if is_video(path) else read_clip(path), reporter=reporter())
-
-
-def style_from_arguments(items, base=None) -> "SpeakingStyle":
-    """--style arguments -> SpeakingStyle: a preset name (neutral, subtle, expressive, happy,
-    serious) and/or NAME=VALUE parameters, applied in order on top of `base` (a reference
-    clip's style) or the neutral style (`engine.style.from_items`)."""
-    from ..style import from_items
-
-    return from_items(items, base=base)
 
 
 def read_transcript(value):
@@ -270,20 +249,18 @@ def read_transcript(value):
             value = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             raise InputError(f"The transcript file '{value}' is not UTF-8 text.") from None
-    if not value.strip():
-        raise InputError("The transcript is empty; give the words spoken, or leave --transcript out.")
-    return value.strip()
+    return rules.check_text(value, "transcript")
 
 
 # -- eval-lipsync -------------------------------------------------------------------------------
 
 def register_eval_lipsync(sub) -> None:
-    from ..animate import DRIVERS
+    from ..animate import available_drivers
 
     ev = sub.add_parser("eval-lipsync", help="score drivers against known phone timings on held-out "
                                              "synthetic (festival) speech")
     ev.add_argument("--clips", type=int, default=12, help="held-out sentences (default 12)")
-    ev.add_argument("--driver", action="append", choices=sorted(DRIVERS) + ["phonetic+transcript"],
+    ev.add_argument("--driver", action="append", choices=sorted(available_drivers()) + ["phonetic+transcript"],
                     help="driver to score, repeatable (default: all; phonetic+transcript aligns the known text)")
     ev.add_argument("--fps", type=FPS, default=30.0, help="frame rate (default 30)")
     ev.add_argument("--seed", type=SEED, default=None, help="seed of the held-out sentences")
@@ -297,7 +274,7 @@ def register_eval_lipsync(sub) -> None:
 
 
 def run_eval_lipsync(args) -> int:
-    from ..animate import DRIVERS
+    from ..animate import available_drivers
     from ..evaluation.lipsync import EVAL_SEED, evaluate_lipsync, heldout_clips, write_evaluation
 
     if args.videos is not None:
@@ -306,7 +283,7 @@ def run_eval_lipsync(args) -> int:
         raise InputError(f"--clips must be between 1 and 1000, not {args.clips}.")
     clips = heldout_clips(args.clips, EVAL_SEED if args.seed is None else args.seed)
     out = Path(args.out)
-    drivers = args.driver or sorted(DRIVERS) + ["phonetic+transcript"]
+    drivers = args.driver or sorted(available_drivers()) + ["phonetic+transcript"]
     evaluation = evaluate_lipsync(clips, drivers=drivers, fps=args.fps, reporter=reporter(),
                                   plot=out / "eval_lipsync.png")
     path = write_evaluation(evaluation, out)
@@ -322,7 +299,7 @@ def run_eval_lipsync(args) -> int:
 
 def run_eval_lipsync_real(args) -> int:
     """eval-lipsync --videos: the drivers against tracked real talking videos."""
-    from ..animate import DRIVERS
+    from ..animate import available_drivers
     from ..evaluation.real import (evaluate_real_speech, held_out_videos, manifest_videos,
                                           plot_real_openings, real_closure_clips, write_real_evaluation)
 
@@ -332,7 +309,7 @@ def run_eval_lipsync_real(args) -> int:
         raise InputError(f"'{source}' has none of the held-out videos; give a folder like ../shared/data/videos "
                          "or a manifest file.")
     known = real_closure_clips(Path(args.speech)) if args.speech else []
-    drivers = args.driver or sorted(DRIVERS) + (["phonetic+transcript"] if known else [])
+    drivers = args.driver or sorted(available_drivers()) + (["phonetic+transcript"] if known else [])
     out = Path(args.out)
     evaluation = evaluate_real_speech(videos, out / "real_speech" / "takes", drivers, known, reporter())
     path = write_real_evaluation(evaluation, out)
@@ -388,45 +365,21 @@ def register_render(sub) -> None:
     render.add_argument("--video", metavar="OUT.mp4", help="also write an MP4 (frames over white, needs ffmpeg)")
     render.add_argument("--audio", metavar="VOICE.wav", help="the video's sound (default: the clip's source "
                                                              "audio when it lies beside the clip)")
-    render.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto",
+    render.add_argument("--device", choices=rules.DEVICES, default="auto",
                         help="where the network runs (default auto: CUDA when available)")
     render.add_argument("--models-dir", help="a folder searched for nldf_<look>.onnx before the engine's")
     render.set_defaults(handler=run_render)
 
 
 def run_render(args) -> int:
-    from ..nldf import load_look, render_clip
-    from ..preview.frames import write_frames
-
-    clip = read_clip(args.clip)
-    audio = video_audio(args.audio, args.clip, clip) if args.video else None
-    look = load_look(args.look, device=args.device, models_dir=args.models_dir)
-    frames = render_clip(clip, look, size=args.size, reporter=reporter())
-    out = make_folder(Path(args.output))
-    written = write_frames(frames, out, clip.start_frame)
-    if args.video:
-        from ..preview.frames import over_white
-        from ..preview.video import write_video
-
-        video = write_video(Path(args.video), (over_white(rgba) for _, rgba in written), clip.fps,
-                            audio_path=audio, total=clip.num_frames)
-        print(f"wrote {video}" + (f" with the sound of {Path(audio).name}" if audio else " (no sound)"))
-    else:
-        for _ in written:
-            pass
-    print(f"wrote {clip.num_frames} frames ({args.size}x{args.size}, look '{look.name}') to {out}")
+    job = RenderJob(clip=args.clip, output=args.output, look=args.look, size=args.size, device=args.device,
+                    models_dir=args.models_dir, video=args.video, audio=args.audio)
+    result = run(job, reporter())
+    if result.video is not None:
+        print(f"wrote {result.video}" + (f" with the sound of {result.audio.name}" if result.audio else " (no sound)"))
+    size = f"{args.size}x{args.size}"
+    print(f"wrote {len(result.frames)} frames ({size}, look '{result.look}') to {result.path}")
     return 0
-
-
-def video_audio(audio, clip_path, clip):
-    """The video's sound: --audio, else the clip's source audio when it lies beside the clip, else None."""
-    if audio:
-        if not Path(audio).is_file():
-            raise InputError(f"The audio file '{audio}' does not exist.")
-        return Path(audio)
-    source = clip.metadata.get("source_audio")
-    candidate = Path(clip_path).parent / source if source else None
-    return candidate if candidate is not None and candidate.is_file() else None
 
 
 from .track_command import register_track  # noqa: E402 - video in lives in its own file

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import sys
-import warnings
 from pathlib import Path
 
-from ..errors import InputError
+from ..jobs import TrackJob, run
 from ..progress import Reporter, TerminalBar
-
-CLIP_SUFFIXES = (".npz", ".json", ".csv")
 
 
 def register_track(sub) -> None:
@@ -26,28 +23,12 @@ def register_track(sub) -> None:
 
 
 def run_track(args) -> int:
-    from ..head import load_head
-    from ..video import save_take, track_video
-
-    out = Path(args.output)
-    if out.suffix.lower() not in CLIP_SUFFIXES:
-        raise InputError(f"The output '{out}' must end in .npz, .json or .csv.")
-    if args.overlay and Path(args.overlay).suffix.lower() != ".mp4":
-        raise InputError(f"The overlay '{args.overlay}' must be an .mp4 file.")
-    reporter = Reporter(TerminalBar())
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        head = load_head(args.head) if args.head else None
-        take = track_video(args.video, head, args.landmarks, args.start, args.end, reporter)
-        save_take(take, out)
-        if args.overlay:
-            from ..video.overlay import write_overlay
-
-            write_overlay(args.overlay, take.info, take.fit, take.start, take.end, reporter)
-    for warning in caught:
-        if issubclass(warning.category, UserWarning):
-            print(f"warning: {warning.message}", file=sys.stderr)
-    _summary(take, out, args.overlay)
+    job = TrackJob(video=args.video, output=args.output, head=args.head, landmarks=args.landmarks,
+                   start_s=args.start, end_s=args.end, overlay=args.overlay)
+    result = run(job, Reporter(TerminalBar()))
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    _summary(result.take, result.path, result.overlay)
     return 0
 
 

@@ -12,6 +12,8 @@ lives here, in the job's `validate()` and its kind's `run`:
 | kind      | job           | run                 | result          |
 |-----------|---------------|---------------------|-----------------|
 | "animate" | `AnimateJob`  | `jobs.animate.run`  | `AnimateResult` |
+| "track"   | `TrackJob`    | `jobs.track.run`    | `TrackResult`   |
+| "render"  | `RenderJob`   | `jobs.render.run`   | `RenderResult`  |
 
 A new kind is a module with its Job subclass (a `kind`, a `version`, typed fields, `validate()`) and its
 `run(job, reporter) -> result`, added to `KINDS`.
@@ -22,8 +24,10 @@ from __future__ import annotations
 from typing import Callable, NamedTuple, Optional
 
 from ..progress import Reporter
-from . import animate
+from . import animate, render, track
 from .animate import AnimateJob, AnimateResult
+from .render import RenderJob, RenderResult
+from .track import TrackJob, TrackResult
 from .base import InvalidJob, Job, parse
 
 
@@ -34,9 +38,11 @@ class Kind(NamedTuple):
     run: Callable
 
 
-KINDS = {"animate": Kind(AnimateJob, animate.run)}
+KINDS = {"animate": Kind(AnimateJob, animate.run), "track": Kind(TrackJob, track.run),
+         "render": Kind(RenderJob, render.run)}
 
-__all__ = ["AnimateJob", "AnimateResult", "InvalidJob", "Job", "KINDS", "Kind", "from_json", "run"]
+__all__ = ["AnimateJob", "AnimateResult", "InvalidJob", "Job", "KINDS", "Kind", "RenderJob", "RenderResult",
+           "TrackJob", "TrackResult", "from_json", "run"]
 
 
 def from_json(data) -> Job:

@@ -117,6 +117,17 @@ def write_clip(clip: MotionClip, path) -> Path:
     return clip.to_arkit_csv(path) if path.suffix.lower() == ".csv" else clip.save(path)
 
 
+def make_folder(folder) -> Path:
+    """`folder`, made with its parents when missing; InputError when it cannot be."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(f"The folder '{folder}' cannot be made ({error.strerror or error}); choose a place you "
+                         "can write to.") from error
+    return folder
+
+
 @contextlib.contextmanager
 def tracker(python: Optional[str]) -> Iterator[None]:
     """While inside, MediaPipe runs in `python` (None: the engine's own search for a tracker Python)."""
