@@ -3,21 +3,23 @@
 No bpy here, so a `Job` is testable without Blender; the operators drive it
 from Blender's main thread and are the only ones to write keys, images or
 strips, after the child has returned a complete result. A crash of the child
-cannot take Blender with it. Two kinds of job:
+cannot take Blender with it. What the child runs is an engine job
+(`engine.jobs`, re-exported here), the very description the CLI builds, so
+every rule of a job is checked once, by the engine:
 
-- "animate" (`JobSpec`): a voice clip in, a complete MotionClip out (`Job.clip`);
-- "render" (`RenderSpec`): a MotionClip file in, one RGBA PNG per clip frame
-  out, moved into the spec's output folder only once every frame is there
-  (`Job.frames`);
-- "track" (`TrackSpec`): a talking video in, its tracked performance out, a
-  MotionClip at the video's rate whose metadata carries the fit's quality
-  (`Job.clip`, as for "animate").
+- `AnimateJob`: a voice clip in, a complete MotionClip out (`Job.clip`);
+- `RenderJob`: a MotionClip file in, one RGBA PNG per clip frame out, moved
+  into the job's output folder only once every frame is there (`Job.frames`);
+- `TrackJob`: a talking video in, its tracked performance out, a MotionClip
+  at the video's rate whose metadata carries the fit's quality (`Job.clip`,
+  as for animate).
 
 The protocol with the child (`worker.py`, run by a plain Python interpreter):
 
 - parent -> child stdin: one JSON line, the launch message
-  `{"job": spec fields with "kind", "engine_dir": ..., "sys_path": [...], "output": "<tmp>/clip.npz"
-  or "<tmp>/frames"}`; stdin then stays open: the child exits when it closes (the parent is gone).
+  `{"job": the job's JSON (`to_json()`, "kind" and "version" in it) writing into the run's own folder
+  ("<tmp>/clip.npz" or "<tmp>/frames"), "engine_dir": ..., "sys_path": [...]}`; stdin then stays open:
+  the child exits when it closes (the parent is gone).
 - child -> parent stdout, JSON lines:
   `{"stage": str, "done": int, "total": int, "message": str}` progress,
   `{"result": "<tmp>/clip.npz"}` the complete clip, written atomically (or the folder of every frame),
@@ -27,6 +29,7 @@ The protocol with the child (`worker.py`, run by a plain Python interpreter):
 
 from __future__ import annotations
 
+import importlib
 import json
 import queue
 import shutil
@@ -36,11 +39,16 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Optional
 
 from .engine_link import engine
+
+engine_jobs = importlib.import_module(engine.__name__ + ".jobs")       # the engine's job layer
+rules = importlib.import_module(engine.__name__ + ".jobs.rules")
+AnimateJob, RenderJob, TrackJob = engine_jobs.AnimateJob, engine_jobs.RenderJob, engine_jobs.TrackJob
+reads_reference, reference_refusal = rules.reads_reference, rules.reference_refusal
 
 WORKER = Path(__file__).resolve().with_name("worker.py")
 CANCEL_GRACE_S = 2.0      # seconds a cancelled child gets to stop before it is killed
@@ -55,59 +63,21 @@ class JobError(engine.EngineError):
 
 
 @dataclass(frozen=True)
-class JobSpec:
-    """What to animate: the arguments of `engine.animate`, as plain JSON values."""
-
-    audio: str                        # absolute path of the voice clip
-    fps: float                        # the scene's exact frame rate
-    driver: str = engine.DEFAULT_DRIVER
-    seed: int = 0
-    start_frame: int = 1
-    transcript: Optional[str] = None  # the words spoken, if known
-    style: Optional[dict] = None      # SpeakingStyle fields of the base style; None is neutral
-    style_items: tuple = ()           # then these, in order: preset names and NAME=VALUE (`engine.style.from_items`)
-    style_clip: Optional[str] = None  # a reference MotionClip or video whose style (ADF's style encoder) replaces
-                                      # the base
-    tracker_python: Optional[str] = None  # a Python with mediapipe for a video reference; None: the engine's search
-    device: str = "auto"              # "auto", "cpu" or "gpu"
-    models_dir: Optional[str] = None  # a folder searched for models before the shipped ones
-    kind: str = "animate"
-
-
-@dataclass(frozen=True)
-class RenderSpec:
-    """What to render: the arguments of `engine.nldf.render_clip`, as plain JSON values."""
-
-    clip: str                         # absolute path of a MotionClip (.npz): every frame of it is rendered
-    look: str                         # a look name (nldf_<look>.onnx in models_dir or the engine's) or .onnx path
-    output: str                       # folder receiving frame_NNNN.png (NNNN: scene frame) once all are rendered
-    size: int = 256                   # frame width and height when there is no camera
-    camera: Optional[dict] = None     # an engine Camera's fields (`render_camera.camera_fields`); None: the
-                                      # look's default framing
-    device: str = "auto"              # "auto", "cpu" or "gpu"
-    models_dir: Optional[str] = None  # a folder searched for looks before the shipped ones
-    kind: str = "render"
-
-
-@dataclass(frozen=True)
-class TrackSpec:
-    """What to track: the arguments of `engine.video.track_video`, as plain JSON values."""
-
-    video: str                        # absolute path of the video
-    start_frame: int = 1              # scene frame of the video's first frame (at `start_s`)
-    start_s: float = 0.0              # the stretch of the video to track, in seconds
-    end_s: Optional[float] = None     # None: to its end
-    tracker_python: Optional[str] = None  # a Python with mediapipe 0.10.14; None: the engine's search
-    kind: str = "track"
-
-
-@dataclass(frozen=True)
 class JobFailure:
     """Why a job gave no clip: one sentence for the user, and the kind (engine error class,
     "Crash", "InternalError" or "Cancelled")."""
 
     message: str
     kind: str
+
+
+def staged(job, folder: Path):
+    """The job as the child runs it: writing into the run's own `folder` (frames/ or clip.npz)."""
+    if job.kind == "render":
+        return replace(job, output=str(folder / "frames"))
+    if job.kind == "track":
+        return replace(job, output=str(folder / "clip.npz"))
+    return replace(job, outputs=(str(folder / "clip.npz"),))
 
 
 def python_executable() -> str:
@@ -160,7 +130,7 @@ class Job:
     `cancel()` stops the child; `wait()` blocks until the job ends.
     """
 
-    def __init__(self, spec: "JobSpec | RenderSpec | TrackSpec", python: Optional[str] = None) -> None:
+    def __init__(self, spec: "AnimateJob | RenderJob | TrackJob", python: Optional[str] = None) -> None:
         self.spec = spec
         self.python = python
         self.clip = None
@@ -246,9 +216,8 @@ class Job:
     # -- the child's messages -------------------------------------------------------------------
 
     def _send_launch(self) -> None:
-        output = self._folder / ("frames" if self.spec.kind == "render" else "clip.npz")
-        launch = {"job": asdict(self.spec), "engine_dir": str(engine_dir()),
-                  "sys_path": [p for p in sys.path if p], "output": str(output)}
+        launch = {"job": staged(self.spec, self._folder).to_json(), "engine_dir": str(engine_dir()),
+                  "sys_path": [p for p in sys.path if p]}
         try:
             self._process.stdin.write(json.dumps(launch) + "\n")
             self._process.stdin.flush()

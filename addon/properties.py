@@ -15,7 +15,7 @@ DRIVER_LABELS = {
     "adf": ("ADF network", "The audio-driven FLAME network (adf.onnx); reads a reference clip's speaking style"),
 }
 # Stable enum numbers (the scene stores the number): the engine's default first, so it is the default.
-DRIVER_ORDER = [engine.DEFAULT_DRIVER] + [n for n in DRIVER_LABELS if n != engine.DEFAULT_DRIVER]
+DRIVER_ORDER = [engine.default_driver()] + [n for n in DRIVER_LABELS if n != engine.default_driver()]
 _DRIVER_ITEMS: list = []  # Blender needs Python to keep a dynamic enum's strings alive
 PRESET_DESCRIPTIONS = {
     "neutral": "Even, everyday speech", "subtle": "Small mouth, little head motion, few blinks",
@@ -39,13 +39,13 @@ def available_drivers(context=None) -> list:
     try:
         drivers = engine.available_drivers(folder)
     except engine.EngineError:  # a models folder that does not exist: Animate says so
-        drivers = engine.DRIVERS
+        drivers = engine.available_drivers()
     return [n for n in DRIVER_ORDER if n in drivers] + sorted(n for n in drivers if n not in DRIVER_ORDER)
 
 
 def driver_items(_self=None, context=None) -> list:
     """Enum items of the drivers that can run now, each with a stable number."""
-    order = DRIVER_ORDER + sorted(n for n in engine.DRIVERS if n not in DRIVER_ORDER)
+    order = DRIVER_ORDER + sorted(n for n in engine.available_drivers() if n not in DRIVER_ORDER)
     _DRIVER_ITEMS[:] = [(n, *DRIVER_LABELS.get(n, (n.title(), f"The {n} driver")), order.index(n))
                         for n in available_drivers(context)]
     return _DRIVER_ITEMS

@@ -10,7 +10,7 @@ Blender add-on is a separate layer) and never imports torch outside
     vertices, joints = head.forward(**clip.head_params(head))
 """
 
-from .animate import DEFAULT_DRIVER, DRIVERS, animate, available_drivers, style_of_reference
+from .animate import animate, available_drivers, default_driver, style_of_reference
 from .audio import Audio, load_audio
 from .errors import AudioError, Cancelled, EngineError, HeadModelError, InputError, ModelError, MotionClipError
 from .head import HeadModel, load_head

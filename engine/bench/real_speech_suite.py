@@ -84,12 +84,12 @@ def video_rows(evaluation, plot: Path, which: str) -> list:
 
 def default_row(evaluation) -> Row:
     """Whether the engine's default driver is the one that measures best (best-lag r on held-out speakers)."""
-    from ..animate import DEFAULT_DRIVER
+    from ..animate import default_driver
 
-    best = evaluation.best_driver()
+    default, best = default_driver(), evaluation.best_driver()
     r = {row["driver"]: row["r_best"] for row in evaluation.summary() if "r_best" in row}
-    return Row(SECTION, f"the default driver ({DEFAULT_DRIVER}) is the best measured ({best})",
-               float(DEFAULT_DRIVER == best), "yes" if DEFAULT_DRIVER == best else "no",
+    return Row(SECTION, f"the default driver ({default}) is the best measured ({best})",
+               float(default == best), "yes" if default == best else "no",
                note=", ".join(f"{k} r = {v:.3f}" for k, v in sorted(r.items(), key=lambda kv: -kv[1])))
 
 

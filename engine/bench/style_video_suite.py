@@ -44,12 +44,12 @@ def side_by_side(path: Path) -> dict:
 
 def style_from_video(quick: bool, out: Path = None) -> list:
     """Rows of the style statistics of real clips, their voices animated neutral and with --style-clip."""
-    from ..animate import DRIVERS
+    from ..animate import available_drivers
 
     from ..video.landmarks import tracker_python
     from ..video.errors import TrackerMissingError
 
-    if "adf" not in DRIVERS:
+    if "adf" not in available_drivers():
         return _missing("ADF model (engine/models/adf.onnx)")
     try:
         tracker_python()

@@ -1,7 +1,7 @@
 """The "adf" driver: speech -> the ADF network (onnxruntime) -> channels at the clip's rate.
 
 The network gives the mouth, brows, smile and head pitch; blinks, gaze and
-slow head sway (no audio cause to learn) come from the prosody module at the
+slow head sway (no audio cause to learn) come from ../procedural.py at the
 style's rates, seeded, exactly as for the phonetic driver.
 """
 
@@ -16,9 +16,11 @@ import numpy as np
 from ...audio.features import FeatureConfig, features_of, normalize_features, relative_level_db
 from ...audio.load import Audio
 from ...motion import MotionClip
-from ..phonetic.performance import frame_count
-from ..phonetic.prosody import prosody_channels
 from ...style import NEUTRAL, SpeakingStyle
+from ..interface import DriveRequest, frame_count
+from ..models import find_model
+from ..procedural import prosody_channels
+from . import MODEL_FILE
 from .channels import MODEL_RATE, STYLE_INPUTS, style_code, style_from_code
 from .runtime import DEFAULT_MODEL, load_model, run_network
 
@@ -29,6 +31,13 @@ PROCEDURAL = ("eyeBlinkLeft", "eyeBlinkRight", "eye_left_rx", "eye_right_rx", "e
 @lru_cache(maxsize=4)
 def _model(path: str, kind: str, device: str = "auto"):
     return load_model(Path(path), kind=kind, device=device)
+
+
+def drive(request: DriveRequest) -> dict[str, np.ndarray]:
+    """The "adf" driver: {channel: values [T] float32}, T = request.frame_count, by the network found in
+    `request.models_dir` (else the shipped one) on `request.device`."""
+    return adf_channels(request.audio, request.fps, request.seed, request.style, request.reporter,
+                        model_path=find_model(MODEL_FILE, request.models_dir), device=request.device)
 
 
 def adf_channels(audio: Audio, fps: float, seed: int = 0, style: SpeakingStyle = NEUTRAL,

@@ -17,11 +17,12 @@ from typing import Optional
 import numpy as np
 
 from ...errors import ModelError
+from ..models import SHIPPED as MODELS
+from . import MODEL_FILE
 from .channels import OUTPUT_CHANNELS, STYLE_NAMES
 from .sidecar import read_sidecar
 
-MODELS = Path(__file__).resolve().parents[2] / "models"
-DEFAULT_MODEL = MODELS / "adf.onnx"
+DEFAULT_MODEL = MODELS / MODEL_FILE
 WINDOW_S = 4.0        # audio per network call (the training windows' length; shorter is cheaper)
 OVERLAP_S = 1.0       # cross-fade between neighbouring windows
 FEATURE_RATE = 100    # mel frames per second (2 per output frame)

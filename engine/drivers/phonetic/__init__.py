@@ -3,10 +3,11 @@
     phones.py          Phone, the ARPAbet set
     visemes.py         what each phone asks of the mouth
     coarticulation.py  dominance blending + lip closure on p/b/m, lip to teeth on f/v
-    prosody.py         accents -> brows and nods; pauses -> blinks; sway and gaze
     performance.py     perform(): phones + voice -> MotionClip (shared with the corpus)
     recognize.py       pocketsphinx phone recognition and forced alignment
-    driver.py          the "phonetic" driver of engine.animate
+    driver.py          drive(request): the "phonetic" driver (see ../registry.py)
+
+Brows, nods, blinks, gaze and sway come from ../procedural.py, shared with the other drivers.
 """
 
 from .coarticulation import articulate

@@ -9,22 +9,18 @@ heard as the nearest English phones).
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 
 from ...audio.features import features_of
-from ...audio.load import Audio
-from ...progress import Reporter, silent
-from ...style import NEUTRAL, SpeakingStyle
+from ..interface import DriveRequest
 from .performance import PROSODY_FEATURES, performance_channels
 from .recognize import recognize_phones
 
 
-def phonetic_channels(audio: Audio, fps: float, seed: int = 0, transcript: Optional[str] = None,
-                      style: SpeakingStyle = NEUTRAL, reporter: Optional[Reporter] = None) -> dict[str, np.ndarray]:
-    """Channel values {name: [T]} for `audio` at `fps` (T = ceil(duration * fps))."""
-    reporter = reporter or silent()
-    phones = recognize_phones(audio.samples, audio.rate, transcript=transcript, reporter=reporter)
+def drive(request: DriveRequest) -> dict[str, np.ndarray]:
+    """The "phonetic" driver: {channel: values [T] float32}, T = request.frame_count; the phones are aligned
+    to `request.transcript` when given, else recognised."""
+    audio = request.audio
+    phones = recognize_phones(audio.samples, audio.rate, transcript=request.transcript, reporter=request.reporter)
     features = features_of(audio, PROSODY_FEATURES)
-    return performance_channels(phones, features, audio.duration, fps, style, seed)
+    return performance_channels(phones, features, audio.duration, request.fps, request.style, request.seed)

@@ -15,16 +15,12 @@ from ...audio.features import FeatureConfig, Features, features_of, relative_lev
 from ...audio.load import Audio
 from ...motion import MotionClip
 from ...style import NEUTRAL, SpeakingStyle
+from ..interface import frame_count
+from ..procedural import prosody_channels
 from .coarticulation import articulate
-from .phones import Phone, clean_phones
-from .prosody import prosody_channels
+from .phones import SILENCE, Phone, clean_phones
 
 PROSODY_FEATURES = FeatureConfig(n_mels=8)  # prosody needs level and pitch only; few mel bands are cheaper
-
-
-def frame_count(duration: float, fps: float) -> int:
-    """Frames covering `duration` seconds at `fps`: ceil(duration * fps), at least 1."""
-    return max(1, int(np.ceil(duration * fps - 1e-9)))
 
 
 def performance_channels(phones: Sequence[Phone], features: Features, duration: float, fps: float,
@@ -32,15 +28,17 @@ def performance_channels(phones: Sequence[Phone], features: Features, duration: 
     """Every channel {name: [T] float32} of the performance, T = frame_count(duration, fps).
 
     The mouth comes from the phones (coarticulation.py); brows, blinks, gaze,
-    smile bias and head motion from the voice's features (prosody.py).
+    smile bias and head motion from the voice's features and the pauses between
+    the phones (../procedural.py).
     """
     phones = clean_phones(phones)
     frame_times = np.arange(frame_count(duration, fps)) / fps
     channels = articulate(phones, frame_times, style)
     rng = np.random.default_rng(seed)
     level = relative_level_db(features.energy_db)
+    pauses = [(p.start, p.end) for p in phones if p.label == SILENCE]
     for name, values in prosody_channels(frame_times, features.times, level, features.pitch_hz,
-                                         phones, style, rng).items():
+                                         pauses, style, rng).items():
         merged = channels[name] + values if name in channels else values
         channels[name] = merged if name.endswith(("_rx", "_ry", "_rz")) else np.clip(merged, 0.0, 1.0)
     return {name: np.asarray(v, np.float32) for name, v in channels.items()}

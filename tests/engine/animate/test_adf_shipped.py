@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from engine.drivers.adf.runtime import DEFAULT_MODEL, load_model
-from engine.animate import DEFAULT_DRIVER, animate, default_driver
+from engine.animate import animate, default_driver
 from engine.audio import audio_from_array, features_of, load_audio
 from engine.head import load_head
 from engine.drivers.phonetic.metrics import mouth_opening
@@ -30,7 +30,7 @@ def test_the_model_ships_with_its_sidecar_and_recipe_and_is_the_default():
     model = load_model()
     recipe = json.loads(DEFAULT_MODEL.with_suffix(".json").read_text())["training"]
     assert "python -m engine.training.adf train" in recipe["recipe"] and recipe["config"]["corpora"]
-    assert model.batched and DEFAULT_DRIVER == "adf"
+    assert model.batched and default_driver() == "adf"
     assert default_driver(None) == "adf" and default_driver("hello there") == "phonetic"
 
 

@@ -5,22 +5,30 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import engine.drivers.adf.runtime as runtime
-from engine.animate import adf_model, animate, available_drivers, check_models_dir
+import engine.drivers.models as models
+from engine.animate import animate, available_drivers, check_models_dir
 from engine.audio import audio_from_array
+from engine.drivers.registry import driver_named
 from engine.errors import InputError
 
 VOICE = audio_from_array(0.1 * np.sin(2 * np.pi * 150 * np.arange(8000) / 16000), 16000)
 
 
 def test_a_models_folder_with_adf_onnx_offers_the_adf_driver(tmp_path, monkeypatch):
-    monkeypatch.setattr(runtime, "available", lambda path=None: False)  # as if none were shipped
+    shipped = models.SHIPPED
+    monkeypatch.setattr(models, "SHIPPED", tmp_path / "none shipped")
+    adf = driver_named("adf")
     assert "adf" not in available_drivers() and "adf" not in available_drivers(tmp_path)
-    (tmp_path / "adf.onnx").write_bytes(b"")
-    assert "adf" in available_drivers(tmp_path) and adf_model(tmp_path) == tmp_path / "adf.onnx"
-    assert adf_model(None) is None  # None: the shipped model
-    with pytest.raises(InputError, match="Unknown driver 'adf'; choose one of: energy, phonetic"):
+    assert adf.model_path() is None
+    (tmp_path / "adf.onnx").write_bytes(b"")  # installed while the program runs: found when next asked
+    assert "adf" in available_drivers(tmp_path) and adf.model_path(tmp_path) == tmp_path / "adf.onnx"
+    with pytest.raises(InputError, match="The adf driver needs its model adf.onnx, which is neither in the models "
+                                         "folder nor installed; choose one of: energy, phonetic, or install"):
         animate(VOICE, driver="adf")
+    monkeypatch.setattr(models, "SHIPPED", shipped)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert adf.model_path(empty) == adf.model_path() == shipped / "adf.onnx"  # a folder without it: the shipped one
 
 
 def test_a_missing_models_folder_and_an_unknown_device_are_sentences(tmp_path):

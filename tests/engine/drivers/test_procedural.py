@@ -1,12 +1,12 @@
-"""Prosody: accents, blinks and style biases with known answers on synthetic features."""
+"""The shared procedural motion: accents, blinks, sway and style biases with known answers on synthetic features."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from engine.drivers.phonetic.phones import Phone
-from engine.drivers.phonetic.prosody import accent_times, blink_curve, blink_times, prosody_channels, pulses
+from engine.drivers.procedural import (HEAD_SWAY_RAD, accent_times, blink_curve, blink_times, head_sway,
+                                       prosody_channels, pulses)
 from engine.style import SpeakingStyle
 
 HOP = 0.01
@@ -52,12 +52,15 @@ def test_blink_rate_follows_the_style():
 
 
 def test_blinks_prefer_pauses():
-    pauses = [Phone("SIL", t, t + 0.5) for t in np.arange(2.0, 100.0, 4.0)]
+    pauses = [(t, t + 0.5) for t in np.arange(2.0, 100.0, 4.0)]
     hits = 0
     for seed in range(5):
         starts = blink_times(pauses, 100.0, 10.0, np.random.default_rng(seed))
-        hits += sum(np.any(np.abs(starts - p.start) < 1e-9) for p in pauses)
+        hits += sum(np.any(np.abs(starts - start) < 1e-9) for start, _ in pauses)
     assert hits > 0.4 * 5 * len(pauses)
+    short = [(t, t + 0.2) for t in np.arange(2.0, 100.0, 4.0)]  # shorter than PAUSE_BLINK_S: no pull
+    starts = blink_times(short, 100.0, 10.0, np.random.default_rng(0))
+    assert sum(np.any(np.abs(starts - start) < 1e-9) for start, _ in short) == 0
 
 
 def test_blink_curve_closes_fully_and_reopens():
@@ -83,3 +86,12 @@ def test_style_biases_and_seeded_repeatability():
     assert np.abs(still["neck_rx"]).max() == 0.0 and np.abs(neutral["neck_rx"]).max() > 0.005
     flat = prosody_channels(frames, times, energy - 5.0, pitch, [], SpeakingStyle(brow_accent=0.0), rng())
     assert flat["browInnerUp"].max() == 0.0 and neutral["browInnerUp"].max() > 0.1
+
+
+def test_head_sway_stays_small_on_clips_shorter_than_its_smoothing():
+    for seconds in (0.1, 0.5, 1.0, 2.0, 30.0):
+        T = int(seconds * 30)
+        for seed in range(5):
+            sway = head_sway(T, 30.0, np.random.default_rng(seed), np.ones(T))
+            assert all(v.shape == (T,) for v in sway.values())
+            assert max(float(np.abs(v).max()) for v in sway.values()) < 6 * 1.3 * HEAD_SWAY_RAD

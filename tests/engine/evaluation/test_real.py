@@ -158,15 +158,16 @@ def test_a_video_the_tracker_refuses_is_remembered_and_refused_again(tmp_path, m
 
 
 def test_the_bench_says_whether_the_default_driver_measures_best():
-    from engine.animate import DEFAULT_DRIVER
+    from engine.animate import default_driver
     from engine.bench.real_speech_suite import default_row
 
+    default = default_driver()
     still = er.MotionStats(0.0, 0.0, 0.0, 0.0)
-    other = "energy" if DEFAULT_DRIVER != "energy" else "phonetic"
-    scores = [er.VideoScore("a.mp4", "A", DEFAULT_DRIVER, 0.1, 0.5, 2, 9.0, 50, still),
+    other = "energy" if default != "energy" else "phonetic"
+    scores = [er.VideoScore("a.mp4", "A", default, 0.1, 0.5, 2, 9.0, 50, still),
               er.VideoScore("a.mp4", "A", other, 0.3, 0.4, 1, 9.0, 50, still)]
-    evaluation = er.RealSpeechEvaluation([DEFAULT_DRIVER, other], scores)
-    assert evaluation.best_driver() == DEFAULT_DRIVER and default_row(evaluation).unit == "yes"
+    evaluation = er.RealSpeechEvaluation([default, other], scores)
+    assert evaluation.best_driver() == default and default_row(evaluation).unit == "yes"
     scores[1].r_best = 0.6
     assert evaluation.best_driver() == other and default_row(evaluation).unit == "no"
 

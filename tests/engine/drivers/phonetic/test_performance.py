@@ -9,7 +9,7 @@ from engine.audio import audio_from_array
 from engine.head import load_head
 from engine.drivers.phonetic import Phone, perform
 from engine.drivers.phonetic.metrics import closure_score, mouth_opening
-from engine.drivers.phonetic.performance import frame_count
+from engine.drivers.interface import frame_count
 from engine.style import SpeakingStyle
 
 RATE = 16000

@@ -1,0 +1,113 @@
+"""What every driver is: a `DriveRequest` in, channels {name: float32 [T]} out, and what it declares.
+
+A driver is a function `run(request) -> {channel: values [T]}` with
+T = `frame_count(request.audio.duration, request.fps)`, plus a `Driver`
+declaration of what it reads (a transcript, the speaking style, a style
+reference clip) and what it needs (a model file). Callers decide from the
+declarations, never from driver names: "a reference clip needs a driver
+that reads one", "the transcript is ignored by this driver".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+
+from ..audio.load import Audio
+from ..errors import InputError, shown
+from ..progress import Reporter, silent
+from ..style import NEUTRAL, SpeakingStyle
+from .models import check_models_dir, find_model
+
+DEVICES = ("auto", "cpu", "gpu")
+FPS_RANGE = (1.0, 240.0)
+
+Channels = dict  # {channel name: values [T] float32}
+
+
+def frame_count(duration: float, fps: float) -> int:
+    """Frames covering `duration` seconds at `fps`: ceil(duration * fps), at least 1."""
+    return max(1, int(np.ceil(duration * fps - 1e-9)))
+
+
+def check_fps(fps) -> float:
+    """`fps` as a float; InputError unless it is a finite rate in FPS_RANGE."""
+    low, high = FPS_RANGE
+    if not (isinstance(fps, (int, float, np.number)) and np.isfinite(fps) and low <= fps <= high):
+        raise InputError(f"The frame rate must be between {low:g} and {high:g} fps, not {shown(fps)}.")
+    return float(fps)
+
+
+def check_device(device: str) -> str:
+    """`device` when it is one of DEVICES; InputError otherwise."""
+    if device not in DEVICES:
+        raise InputError(f"Unknown device '{device}'; choose one of: {', '.join(DEVICES)}.")
+    return device
+
+
+@dataclass(frozen=True)
+class DriveRequest:
+    """Everything a driver may read; checked when made (bad values are one-sentence InputErrors)."""
+
+    audio: Audio                       # the decoded voice
+    fps: float                         # the clip's frame rate, in FPS_RANGE
+    seed: int = 0                      # seeds every random process (blinks, gaze, sway)
+    transcript: Optional[str] = None   # the words spoken, when known
+    style: SpeakingStyle = NEUTRAL     # how the voice is performed
+    device: str = "auto"               # where a network runs: "auto", "cpu" or "gpu"
+    models_dir: Optional[Path] = None  # a folder searched for model files before the shipped ones
+    reporter: Reporter = field(default_factory=silent, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.audio, Audio):
+            raise InputError(f"A driver needs decoded audio, not {type(self.audio).__name__}; load it first.")
+        if not isinstance(self.style, SpeakingStyle):
+            raise InputError(f"The style must be a SpeakingStyle, not {type(self.style).__name__}.")
+        object.__setattr__(self, "fps", check_fps(self.fps))
+        object.__setattr__(self, "device", check_device(self.device))
+        object.__setattr__(self, "models_dir", check_models_dir(self.models_dir))
+        object.__setattr__(self, "transcript", self.transcript or None)  # "" is no transcript
+
+    @property
+    def frame_count(self) -> int:
+        """T: the frames every channel has."""
+        return frame_count(self.audio.duration, self.fps)
+
+    @property
+    def frame_times(self) -> np.ndarray:
+        """[T] seconds from the start of the audio."""
+        return np.arange(self.frame_count) / self.fps
+
+
+@dataclass(frozen=True)
+class Driver:
+    """One driver's declaration: its name, what it does in a line, how to run it, what it reads and needs."""
+
+    name: str
+    summary: str                                 # one line for help texts and menus
+    run: Callable[[DriveRequest], Channels]
+    reads_transcript: bool = False               # aligns to the words when a transcript is given
+    reads_style: bool = False                    # the SpeakingStyle shapes its performance
+    reads_reference: bool = False                # a reference clip's style can be read for it (a style encoder)
+    model: Optional[str] = None                  # the model file it needs (searched in models_dir, then shipped)
+
+    def model_path(self, models_dir=None) -> Optional[Path]:
+        """The model file this driver would load (the user's folder first), None when it needs none or
+        none is found."""
+        return find_model(self.model, models_dir) if self.model else None
+
+    def available(self, models_dir=None) -> bool:
+        """Whether it can run: it needs no model, or its model is found (looked up now, not remembered)."""
+        return self.model is None or self.model_path(models_dir) is not None
+
+    def unread(self, request: DriveRequest) -> list[str]:
+        """Sentences naming what the request gives that this driver does not read (for warnings)."""
+        out = []
+        if request.transcript and not self.reads_transcript:
+            out.append(f"The {self.name} driver does not read the transcript; it animates from the sound alone.")
+        if request.style != NEUTRAL and not self.reads_style:
+            out.append(f"The {self.name} driver does not read the speaking style; it animates in its own.")
+        return out
