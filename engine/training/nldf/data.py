@@ -15,6 +15,7 @@ Recipe of `teacher_frames`:
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,7 +143,7 @@ def cached_shard(config: NLDFConfig, head: HeadModel, teacher, teacher_name: str
     rgba = np.stack([teacher(specs.params(k), frame_camera(head, config.image_size, specs.yaw[k], specs.pitch[k]))
                      for k in range(len(specs))]).astype(np.float16)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.stem + ".partial.npz")
+    partial = path.with_name(f"{path.stem}.{os.getpid()}.partial.npz")   # processes sharing a cache never collide
     np.savez_compressed(partial, rgba=rgba, expression=specs.expression, pose=specs.pose,
                         translation=specs.translation, yaw=specs.yaw, pitch=specs.pitch)
     partial.replace(path)

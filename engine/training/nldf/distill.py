@@ -8,10 +8,16 @@ checkpoint_every steps, and a run started again on the same folder continues
 from it), out/log.jsonl (every log_every steps: the loss, and the PSNR of the
 student against the teacher on held-out frames, whole frame and mouth box)
 and out/teacher/ (the teacher frames as npz shards, unless cache_dir is set).
+
+Under torchrun (engine.training.distributed) each process renders its share
+of the teacher shards, every step is split across the processes, and only
+rank 0 writes config.json, the log and the checkpoints; batch_rays (or
+batch_frames) must split evenly across them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -27,8 +33,9 @@ from ...head import load_head
 from ...head.model import HeadModel
 from ...nldf.condition import condition_names
 from ...progress import Reporter, silent
+from ..distributed import Processes, with_processes
 from .config import NLDFConfig
-from .data import FrameSet, sample_specs, teacher_frames
+from .data import FrameSet, Specs, cached_shard, sample_specs, teacher_frames
 from .model import build_model, parameter_groups
 from .trainers import FrameTrainer, RayTrainer, evaluate
 
@@ -36,23 +43,30 @@ RESUMABLE_CHANGES = {"steps", "log_every", "checkpoint_every", "threads", "cache
 EVAL_SEED_OFFSET = 1_000_003  # held-out frames are drawn with seed + this
 
 
+@with_processes
 def distill(config: NLDFConfig, out: Path, teacher=None, teacher_name: Optional[str] = None,
-            reporter: Optional[Reporter] = None, head: Optional[HeadModel] = None) -> Path:
+            reporter: Optional[Reporter] = None, head: Optional[HeadModel] = None,
+            processes: Optional[Processes] = None) -> Path:
     """Distil `teacher` ((params, camera) -> RGBA; None: the mesh teacher of config.look) into a student;
-    returns the checkpoint path. A folder that holds a checkpoint of the same settings is continued."""
-    reporter = reporter or silent()
+    returns the checkpoint path. A folder that holds a checkpoint of the same settings is continued.
+    `processes`: torchrun's (found in the environment when not given), else one process."""
+    reporter = (reporter or silent()) if processes.main else silent()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     resumed = load_resumable(out / "checkpoint.pt", config)
-    config.save(out / "config.json")
+    if processes.main:
+        config.save(out / "config.json")
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     head = load_head() if head is None else head
     teacher, teacher_name = resolve_teacher(config, head, teacher, teacher_name)
-    train_frames, eval_frames = distillation_frames(config, head, teacher, teacher_name, out, reporter)
+    train_frames, eval_frames = distillation_frames(config, head, teacher, teacher_name, out, reporter, processes)
     names = condition_names(head)
     model = build_model(config, len(names))
-    trainer = (FrameTrainer if config.mode == "superres" else RayTrainer)(model, train_frames, config)
+    superres = config.mode == "superres"
+    processes.check_split(config.batch_frames if superres else config.batch_rays,
+                          "batch_frames" if superres else "batch_rays")
+    trainer = (FrameTrainer if superres else RayTrainer)(model, train_frames, config, processes)
     optimizer = torch.optim.Adam(parameter_groups(model, config), lr=config.learning_rate)
     rng = np.random.default_rng(config.seed)
     step = 0
@@ -64,16 +78,16 @@ def distill(config: NLDFConfig, out: Path, teacher=None, teacher_name: Optional[
         step = int(resumed["step"])
     extra = {"condition_names": list(names), "head": head.name, "teacher": teacher_name}
     reporter.stage("distilling NLDF", config.steps)
-    with open(out / "log.jsonl", "a") as log:
+    with open(out / "log.jsonl", "a") if processes.main else contextlib.nullcontext() as log:
         started, first_step = time.monotonic(), step
         while step < config.steps:
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(step, config) * group.get("lr_scale", 1.0)
-            loss = trainer.step(optimizer, rng)
+            loss = processes.mean({"loss": trainer.step(optimizer, rng)})["loss"]
             step += 1
             if step % max(1, config.pool_refresh) == 0:
                 trainer.pool.refresh()
-            if step % config.log_every == 0 or step == config.steps:
+            if processes.main and (step % config.log_every == 0 or step == config.steps):
                 line = {"step": step, "time": round(time.time(), 1), "loss": loss,
                         "lr": learning_rate(step - 1, config), **evaluate(trainer, eval_frames),
                         "pool_size": int(trainer.pool.hard.size),
@@ -81,9 +95,12 @@ def distill(config: NLDFConfig, out: Path, teacher=None, teacher_name: Optional[
                 log.write(json.dumps(line) + "\n")
                 log.flush()
             reporter.update(step, f"loss {loss:.5f}")
-            if config.checkpoint_every and step % config.checkpoint_every == 0:
+            if processes.main and config.checkpoint_every and step % config.checkpoint_every == 0:
                 save_checkpoint(out / "checkpoint.pt", config, model, optimizer, trainer.pool, rng, step, extra)
-    return save_checkpoint(out / "checkpoint.pt", config, model, optimizer, trainer.pool, rng, step, extra)
+    if processes.main:
+        save_checkpoint(out / "checkpoint.pt", config, model, optimizer, trainer.pool, rng, step, extra)
+    processes.barrier()   # the checkpoint is on disk when distill returns, on every process
+    return out / "checkpoint.pt"
 
 
 def resolve_teacher(config: NLDFConfig, head: HeadModel, teacher, teacher_name: Optional[str]):
@@ -120,14 +137,28 @@ def teacher_cache(config: NLDFConfig, out: Path) -> Path:
 
 
 def distillation_frames(config: NLDFConfig, head: HeadModel, teacher, teacher_name: str, out: Path,
-                        reporter: Reporter) -> tuple[FrameSet, FrameSet]:
+                        reporter: Reporter, processes: Optional[Processes] = None) -> tuple[FrameSet, FrameSet]:
     """(training frames, held-out frames), rendered by the teacher or read from the cache."""
     cache = teacher_cache(config, out)
     motion = training_motion(config, head)
     train = sample_specs(config, head, config.frames, config.seed, motion)
     held = sample_specs(config, head, config.eval_frames, config.seed + EVAL_SEED_OFFSET, motion)
+    for specs in (train, held):
+        render_share(config, head, teacher, teacher_name, specs, cache, processes or Processes())
     return (teacher_frames(config, head, teacher, teacher_name, train, cache, reporter),
             teacher_frames(config, head, teacher, teacher_name, held, cache, reporter))
+
+
+def render_share(config: NLDFConfig, head: HeadModel, teacher, teacher_name: str, specs: Specs, cache: Path,
+                 processes: Processes) -> None:
+    """With several processes: render this one's share of the teacher shards of `specs` into `cache` (shard i
+    by rank i mod size), then wait for the others, so each shard is rendered once where the cache is shared."""
+    if processes.size == 1:
+        return
+    for i, start in enumerate(range(0, len(specs), config.shard_frames)):
+        if i % processes.size == processes.rank:
+            cached_shard(config, head, teacher, teacher_name, specs.slice(start, start + config.shard_frames), cache)
+    processes.barrier()
 
 
 def distillation_set(run: Path, head: HeadModel, reporter: Optional[Reporter] = None):

@@ -5,6 +5,11 @@ Both measure the loss in premultiplied RGBA (colour times alpha, and alpha),
 so colour where the teacher is transparent does not count, weighted per pixel
 by the frame's region weight map; both feed each drawn item's error (rays,
 or frames) back to the active pool.
+
+Under torchrun every process draws the same batch (same pool, same generator)
+and steps on its equal slice of it (`Processes.shard`); the errors of all
+slices are gathered back, so every process's pool stays the one a single
+process would have.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import torch
 from ...render import rays as reference
 from ...render.rays import HEAD_BOX, RayEncoding
 from ...render.quality import premultiplied
+from ..distributed import Processes
 from .data import FrameSet
 from .model import render_rays
 from .pool import ActivePool
@@ -42,6 +48,11 @@ def frame_rays(frames: FrameSet, k: int, stride: int = 1):
     return origins.reshape(-1, 3), directions.reshape(-1, 3)
 
 
+def on_device(array: np.ndarray, processes: Processes) -> torch.Tensor:
+    """A numpy array as a tensor on the process's device (the same memory on the CPU)."""
+    return torch.from_numpy(array).to(processes.device)
+
+
 def psnr(mse: float) -> float:
     """Peak signal-to-noise ratio (dB) of a mean squared error on [0, 1] values."""
     return 10.0 * math.log10(1.0 / max(mse, 1e-12))
@@ -50,9 +61,10 @@ def psnr(mse: float) -> float:
 class RayTrainer:
     """Per-ray student: batches of hit rays from all frames, one pool entry per ray."""
 
-    def __init__(self, model, frames: FrameSet, config) -> None:
-        self.model, self.config = model, config
-        self.conditions = torch.from_numpy(frames.conditions)
+    def __init__(self, model, frames: FrameSet, config, processes: Processes | None = None) -> None:
+        self.model, self.config, self.processes = model, config, processes or Processes()
+        self.network = self.processes.wrap(model)   # the model itself on one process, DDP on several
+        self.conditions = on_device(frames.conditions, self.processes)
         origins, directions, frame, target, weight = [], [], [], [], []
         for k in range(len(frames)):
             o, d = frame_rays(frames, k)
@@ -67,41 +79,45 @@ class RayTrainer:
         self.pool = ActivePool(len(self.frame), config.pool_fraction, config.hard_fraction, config.error_decay)
 
     def step(self, optimizer, rng: np.random.Generator) -> float:
-        """One optimiser step on config.batch_rays rays; returns the weighted loss."""
+        """One optimiser step on config.batch_rays rays (this process's slice of them); returns the weighted
+        loss of the slice."""
         index = self.pool.sample(self.config.batch_rays, rng)
-        points, hit = segment_inputs(torch.from_numpy(self.origins[index]), torch.from_numpy(self.directions[index]),
+        mine, p = self.processes.shard(index), self.processes
+        points, hit = segment_inputs(on_device(self.origins[mine], p), on_device(self.directions[mine], p),
                                      self.config.num_points)
-        rgba = self.model(points, self.conditions[torch.from_numpy(self.frame[index]).long()])
+        rgba = self.network(points, self.conditions[on_device(self.frame[mine], p).long()])
         rgba = rgba * hit[:, None].to(rgba)
         predicted = torch.cat([rgba[:, :3] * rgba[:, 3:], rgba[:, 3:]], dim=1)
-        error = ((predicted - torch.from_numpy(self.target[index])) ** 2).mean(dim=1)
-        loss = (error * torch.from_numpy(self.weight[index])).mean()
+        error = ((predicted - on_device(self.target[mine], p)) ** 2).mean(dim=1)
+        loss = (error * on_device(self.weight[mine], p)).mean()
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        self.pool.update(index, error.detach().numpy())
+        self.pool.update(index, p.gather(error.detach()).cpu().numpy())
         return float(loss.detach())
 
     @torch.no_grad()
     def render(self, frames: FrameSet, k: int) -> np.ndarray:
         """Straight-alpha RGBA [H, W, 4] of frame k of `frames` by the student."""
-        o, d = (torch.from_numpy(a) for a in frame_rays(frames, k))
-        condition = torch.from_numpy(frames.conditions[k:k + 1])
+        o, d = (on_device(a, self.processes) for a in frame_rays(frames, k))
+        condition = on_device(frames.conditions[k:k + 1], self.processes)
         out = []
         for start in range(0, len(o), EVAL_CHUNK):
             points, hit = segment_inputs(o[start:start + EVAL_CHUNK], d[start:start + EVAL_CHUNK],
                                          self.config.num_points)
             out.append(render_rays(self.model, points, condition, hit))
         camera = frames.cameras[k]
-        return torch.cat(out).reshape(camera.height, camera.width, 4).numpy()
+        return torch.cat(out).reshape(camera.height, camera.width, 4).cpu().numpy()
 
 
 class FrameTrainer:
     """Super-resolution student: batches of whole frames (low-res rays in, full image out), one pool entry
     per frame."""
 
-    def __init__(self, model, frames: FrameSet, config) -> None:
+    def __init__(self, model, frames: FrameSet, config, processes: Processes | None = None) -> None:
         self.model, self.config, self.frames = model, config, frames
+        self.processes = processes or Processes()
+        self.network = self.processes.wrap(model)   # the model itself on one process, DDP on several
         self.stride = int(config.sr_stride)
         self.grid = (config.image_size // self.stride, config.image_size // self.stride)
         self.low = [self.low_inputs(frames, k) for k in range(len(frames))]
@@ -111,39 +127,42 @@ class FrameTrainer:
 
     def low_inputs(self, frames: FrameSet, k: int):
         """Points [n, 3K] and hit [n] of frame k's low-res rays (fixed per frame, so computed once)."""
-        return segment_inputs(*(torch.from_numpy(a) for a in frame_rays(frames, k, self.stride)),
+        return segment_inputs(*(on_device(a, self.processes) for a in frame_rays(frames, k, self.stride)),
                               self.config.num_points)
 
-    def forward(self, conditions: np.ndarray, low: list, full_hit: np.ndarray) -> torch.Tensor:
+    def forward(self, conditions: np.ndarray, low: list, full_hit: np.ndarray, network=None) -> torch.Tensor:
         """Straight-alpha RGBA [B, H, W, 4] of B frames: conditions [B, C], low-res inputs [B] (points, hit),
-        full-res hit [B, H, W] (misses at alpha 0)."""
+        full-res hit [B, H, W] (misses at alpha 0); by `network` (default: the model)."""
         n = self.grid[0] * self.grid[1]
         points = torch.cat([p[hit] for p, hit in low])
         index = torch.cat([torch.nonzero(hit)[:, 0] + b * n for b, (_, hit) in enumerate(low)])
-        condition = torch.cat([torch.from_numpy(conditions[b:b + 1]).expand(int(hit.sum()), -1)
+        condition = torch.cat([on_device(conditions[b:b + 1], self.processes).expand(int(hit.sum()), -1)
                                for b, (_, hit) in enumerate(low)])
-        rgba = self.model(points, index, condition, len(low), *self.grid).permute(0, 2, 3, 1)
-        return rgba * torch.from_numpy(full_hit)[..., None].to(rgba)
+        rgba = (network or self.model)(points, index, condition, len(low), *self.grid).permute(0, 2, 3, 1)
+        return rgba * on_device(full_hit, self.processes)[..., None].to(rgba)
 
     def step(self, optimizer, rng: np.random.Generator) -> float:
-        """One optimiser step on config.batch_frames frames; returns the weighted loss."""
+        """One optimiser step on config.batch_frames frames (this process's slice of them); returns the
+        weighted loss of the slice."""
         picks = self.pool.sample(self.config.batch_frames, rng)
-        rgba = self.forward(self.frames.conditions[picks], [self.low[k] for k in picks], self.full_hit[picks])
+        mine, p = self.processes.shard(picks), self.processes
+        rgba = self.forward(self.frames.conditions[mine], [self.low[k] for k in mine], self.full_hit[mine],
+                            self.network)
         predicted = torch.cat([rgba[..., :3] * rgba[..., 3:], rgba[..., 3:]], dim=-1)
-        error = ((predicted - torch.from_numpy(self.target[picks])) ** 2).mean(dim=-1)
-        weighted = error * torch.from_numpy(self.frames.weights[picks])
+        error = ((predicted - on_device(self.target[mine], p)) ** 2).mean(dim=-1)
+        weighted = error * on_device(self.frames.weights[mine], p)
         loss = weighted.mean()
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        self.pool.update(picks, weighted.detach().mean(dim=(1, 2)).numpy())
+        self.pool.update(picks, p.gather(weighted.detach().mean(dim=(1, 2))).cpu().numpy())
         return float(loss.detach())
 
     @torch.no_grad()
     def render(self, frames: FrameSet, k: int) -> np.ndarray:
         """Straight-alpha RGBA [H, W, 4] of frame k of `frames` by the student."""
         low = [self.low_inputs(frames, k)]
-        return self.forward(frames.conditions[k:k + 1], low, _full_hit(frames, k)[None])[0].numpy()
+        return self.forward(frames.conditions[k:k + 1], low, _full_hit(frames, k)[None])[0].cpu().numpy()
 
 
 def _full_hit(frames: FrameSet, k: int) -> np.ndarray:
