@@ -1,6 +1,9 @@
 """Festival as a second synthesizer: kal_diphone is kept for held-out evaluation, other voices
 (ked_diphone, cmu_us_slt_arctic_hts) may join a training corpus.
 
+It lives with evaluation (numpy only), which owns the held-out speech; the training corpus
+(`engine.training.corpus`) borrows its voices, so training depends on evaluation and never the reverse.
+
 A Scheme script synthesizes one utterance, writes the Segment relation's
 phone names and end times (festival's own timings) to stdout and saves the
 wave. The voices speak the "radio" phone set, mapped here to ARPAbet.
@@ -17,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ...audio.load import ANALYSIS_RATE, Audio, load_audio
-from ...errors import EngineError, InputError
-from ...drivers.phonetic.phones import ARPABET, SILENCE, Phone, clean_phones
-from .text import SentenceGenerator
+from ..audio.load import ANALYSIS_RATE, Audio, load_audio
+from ..errors import EngineError, InputError
+from ..drivers.phonetic.phones import ARPABET, SILENCE, Phone, clean_phones
+from .sentences import SentenceGenerator
 
 FESTIVAL_TO_ARPABET = {
     "ax": "AH", "axr": "ER", "dx": "D", "el": "L", "em": "M", "en": "N", "hv": "HH", "nx": "N",

@@ -101,7 +101,7 @@ def _check_config(config: CorpusConfig) -> None:
             raise InputError(f"The corpus setting '{name}' must be a positive number, not {value!r}.")
     if not config.voices or not config.variants:
         raise InputError("The corpus needs at least one voice and one variant ('' is the voice's own).")
-    from .festival import FESTIVAL_VOICES
+    from ...evaluation.festival import FESTIVAL_VOICES
     unknown = [v for v in config.festival_voices if v not in FESTIVAL_VOICES]
     if not config.festival_voices or unknown:
         raise InputError(f"The festival voices must be some of {', '.join(FESTIVAL_VOICES)}, "

@@ -21,7 +21,7 @@ from ...drivers.phonetic.phones import SILENCE, Phone, clean_phones
 from .augment import degrade, retime
 from .config import CorpusConfig
 from .shard import CorpusClip
-from .text import SentenceGenerator
+from ...evaluation.sentences import SentenceGenerator
 from .variation import VoiceSettings, sample_augmentation, sample_style, sample_voice
 
 SEED_BITS = 2 ** 31
@@ -30,7 +30,7 @@ SEED_BITS = 2 ** 31
 def synthesize(text: str, voice: VoiceSettings, synthesizer: str) -> tuple[Audio, list[Phone]]:
     """Audio [N] at 16 kHz and its phones from the configured synthesizer."""
     if synthesizer == "festival":
-        from .festival import synthesize_festival
+        from ...evaluation.festival import synthesize_festival
         return synthesize_festival(text, stretch=voice.stretch, f0_mean=voice.f0_mean,
                                    voice=voice.voice.removeprefix("festival:"))
     from .espeak import synthesize_espeak

@@ -8,9 +8,9 @@ import pytest
 
 from engine.errors import EngineError, InputError
 from engine.drivers.phonetic.phones import PHONE_SET
-from engine.training.corpus.festival import (festival_label, festival_utterance, heldout_festival_clips,
+from engine.evaluation.festival import (festival_label, festival_utterance, heldout_festival_clips,
                                              phones_from_segments, synthesize_festival)
-from engine.training.corpus.text import SentenceGenerator
+from engine.evaluation.sentences import SentenceGenerator
 
 pytestmark = pytest.mark.skipif(shutil.which("festival") is None, reason="festival is not installed")
 TEXT = 'Measure the "beige" boy\'s usual thing; isn\'t it judged by the church?'
@@ -66,7 +66,7 @@ def test_bad_inputs_are_one_sentence_errors():
 
 
 def test_training_voices_are_other_speakers_with_the_same_phone_set():
-    from engine.training.corpus.festival import FESTIVAL_VOICES, HELDOUT_VOICE
+    from engine.evaluation.festival import FESTIVAL_VOICES, HELDOUT_VOICE
     import numpy as np
     spoken = {}
     for voice in FESTIVAL_VOICES:

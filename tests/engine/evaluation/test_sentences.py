@@ -7,7 +7,7 @@ import pytest
 from engine.drivers.phonetic.phones import ARPABET
 from engine.training.corpus.espeak import speak
 from engine.training.corpus.espeak_phones import arpabet_for
-from engine.training.corpus.text import SentenceGenerator, number_words, plural
+from engine.evaluation.sentences import SentenceGenerator, number_words, plural
 
 
 @pytest.mark.parametrize("n, words", [(0, "zero"), (7, "seven"), (19, "nineteen"), (40, "forty"),

@@ -15,7 +15,7 @@ from engine.drivers.phonetic.phones import PHONE_SET, VOWELS
 from engine.training.corpus.config import ESPEAK_VARIANTS, ESPEAK_VOICES
 from engine.training.corpus.espeak import speak, synthesize_espeak
 from engine.training.corpus.espeak_phones import ESPEAK_TO_ARPABET, arpabet_for, is_pause
-from engine.training.corpus.text import SentenceGenerator
+from engine.evaluation.sentences import SentenceGenerator
 
 PHONTAB = Path("/usr/lib/x86_64-linux-gnu/espeak-ng-data/phontab")
 ENGLISH_TABLES = ("en", "en-n", "en-rp", "en-sc", "en-us", "en-us-nyc", "en-wi", "en-wm")
