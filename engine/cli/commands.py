@@ -197,14 +197,14 @@ def clip_convert(args) -> int:
 # -- animate ------------------------------------------------------------------------------------
 
 def register_animate(sub) -> None:
-    from ..animate import DEFAULT_DRIVER, DRIVERS
+    from ..drivers.registry import DRIVER_NAMES, default_driver
 
     animate = sub.add_parser("animate", help="turn a voice clip into a MotionClip")
     animate.add_argument("audio", help="WAV, FLAC, OGG or MP3 speech")
     animate.add_argument("-o", "--output", required=True, help="output clip (.npz, .json or ARKit .csv)")
     animate.add_argument("--fps", type=ANIMATE_FPS, default=30.0, help="frame rate (default 30)")
-    animate.add_argument("--driver", choices=sorted(DRIVERS), default=None,
-                         help=f"how speech becomes motion (default {DEFAULT_DRIVER}; phonetic when --transcript "
+    animate.add_argument("--driver", choices=sorted(DRIVER_NAMES), default=None,
+                         help=f"how speech becomes motion (default {default_driver()}; phonetic when --transcript "
                               "is given; adf when --style-clip is)")
     animate.add_argument("--transcript", metavar="TEXT_OR_FILE",
                          help="the words spoken (text, or a .txt file): the phonetic driver aligns them "
@@ -383,5 +383,7 @@ def run_render(args) -> int:
 
 
 from .track_command import register_track  # noqa: E402 - video in lives in its own file
+from .batch_command import register_batch  # noqa: E402 - batch lives in its own file
 
-REGISTRY = [register_animate, register_eval_lipsync, register_head, register_clip, register_bench, register_render, register_track]
+REGISTRY = [register_animate, register_eval_lipsync, register_head, register_clip, register_bench, register_render, register_track,
+            register_batch]
