@@ -30,17 +30,6 @@ __all__ = ["DEVICES", "animate", "available_drivers", "check_models_dir", "defau
            "style_of_reference"]
 
 
-def __getattr__(name: str):
-    """`DRIVERS` ({name: Driver} that can run with the shipped models) and `DEFAULT_DRIVER` (its default),
-    looked up when read, never at import: names kept for older callers of `available_drivers()` and
-    `default_driver()`."""
-    if name == "DRIVERS":
-        return available_drivers()
-    if name == "DEFAULT_DRIVER":
-        return default_driver()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def animate(audio, fps: float = 30.0, driver: Optional[str] = None, seed: int = 0,
             start_frame: int = 1, reporter: Optional[Reporter] = None, transcript: Optional[str] = None,
             style: SpeakingStyle = NEUTRAL, device: str = "auto", models_dir=None) -> MotionClip:
