@@ -302,9 +302,7 @@ def why_not_animate(context) -> str:
         return reason
     if not settings.driver:
         return "The chosen driver cannot run any more (its model is gone); choose another driver."
-    if settings.style_clip.strip() and settings.driver != "adf":
-        return "A reference clip is read by the ADF driver only; choose it, or clear the reference clip."
-    return ""
+    return jobs.reference_refusal(settings.driver, settings.style_clip)  # the engine job's rule
 
 
 def running(scene) -> Optional[AnimateRun]:

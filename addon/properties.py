@@ -5,7 +5,7 @@ from __future__ import annotations
 import bpy
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, PointerProperty, StringProperty
 
-from . import audio_source, existing_action, preferences, render_settings
+from . import audio_source, existing_action, jobs, preferences, render_settings
 from .engine_link import engine
 
 STYLE = engine.style
@@ -133,7 +133,7 @@ def style_items(settings) -> tuple:
 
 def uses_reference_clip(settings) -> bool:
     """True when the reference clip gives the style: one is set and the ADF driver reads it."""
-    return bool(settings.style_clip.strip()) and settings.driver == "adf"
+    return bool(settings.style_clip.strip()) and jobs.reads_reference(settings.driver)  # the engine job's rule
 
 
 def register() -> None:

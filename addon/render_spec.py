@@ -29,7 +29,7 @@ class RenderRequest:
     """One render: the engine's job, what it is for (PREVIEW or SEQUENCE), the scene frames it draws
     (first, last), the run's temporary folder, the look, and a warning for the status line ("" if none)."""
 
-    spec: jobs.RenderSpec
+    spec: jobs.RenderJob
     what: str
     frames: tuple
     folder: str
@@ -79,10 +79,20 @@ def build(context, what: str) -> RenderRequest:
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    spec = jobs.RenderSpec(clip=str(clip_path), look=look, output=str(output), size=int(settings.render.size),
-                           camera=render_camera.camera_fields(camera) if camera is not None else None,
-                           device=options.device, models_dir=options.models_dir)
+    spec = jobs.RenderJob(clip=str(clip_path), look=look, output=str(output), size=int(settings.render.size),
+                          camera=render_camera.camera_fields(camera) if camera is not None else None,
+                          device=options.device, models_dir=options.models_dir)
+    _validated(spec, folder)
     return RenderRequest(spec, what, (first, last), str(folder), look, warning)
+
+
+def _validated(spec, folder: Path) -> None:
+    """The engine's own checks of the render job; the run's temporary folder is removed when they fail."""
+    try:
+        spec.validate()
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 def clip_at_scene_rate(clip, scene):

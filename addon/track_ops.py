@@ -133,9 +133,9 @@ class TrackRun(operators.EngineRun):
         self.match_rate = track.match_frame_rate
         self.scene_name, self.target_name = context.scene.name, settings.target.name
         fitting.ensure_mapping(settings.target)
-        spec = jobs.TrackSpec(video=self.source.path, start_frame=self.source.start_frame,
-                              start_s=self.source.start_s, end_s=self.source.end_s,
-                              tracker_python=preferences.tracker_python(context))
+        spec = jobs.TrackJob(video=self.source.path, start_frame=self.source.start_frame,
+                             start_s=self.source.start_s, end_s=self.source.end_s,
+                             tracker_python=preferences.tracker_python(context))
         self.job = jobs.Job(spec)
 
     BOOK, CHILD = RUNS, "tracker"

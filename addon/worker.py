@@ -2,11 +2,13 @@
 
     <python> -u worker.py    (stdin: one JSON launch message; the protocol is in jobs.py)
 
-Job kinds: "animate" (a voice clip -> a MotionClip file), "track" (a talking
-video -> its tracked MotionClip, `engine.video`, with the fit's quality in its
-metadata), "render" (a MotionClip file -> one RGBA PNG per frame in a look,
-`engine.nldf`) and "preview" (the live preview: the look loaded once, then one frame rendered
-per request line on stdin until stdin closes; protocol in `preview_worker`).
+The launch message's "job" is an engine job's JSON (`engine.jobs`: "animate",
+"track", "render", each with its "version"): the worker reads it with
+`engine.jobs.from_json` and runs it with `engine.jobs.run`, so every rule of a
+job (its checks, the style, the reference clip, models, devices) is the engine's,
+the same as the CLI's; it announces the result's path. The one kind of its own is
+"preview" (the live preview: the look loaded once, then one frame rendered per
+request line on stdin until stdin closes; protocol in `preview_worker`).
 
 `jobs.Job` runs this file with a plain Python interpreter, never inside
 Blender: it imports the engine from the folder it is told and never bpy.
@@ -28,8 +30,6 @@ import traceback
 TEST_HOOK = "TALKING_HEAD_WORKER_TEST"  # tests only: "crash:<code>" exits at once, "hang:<s>" stalls
 EXIT_PARENT_GONE = 75                   # the parent closed our stdin before we finished
 PROGRESS_INTERVAL_S = 0.05              # at most ~20 progress lines a second per stage
-TRACKER_ENV = "TALKING_HEAD_TRACKER_PYTHON"  # engine.video.landmarks reads the tracker Python from it
-WORST_FRAMES = 5                        # the frames of a take with the largest landmark error, kept for the panel
 
 
 def main() -> int:
@@ -38,85 +38,25 @@ def main() -> int:
     engine = None
     try:
         launch = json.loads(sys.stdin.buffer.readline() or b"null")
-        if not isinstance(launch, dict):
+        if not isinstance(launch, dict) or not isinstance(launch.get("job"), dict):
             raise ValueError("no launch message on stdin")
-        kind = launch["job"].get("kind", "animate")
-        if kind != "preview":  # a preview reads its requests from stdin, and ends when it closes
+        preview = launch["job"].get("kind") == "preview"
+        if not preview:  # a preview reads its requests from stdin, and ends when it closes
             _exit_when_parent_goes()
         engine = _import_engine(launch["engine_dir"], launch.get("sys_path", []))
-        if launch["job"].get("tracker_python"):  # the Python with mediapipe the preferences name
-            os.environ[TRACKER_ENV] = launch["job"]["tracker_python"]
-        RUNS[kind](engine, launch, channel)
+        (_preview if preview else _run_job)(engine, launch, channel)
     except Exception as error:  # noqa: BLE001 - every failure becomes one sentence for the user
         _send(channel, **_failure(error, engine))
     return 0
 
 
-def _animate(engine, launch: dict, channel) -> None:
-    """Animate the job's audio, save the clip atomically, then announce it."""
-    job = launch["job"]
+def _run_job(engine, launch: dict, channel) -> None:
+    """Read the engine job, run it (it writes its outputs atomically), then announce the result's path."""
+    jobs = importlib.import_module(engine.__name__ + ".jobs")
     reporter = engine.Reporter(_progress_sender(channel))
     _test_hook(reporter)
-    device, models_dir = job.get("device", "auto"), job.get("models_dir")
-    clip = engine.animate(job["audio"], fps=float(job["fps"]), driver=job["driver"], seed=int(job["seed"]),
-                          start_frame=int(job["start_frame"]), reporter=reporter,
-                          transcript=job.get("transcript"), style=_style(engine, job),
-                          device=device, models_dir=models_dir)
-    clip.save(launch["output"])
-    _send(channel, result=launch["output"])
-
-
-def _track(engine, launch: dict, channel) -> None:
-    """Track the job's video onto the built-in head, keep the fit's quality and warnings in the clip's
-    metadata, save it atomically, then announce it."""
-    import warnings
-
-    job = launch["job"]
-    video = importlib.import_module(engine.__name__ + ".video")
-    reporter = engine.Reporter(_progress_sender(channel))
-    _test_hook(reporter)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        take = video.track_video(job["video"], start=float(job.get("start_s") or 0.0), end=job.get("end_s"),
-                                 reporter=reporter)
-    clip = take.clip.copy()
-    clip.start_frame = int(job.get("start_frame", 1))
-    clip.metadata.update(fit_quality=_fit_quality(take.fit.error), has_audio=bool(take.info.has_audio),
-                         warnings=[str(w.message) for w in caught if issubclass(w.category, UserWarning)][:8])
-    clip.save(launch["output"])
-    _send(channel, result=launch["output"])
-
-
-def _fit_quality(error) -> dict:
-    """The landmark error [T] (over the eye distance; NaN where the face was lost) as the panel shows it:
-    median, 95th percentile and the worst frames [[video frame, error], ...], worst first."""
-    import numpy as np
-
-    error = np.asarray(error, np.float64)
-    frames = np.nonzero(np.isfinite(error))[0]
-    if frames.size == 0:
-        return {"median": None, "p95": None, "worst": []}
-    worst = frames[np.argsort(-error[frames], kind="stable")[:WORST_FRAMES]]
-    return {"median": float(np.median(error[frames])), "p95": float(np.percentile(error[frames], 95)),
-            "worst": [[int(t), float(error[t])] for t in worst]}
-
-
-def _render(engine, launch: dict, channel) -> None:
-    """Render every frame of the job's clip in its look into the output folder, then announce the folder."""
-    job, out = launch["job"], launch["output"]
-    nldf = importlib.import_module(engine.__name__ + ".nldf")
-    sequence = importlib.import_module(engine.__name__ + ".preview.frames")
-    reporter = engine.Reporter(_progress_sender(channel))
-    _test_hook(reporter)
-    clip = engine.MotionClip.load(job["clip"])
-    reporter.stage("loading the look", 1)
-    look = nldf.load_look(job["look"], device=job.get("device", "auto"), models_dir=job.get("models_dir"))
-    frames = nldf.render_clip(clip, look, size=int(job.get("size", 256)), camera=_camera(engine, job.get("camera")),
-                              reporter=reporter)
-    os.makedirs(out, exist_ok=True)
-    for _ in sequence.write_frames(frames, out, clip.start_frame):  # PNGs written while the next frames render
-        pass
-    _send(channel, result=out)
+    result = jobs.run(jobs.from_json(launch["job"]), reporter)
+    _send(channel, result=str(result.path))
 
 
 def _preview(engine, launch: dict, channel) -> None:
@@ -175,27 +115,8 @@ def _clip_poses(engine, look, clip) -> tuple:
 
 
 def _camera(engine, fields):
-    """The engine Camera of a job's camera fields (see `render_camera.camera_fields`), or None."""
-    if not fields:
-        return None
-    import numpy as np
-
-    camera = importlib.import_module(engine.__name__ + ".render.camera")
-    intrinsics = (float(fields[k]) for k in ("fx", "fy", "cx", "cy"))
-    return camera.Camera(int(fields["width"]), int(fields["height"]), *intrinsics,
-                         np.asarray(fields["rotation"], np.float64).reshape(3, 3),
-                         np.asarray(fields["translation"], np.float64).reshape(3))
-
-
-def _style(engine, job: dict):
-    """The job's SpeakingStyle, as the CLI makes it: the base (the reference clip's style read by the
-    ADF style encoder, else the job's `style` fields, else neutral), then the `style_items` (preset
-    names and NAME=VALUE parameters) applied in order."""
-    base = engine.style.SpeakingStyle.from_dict(job["style"]) if job.get("style") else None
-    if job.get("style_clip"):
-        base = engine.style_of_reference(job["style_clip"], models_dir=job.get("models_dir"),
-                                         device=job.get("device", "auto"))
-    return engine.style.from_items(job.get("style_items") or (), base=base)
+    """The engine Camera of a request's camera fields (the render job's, `engine.jobs.render`), or None."""
+    return importlib.import_module(engine.__name__ + ".jobs.render").camera_from_fields(fields)
 
 
 def _failure(error: Exception, engine) -> dict:
@@ -265,9 +186,6 @@ def _test_hook(reporter) -> None:
     if action == "hang":
         reporter.stage("testing", 1, "hanging on purpose")
         time.sleep(float(value))
-
-
-RUNS = {"animate": _animate, "track": _track, "render": _render, "preview": _preview}
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ CRASH_MESSAGE = "The animation engine stopped unexpectedly (exit code 3); your s
 def start_job(audio, **spec):
     from addon import jobs
 
-    return jobs.Job(jobs.JobSpec(audio=str(audio), fps=spec.pop("fps", 24.0), driver="energy", **spec)).start()
+    return jobs.Job(jobs.AnimateJob(audio=str(audio), fps=spec.pop("fps", 24.0), driver="energy", **spec)).start()
 
 
 def poll_until(job, predicate, timeout=60.0):
@@ -88,7 +88,7 @@ def test_crash_message_names_a_signal():
 def test_an_interpreter_that_cannot_start_is_a_sentence(tmp_path):
     from addon import jobs
 
-    job = jobs.Job(jobs.JobSpec(audio=str(tmp_path / "v.wav"), fps=24.0), python=str(tmp_path / "no-python"))
+    job = jobs.Job(jobs.AnimateJob(audio=str(tmp_path / "v.wav"), fps=24.0), python=str(tmp_path / "no-python"))
     with pytest.raises(jobs.JobError, match=r"^The animation engine could not start \(.+\); reinstall"):
         job.start()
 
@@ -99,8 +99,8 @@ def test_the_child_exits_when_its_parent_goes(tmp_path, monkeypatch):
     monkeypatch.setenv(worker.TEST_HOOK, "hang:60")
     child = subprocess.Popen([sys.executable, str(jobs.WORKER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              text=True)
-    launch = {"job": {"audio": "x.wav", "fps": 24, "driver": "energy", "seed": 0, "start_frame": 1},
-              "engine_dir": str(jobs.engine_dir()), "sys_path": sys.path, "output": str(tmp_path / "c.npz")}
+    job = jobs.AnimateJob(audio="x.wav", fps=24, driver="energy", outputs=(str(tmp_path / "c.npz"),))
+    launch = {"job": job.to_json(), "engine_dir": str(jobs.engine_dir()), "sys_path": sys.path}
     child.stdin.write(json.dumps(launch) + "\n")
     child.stdin.flush()
     assert json.loads(child.stdout.readline())["stage"] == "testing"  # stdout carries only the protocol

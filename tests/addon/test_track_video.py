@@ -179,14 +179,14 @@ def test_a_video_as_the_reference_clip_gives_its_style_through_the_animate_job(t
     from addon_fixtures import write_voice
     from engine.style import NEUTRAL, RANGES
 
-    spec = jobs.JobSpec(audio=str(write_voice(tmp_path, 1.0)), fps=25.0, driver="adf", style_clip=str(talk))
+    spec = jobs.AnimateJob(audio=str(write_voice(tmp_path, 1.0)), fps=25.0, driver="adf", style_clip=str(talk))
     job = jobs.Job(spec).start()
     assert job.wait(timeout=300) and job.failure is None, job.failure
     style = job.clip.metadata["style"]         # the exact value is the engine test's (tests/engine/video)
     assert set(style) == set(RANGES) and style != NEUTRAL.to_dict()
     wall = tmp_path / "wall.mp4"
     ffmpeg("-f", "lavfi", "-i", "color=c=gray:s=128x128:d=0.5:r=25", wall)
-    job = jobs.Job(jobs.JobSpec(audio=spec.audio, fps=25.0, driver="adf", style_clip=str(wall))).start()
+    job = jobs.Job(jobs.AnimateJob(audio=spec.audio, fps=25.0, driver="adf", style_clip=str(wall))).start()
     assert job.wait(timeout=300) and job.clip is None and "No face was found in 'wall.mp4'" in job.failure.message
 
 
