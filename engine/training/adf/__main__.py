@@ -1,5 +1,6 @@
 """python -m engine.training.adf train --config run.json --out runs/adf1 [--set key=value ...]
-   python -m engine.training.adf export runs/adf1/checkpoint.pt --out engine/models/adf"""
+   python -m engine.training.adf export runs/adf1/checkpoint.pt --out engine/models/adf
+   python -m engine.training.adf from-onnx engine/models/adf.onnx --out runs/adf_shipped"""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ def main(argv=None) -> int:
     ex.add_argument("checkpoint")
     ex.add_argument("--out", required=True, help="output path without suffix (writes .onnx and .json)")
     ex.add_argument("--command", default="", help="the training command to record in the sidecar")
+    fo = sub.add_parser("from-onnx", help="a checkpoint (to fine-tune) from a shipped ONNX model and its sidecar")
+    fo.add_argument("onnx")
+    fo.add_argument("--out", required=True, help="run folder to write checkpoint.pt and config.json in")
     args = parser.parse_args(argv)
     try:
         if args.command == "train":
@@ -35,6 +39,10 @@ def main(argv=None) -> int:
                 values[key] = json.loads(value)
             path = train(ADFConfig.from_dict(values), Path(args.out), Reporter(TerminalBar()))
             print(f"wrote {path}")
+        elif args.command == "from-onnx":
+            from .from_onnx import checkpoint_from_onnx
+
+            print(f"wrote {checkpoint_from_onnx(Path(args.onnx), Path(args.out))}")
         else:
             from .export import export
 

@@ -31,6 +31,11 @@ class ADFConfig(ConfigFile):
     corpus_weights: list = field(default_factory=list)  # per corpus: how often its frames are drawn (default 1)
     pairs: list = field(default_factory=list)     # folders of (voice, MotionClip) pairs, e.g. tracked takes
     pairs_weight: float = 1.0                     # how often the pairs' frames are drawn
+    tracked: list = field(default_factory=list)   # folders of tracked talking videos (engine.training.real_pairs)
+    tracked_weight: float = 1.0                   # how often their frames are drawn (jaw + lip gap are learned)
+    known_voices: str = ""                        # ../shared/data/speech: real voices with their words (see real.py)
+    known_voice_copies: int = 6                   # augmented copies of each (corpus augmentations and styles)
+    known_voices_weight: float = 1.0              # how often their frames are drawn
     window_s: float = 4.0            # training windows of this much audio
     heldout_fraction: float = 0.05   # clips kept out for validation (by clip index, seeded)
     # optimisation
@@ -48,6 +53,7 @@ class ADFConfig(ConfigFile):
     style_weight: float = 0.2        # style encoder regression of the style code
     phone_weight: float = 0.0        # auxiliary cross-entropy on the corpus phones (0 = off)
     closure_weight: float = 0.0      # extra L1 on the lip gap where the target's lips are closed
+    gap_weight: float = 0.0          # L1 (mm, + velocity) on the inner-lip gap of tracked clips
     # augmentation of the features (SpecAugment-style; the corpus already degrades the audio)
     time_masks: int = 0              # spans of up to 10 mel frames per window set to the mean
     freq_masks: int = 0              # bands of up to 8 mel bins per window set to the mean

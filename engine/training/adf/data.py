@@ -9,7 +9,7 @@ the phone labels (PHONE_SET indices at 50 Hz) feed the auxiliary phone loss.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, NamedTuple, Optional, Sequence
 
 import numpy as np
 
@@ -25,7 +25,13 @@ from .model import STYLE_INPUTS
 @dataclass
 class Example:
     """One clip ready for training: mel [Tm, M], target [To, C], reference [To, K], style [S],
-    phones [To] (PHONE_SET indices)."""
+    phones [To] (PHONE_SET indices).
+
+    A performance (a corpus clip, or perform() on a real voice's aligned phones) teaches every
+    channel and the style. A tracked clip (a talking video) teaches only what a tracker sees
+    reliably: how the inner-lip gap (jaw and lips together) moves, each frame weighted by its
+    tracking confidence (frame_weight [To]); its channels one by one, its head pose and its
+    style are not learned."""
 
     mel: np.ndarray
     target: np.ndarray
@@ -33,6 +39,27 @@ class Example:
     style: np.ndarray
     phones: np.ndarray
     weight: float = 1.0       # sampling weight per frame (the corpus's share in the mix)
+    tracked: bool = False     # True: a tracked video (jaw + lip gap only, see above)
+    frame_weight: Optional[np.ndarray] = None   # [To] in [0, 1]; None: every frame counts fully
+
+
+class Batch(NamedTuple):
+    """Training windows: mel [B, 2W, M], target [B, W, C], reference [B, W, K], style [S],
+    mask [B, W] (frame weight: 0 on padding, the tracking confidence on tracked clips, else 1),
+    phones [B, W] (-1 = no label), learn [B, C] (1 where a channel's L1 is learned) and
+    tracked [B] (1.0 for tracked clips: the lip-gap loss instead of landmarks and style)."""
+
+    mel: np.ndarray
+    target: np.ndarray
+    reference: np.ndarray
+    style: np.ndarray
+    mask: np.ndarray
+    phones: np.ndarray
+    learn: np.ndarray
+    tracked: np.ndarray
+
+
+TRACKED_CHANNELS = ()   # channels a tracked clip's L1 reads: none; its jaw and lips are read as the lip gap
 
 
 def phone_labels(phones, frames: int) -> np.ndarray:
@@ -92,10 +119,15 @@ def load_examples(folders: Iterable, features: FeatureConfig, reporter: Optional
     return examples
 
 
-def sample_batch(examples: Sequence[Example], batch: int, window_frames: int, rng: np.random.Generator):
-    """A random batch of windows: mel [B, 2W, M], target [B, W, C], reference [B, W, K],
-    style [B, S], mask [B, W] (1 where the window has data; short clips are zero-padded)
-    and phones [B, W] (PHONE_SET indices, -1 on padding)."""
+def learned_channels(example: Example) -> np.ndarray:
+    """[C] 1 where the channel L1 reads the example's target: all for a performance, TRACKED_CHANNELS if tracked."""
+    if not example.tracked:
+        return np.ones(len(OUTPUT_CHANNELS), np.float32)
+    return np.array([name in TRACKED_CHANNELS for name in OUTPUT_CHANNELS], np.float32)
+
+
+def sample_batch(examples: Sequence[Example], batch: int, window_frames: int, rng: np.random.Generator) -> Batch:
+    """A random Batch of windows (short clips are zero-padded, their padding masked)."""
     weights = np.array([e.target.shape[0] * e.weight for e in examples], np.float64)
     picks = rng.choice(len(examples), size=batch, p=weights / weights.sum())
     M, C, K = examples[0].mel.shape[1], examples[0].target.shape[1], examples[0].reference.shape[1]
@@ -108,12 +140,15 @@ def sample_batch(examples: Sequence[Example], batch: int, window_frames: int, rn
         e = examples[k]
         start = int(rng.integers(0, max(1, e.target.shape[0] - window_frames + 1)))
         n = min(window_frames, e.target.shape[0] - start)
-        target[b, :n], reference[b, :n], mask[b, :n] = e.target[start:start + n], e.reference[start:start + n], 1.0
+        target[b, :n], reference[b, :n] = e.target[start:start + n], e.reference[start:start + n]
+        mask[b, :n] = 1.0 if e.frame_weight is None else e.frame_weight[start:start + n]
         phones[b, :n] = e.phones[start:start + n]
         m = e.mel[2 * start:2 * start + 2 * n]
         mel[b, :m.shape[0]] = m
-    style = np.stack([examples[k].style for k in picks])
-    return mel, target, reference, style, mask, phones
+    chosen = [examples[k] for k in picks]
+    return Batch(mel, target, reference, np.stack([e.style for e in chosen]), mask, phones,
+                 np.stack([learned_channels(e) for e in chosen]),
+                 np.array([float(e.tracked) for e in chosen], np.float32))
 
 
 def mask_spectrogram(mel: np.ndarray, rng: np.random.Generator, time_masks: int, freq_masks: int,

@@ -1,5 +1,6 @@
 """ADF losses: channel L1 (jaw weighted), velocity L1, lip-landmark L1 on the built-in head,
-a closure term (lips that should touch and do not) and an auxiliary phone cross-entropy.
+a closure term (lips that should touch and do not), an auxiliary phone cross-entropy, and on
+tracked videos an L1 on the inner-lip gap about its mean (the mouth opening a viewer sees).
 
 The lip loss is linearised: the 20 iBUG lip landmarks move by J @ channels
 (J measured on the built-in head around a slightly open mouth, in mm), which
@@ -48,10 +49,8 @@ def lip_gap_model() -> tuple[float, np.ndarray, np.ndarray]:
 
 def closure_l1(pred, target, mask, gap) -> torch.Tensor:
     """Mean excess gap (mm) of `pred` over `target` on frames where the target's lips are closed."""
-    gap0, grad, base = gap
-    target_gap = gap0 + (target - base) @ grad                     # [B, T]
-    closed = mask * (target_gap < CLOSED_MM).to(mask)
-    excess = torch.relu((pred - target) @ grad)
+    closed = mask * (lip_gap(target, gap) < CLOSED_MM).to(mask)
+    excess = torch.relu((pred - target) @ gap[1])
     return (excess * closed).sum() / closed.sum().clamp_min(1.0)
 
 
@@ -72,25 +71,53 @@ def channel_weights(jaw_weight: float) -> torch.Tensor:
     return w
 
 
-def masked_l1(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor, weights=None) -> torch.Tensor:
-    """Mean |a - b| over valid frames; a, b [B, T, X], mask [B, T], weights [X] or None."""
+def masked_l1(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor, weights=None, learn=None) -> torch.Tensor:
+    """Mean |a - b| over valid frames and learned channels; a, b [B, T, X], mask [B, T] (frame
+    weights), weights [X] or None, learn [B, X] (1 = this example's channel counts) or None."""
     d = (a - b).abs()
     if weights is not None:
         d = d * weights
-    return (d * mask.unsqueeze(-1)).sum() / (mask.sum() * a.shape[-1]).clamp_min(1.0)
+    counted = mask.unsqueeze(-1) * (learn.unsqueeze(1) if learn is not None else torch.ones_like(a[:1, :1]))
+    return (d * counted).sum() / counted.expand_as(d).sum().clamp_min(1.0)
 
 
-def adf_loss(pred, target, mask, jacobian, config, gap=None) -> dict:
-    """The loss terms {name: scalar tensor} and their weighted sum under "total"; `gap` is
-    lip_gap_model() as tensors (needed when config.closure_weight > 0)."""
+def lip_gap(channels: torch.Tensor, gap) -> torch.Tensor:
+    """The linearised inner-lip gap [B, T] (mm) of channels [B, T, C]; `gap` is lip_gap_model() as tensors."""
+    gap0, grad, base = gap
+    return gap0 + (channels - base) @ grad
+
+
+def centred(values: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """values [B, T] minus each row's weighted mean (weights [B, T]) -> [B, T, 1]: the shape of a
+    tracked lip gap without the person's resting opening, which a tracker on the built-in head
+    reads with an offset of its own."""
+    mean = (values * weights).sum(dim=1, keepdim=True) / weights.sum(dim=1, keepdim=True).clamp_min(1e-6)
+    return (values - mean).unsqueeze(-1)
+
+
+def adf_loss(pred, target, mask, jacobian, config, gap=None, learn=None, tracked=None) -> dict:
+    """The loss terms {name: scalar tensor} and their weighted sum under "total".
+
+    pred, target [B, T, C]; mask [B, T] frame weights; learn [B, C] the channels each example's
+    L1 reads (None: all); tracked [B] 1.0 for tracked clips (None: none), whose lips are read as
+    the inner-lip gap about its window mean ("gap_mm", needs `gap`) instead of the landmarks
+    and blendshapes a tracker fits loosely.
+    `gap` is lip_gap_model() as tensors (needed for the closure and gap terms)."""
     w = channel_weights(config.jaw_weight).to(pred)
-    terms = {"channels": masked_l1(pred, target, mask, w)}
+    performed = mask if tracked is None else mask * (1.0 - tracked).unsqueeze(-1)
+    terms = {"channels": masked_l1(pred, target, mask, w, learn)}
     vmask = mask[:, 1:] * mask[:, :-1]
-    terms["velocity"] = masked_l1(pred[:, 1:] - pred[:, :-1], target[:, 1:] - target[:, :-1], vmask, w)
-    terms["lips_mm"] = masked_l1(pred @ jacobian, target @ jacobian, mask)
+    terms["velocity"] = masked_l1(pred[:, 1:] - pred[:, :-1], target[:, 1:] - target[:, :-1], vmask, w, learn)
+    terms["lips_mm"] = masked_l1(pred @ jacobian, target @ jacobian, performed)
     terms["total"] = terms["channels"] + config.velocity_weight * terms["velocity"] + \
         config.lip_vertex_weight * terms["lips_mm"]
     if gap is not None:
-        terms["closure_mm"] = closure_l1(pred, target, mask, gap)
+        terms["closure_mm"] = closure_l1(pred, target, performed, gap)
         terms["total"] = terms["total"] + config.closure_weight * terms["closure_mm"]
+    if gap is not None and tracked is not None and bool((tracked > 0).any()):
+        seen = mask * tracked.unsqueeze(-1)
+        a, b = centred(lip_gap(pred, gap), seen), centred(lip_gap(target, gap), seen)
+        terms["gap_mm"] = masked_l1(a, b, seen) + config.velocity_weight * \
+            masked_l1(a[:, 1:] - a[:, :-1], b[:, 1:] - b[:, :-1], seen[:, 1:] * seen[:, :-1])
+        terms["total"] = terms["total"] + config.gap_weight * terms["gap_mm"]
     return terms

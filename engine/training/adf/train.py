@@ -25,6 +25,7 @@ from .data import load_examples, mask_spectrogram, sample_batch, warp_frequency
 from .losses import adf_loss, lip_gap_model, lip_jacobian, phone_cross_entropy
 from .model import ADFNet, StyleEncoder
 from .pairs import load_pairs
+from .real_data import known_voice_examples, tracked_examples
 
 
 def split(examples, fraction: float, seed: int):
@@ -53,6 +54,7 @@ def train(config: ADFConfig, out: Path, reporter: Optional[Reporter] = None, exa
         examples = load_examples(config.corpora, config.feature_config, reporter,
                                  weights=config.corpus_weights) if config.corpora else []
         examples += load_pairs(config.pairs, config.feature_config, reporter, config.pairs_weight)
+        examples += real_speech_examples(config, reporter)
         if not examples:
             raise InputError("The ADF config names no corpora and no pairs folders to train on.")
     train_set, held_set = split(examples, config.heldout_fraction, config.seed)
@@ -85,6 +87,17 @@ def train(config: ADFConfig, out: Path, reporter: Optional[Reporter] = None, exa
     return save_checkpoint(out / "checkpoint.pt", config, net, style_net, train_set[0].mel.shape[1])
 
 
+def real_speech_examples(config: ADFConfig, reporter: Reporter) -> list:
+    """The config's tracked videos and real voices with known words as Examples, each drawn with its weight."""
+    tracked = tracked_examples(config.tracked, config.feature_config, reporter) if config.tracked else []
+    voices = known_voice_examples(config.known_voices, config.feature_config, config.known_voice_copies,
+                                  config.seed, reporter) if config.known_voices else []
+    for examples, weight in ((tracked, config.tracked_weight), (voices, config.known_voices_weight)):
+        for e in examples:
+            e.weight = float(weight)
+    return tracked + voices
+
+
 def save_checkpoint(path: Path, config: ADFConfig, net, style_net, n_mels: int) -> Path:
     """Write the weights and config atomically (a killed run leaves the previous checkpoint)."""
     tmp = path.with_name(path.name + ".partial")
@@ -97,19 +110,22 @@ def save_checkpoint(path: Path, config: ADFConfig, net, style_net, n_mels: int) 
 def _step(net, style_net, examples, config, window, rng, jacobian, gap, optimizer) -> dict:
     net.train()
     style_net.train()
-    mel, target, reference, style, mask, phones = sample_batch(examples, config.batch, window, rng)
+    batch = sample_batch(examples, config.batch, window, rng)
+    mel = batch.mel
     if config.freq_warp:
         mel = warp_frequency(mel, rng, config.freq_warp)
     if config.time_masks or config.freq_masks:
         mel = mask_spectrogram(mel, rng, config.time_masks, config.freq_masks)
-    mel, target, reference, style, mask, phones = (torch.from_numpy(a) for a in
-                                                   (mel, target, reference, style, mask, phones))
+    b = batch._replace(mel=mel)._asdict()
+    mel, target, reference, style, mask, phones, learn, tracked = (torch.from_numpy(b[k]) for k in b)
     pred, logits = net.forward_with_phones(mel, style)
-    terms = adf_loss(pred[:, :window], target, mask, jacobian, config, gap if config.closure_weight else None)
+    needs_gap = config.closure_weight or (config.gap_weight and bool(tracked.any()))
+    terms = adf_loss(pred[:, :window], target, mask, jacobian, config, gap if needs_gap else None, learn, tracked)
     if config.phone_weight:
         terms["phones"] = phone_cross_entropy(logits, phones)
         terms["total"] = terms["total"] + config.phone_weight * terms["phones"]
-    style_error = (style_net(reference) - style).abs().mean()
+    performed = 1.0 - tracked                       # a tracked clip's style is not known: not learned
+    style_error = ((style_net(reference) - style).abs().mean(dim=1) * performed).sum() / performed.sum().clamp_min(1.0)
     total = terms["total"] + config.style_weight * style_error
     optimizer.zero_grad()
     total.backward()
@@ -125,8 +141,10 @@ def evaluate(net, examples, config, window, jacobian, gap=None, batches: int = 4
     rng = np.random.default_rng(12345)
     sums: dict = {}
     for _ in range(batches):
-        mel, target, _, style, mask, _ = (torch.from_numpy(a) for a in sample_batch(examples, config.batch, window, rng))
-        for k, v in adf_loss(net(mel, style)[:, :window], target, mask, jacobian, config, gap).items():
+        b = sample_batch(examples, config.batch, window, rng)
+        mel, target, style, mask, learn, tracked = (torch.from_numpy(getattr(b, k)) for k in
+                                                    ("mel", "target", "style", "mask", "learn", "tracked"))
+        for k, v in adf_loss(net(mel, style)[:, :window], target, mask, jacobian, config, gap, learn, tracked).items():
             sums[k] = sums.get(k, 0.0) + float(v) / batches
     return sums
 

@@ -173,6 +173,7 @@ def test_the_bench_says_whether_the_default_driver_measures_best():
 
 
 def test_recordings_with_known_words_are_read_from_their_transcript_files(tmp_path):
+    """... and the LibriVox readings, which train the ADF, are not among them."""
     (tmp_path / "librivox").mkdir()
     (tmp_path / "pocketsphinx" / "cards").mkdir(parents=True)
     for wav in ("librivox/a.wav", "pocketsphinx/cards/001.wav", "pocketsphinx/cards/002.wav", "whisper_jfk.flac"):
@@ -182,7 +183,7 @@ def test_recordings_with_known_words_are_read_from_their_transcript_files(tmp_pa
     (tmp_path / "pocketsphinx" / "cards" / "cards.transcription").write_text(
         "<s> ten of clubs  </s> (001)\n<s> five five  </s> (002)\n<s> seven of hearts  </s> (009)\n")
     rows = {p.relative_to(tmp_path).as_posix(): w for p, w in er.known_word_recordings(tmp_path)}
-    assert rows == {"librivox/a.wav": "he was not an ill disposed young man", "pocketsphinx/cards/001.wav": "ten of clubs",
+    assert rows == {"pocketsphinx/cards/001.wav": "ten of clubs",
                     "pocketsphinx/cards/002.wav": "five five",
                     "whisper_jfk.flac": "and so my fellow americans ask not what your country can do for you "
                                         "ask what you can do for your country"}

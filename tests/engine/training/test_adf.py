@@ -232,3 +232,90 @@ def test_training_on_voice_and_clip_pairs(tmp_path):
         find_pairs(folder)
     with pytest.raises(InputError, match="no corpora and no pairs"):
         train(ADFConfig(**TINY), tmp_path / "none")
+
+
+SAMPLE_WORDS = ("Hello! I am a talking head. Give me a voice, and I will move my lips, my brows and my eyes "
+                "to match it. Peter picked a bowl of blueberries.")
+
+
+def test_a_tracked_clip_teaches_only_how_its_lip_gap_moves_weighted_by_confidence():
+    from engine.training.adf.losses import adf_loss, lip_gap_model, lip_jacobian
+    config = ADFConfig(gap_weight=1.0, closure_weight=0.1)
+    gap = tuple(torch.as_tensor(v) for v in lip_gap_model())
+    jacobian = torch.from_numpy(lip_jacobian())
+    jaw, brow = OUTPUT_CHANNELS.index("jaw_rx"), OUTPUT_CHANNELS.index("browInnerUp")
+    T, C = 20, len(OUTPUT_CHANNELS)
+    target = torch.zeros(1, T, C)
+    target[0, :, jaw] = 0.05 + 0.05 * torch.sin(torch.arange(T) / 3.0)      # the mouth opens and closes
+    mask, learn, tracked = torch.ones(1, T), torch.zeros(1, C), torch.ones(1)
+
+    def loss(pred, target, mask=mask):
+        return float(adf_loss(pred, target, mask, jacobian, config, gap, learn, tracked)["total"])
+
+    assert loss(target.clone(), target) == pytest.approx(0.0, abs=1e-6)
+    noisy = target.clone()
+    noisy[..., brow] = torch.rand(T)               # tracking noise on a channel the gap does not read
+    noisy[..., jaw] += 0.03                        # the person's resting opening: an offset, not a movement
+    assert loss(target.clone(), noisy) == pytest.approx(0.0, abs=1e-5)
+    still = target.clone()
+    still[..., jaw] = 0.05                         # a mouth that does not move costs
+    assert loss(still, target) > 0.5
+    wrong = target.clone()
+    wrong[0, 10:, jaw] += 0.05                     # wrong on frames that weigh 0 ...
+    half = mask.clone()
+    half[0, 10:] = 0.0
+    assert loss(wrong, target, half) < 0.1 * loss(wrong, target)        # ... costs (almost: the mean moves) little
+
+
+def test_a_checkpoint_rebuilt_from_the_exported_onnx_is_the_same_network(run, tmp_path):
+    from engine.training.adf.from_onnx import checkpoint_from_onnx
+    _, checkpoint, onnx_path = run
+    rebuilt = checkpoint_from_onnx(onnx_path, tmp_path / "from_onnx")
+    _, net, style_net = load_checkpoint(checkpoint)
+    _, net2, style_net2 = load_checkpoint(rebuilt)
+    a, b = net.state_dict(), net2.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a if not k.startswith("phone_head."))
+    assert all(torch.equal(v, style_net2.state_dict()[k]) for k, v in style_net.state_dict().items())
+    (onnx_path.parent / "adf.json").rename(onnx_path.parent / "moved.json")
+    try:
+        with pytest.raises(InputError, match="no sidecar"):
+            checkpoint_from_onnx(onnx_path, tmp_path / "none")
+    finally:
+        (onnx_path.parent / "moved.json").rename(onnx_path.parent / "adf.json")
+
+
+def test_training_on_tracked_videos_and_real_voices_with_known_words(tmp_path):
+    from engine.animate import animate
+    from engine.audio import load_audio
+    from engine.training.adf.real_data import frame_weights, known_voice_examples, tracked_examples
+
+    voice = Path(__file__).resolve().parents[3] / "engine" / "data" / "voices" / "sample_en.wav"
+    audio = load_audio(voice)
+    clip = animate(audio, fps=25.0, driver="energy")
+    weight = np.ones(clip.num_frames, np.float32)
+    weight[:25] = 0.0                                                     # the first second tracked badly
+    pairs = tmp_path / "pairs"
+    pairs.mkdir()
+    np.savez(pairs / "take.pair.npz", audio=audio.samples, rate=audio.rate, names=np.array(clip.names),
+             values=clip.values, fps=clip.fps, confidence=weight, weight=weight, speaker=np.array("x"),
+             source_video=np.array("take.mp4"))
+    speech = tmp_path / "speech"
+    (speech / "librivox").mkdir(parents=True)
+    shutil.copy(voice, speech / "librivox" / "sample.wav")
+    (speech / "librivox" / "sample.txt").write_text(SAMPLE_WORDS)
+    tracked = tracked_examples([pairs], ADFConfig().feature_config)
+    assert len(tracked) == 1 and tracked[0].tracked and tracked[0].frame_weight[:50].max() == 0.0
+    assert tracked[0].frame_weight[60:].min() == 1.0
+    voices = known_voice_examples(speech, ADFConfig().feature_config, copies=2)
+    assert len(voices) == 2 and not voices[0].tracked
+    from engine.drivers.phonetic.phones import PHONE_SET
+    said = {PHONE_SET[k] for k in voices[0].phones}
+    assert {"P", "B", "M"} <= said                                       # the words' bilabials, aligned
+    assert np.array_equal(frame_weights(np.array([0.0, 1.0]), 25.0, 5), [0, 0, 1, 1, 0])
+    config = ADFConfig(tracked=[str(pairs)], known_voices=str(speech), known_voice_copies=1, gap_weight=0.1,
+                       **TINY)
+    train(config, tmp_path / "run")
+    logged = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert all(np.isfinite(d["total"]) for d in logged) and any("gap_mm" in d for d in logged)
+    with pytest.raises(InputError, match="no .pair.npz"):
+        tracked_examples([tmp_path], ADFConfig().feature_config)
