@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -230,7 +231,12 @@ def run_animate(args) -> int:
                      start_frame=args.start_frame, transcript=read_transcript(args.transcript),
                      style_items=tuple(args.style or ()), style_clip=args.style_clip, device=args.device,
                      models_dir=args.models_dir, outputs=(args.output,))
-    result = run(job, reporter())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run(job, reporter())
+    for warning in caught:
+        if issubclass(warning.category, UserWarning):
+            print(f"warning: {warning.message}", file=sys.stderr)
     clip = result.clip
     print(f"wrote {result.path}: {clip.num_frames} frames at {clip.fps:g} fps, {len(clip.names)} channels "
           f"({clip.metadata['driver']} driver)", file=sys.stdout)

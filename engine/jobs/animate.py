@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Optional
 
-from ..animate import animate, available_drivers, check_models_dir, default_driver, is_video, style_of_reference
+from ..animate import animate, is_video, style_of_reference
+from ..drivers.models import check_models_dir
+from ..drivers.registry import default_driver, runnable_driver
 from ..errors import AudioError, InputError
 from ..motion import MotionClip
 from ..progress import Reporter, silent
@@ -41,11 +43,12 @@ class AnimateJob(Job):
     outputs: tuple[str, ...] = ()       # clip files to write (.npz, .json, ARKit .csv); none: the clip is returned
 
     def chosen_driver(self) -> str:
-        """The driver named, else the one that reads the reference clip when there is one, else
-        `engine.animate.default_driver` (phonetic for a known transcript, else the ADF network when installed)."""
+        """The driver named, else the best that reads the reference clip when there is one, else the drivers'
+        default (`engine.drivers.registry.default_driver`: the best that reads a known transcript, else the best
+        that can run)."""
         if self.driver:
             return self.driver
-        return rules.READS_REFERENCE[0] if self.style_clip else default_driver(self.transcript)
+        return rules.reference_reader() if self.style_clip else default_driver(self.transcript, self.models_dir)
 
     def validate(self) -> None:
         rules.check_fps(self.fps)
@@ -63,10 +66,8 @@ class AnimateJob(Job):
             raise AudioError(f"The audio file '{self.audio}' does not exist.")
 
     def _check_driver(self) -> None:
-        drivers = available_drivers(self.models_dir)
         driver = self.chosen_driver()
-        if driver not in drivers:
-            raise InputError(f"Unknown driver '{driver}'; choose one of: {', '.join(sorted(drivers))}.")
+        runnable_driver(driver, self.models_dir)  # unknown, or its model is not installed: the drivers' sentence
         refusal = rules.reference_refusal(driver, self.style_clip)
         if refusal:
             raise InputError(refusal)

@@ -8,7 +8,7 @@ from typing import ClassVar, Optional
 
 import numpy as np
 
-from ..animate import check_models_dir
+from ..drivers.models import check_models_dir
 from ..errors import InputError
 from ..progress import Reporter, silent
 from . import rules

@@ -2,37 +2,30 @@
 batch) reaches them through a job's `validate()`, and the CLI's argument types call the same checks.
 
 Each `check_*` returns the value it accepts (or raises one sentence, an InputError); `write_clip` /
-`read_clip` are the clip formats every job reads and writes.
+`read_clip` are the clip formats every job reads and writes. What a driver accepts (frame rates, devices,
+whether it reads a reference clip) is the drivers' own declaration (`engine.drivers`): the rules here ask it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 from pathlib import Path
 from typing import Iterator, Optional
 
-from ..animate import DEVICES
+from ..drivers.interface import DEVICES, check_device, check_fps
+from ..drivers.registry import DRIVERS
 from ..errors import InputError, shown
 from ..motion import MotionClip
 from ..motion.clip import MAX_START_FRAME
 
-MIN_FPS, MAX_FPS = 1.0, 240.0            # the frame rates a voice is animated at
+__all__ = ["DEVICES", "check_device", "check_fps"]  # the drivers' rules, checked by every job through here
 MAX_SEED = 2**32 - 1
 MIN_SIZE, MAX_SIZE = 8, 4096             # a rendered frame's width and height in pixels
 CLIP_SUFFIXES = (".npz", ".json", ".csv")  # MotionClip files: lossless .npz / .json, ARKit (Live Link Face) .csv
 VIDEO_OUT_SUFFIX = ".mp4"
-READS_REFERENCE = ("adf",)               # the drivers whose style encoder reads a reference performance
 REFERENCE_NEEDS_ADF = "A reference clip is read by the ADF driver only; choose it, or clear the reference clip."
 TRACKER_ENV = "TALKING_HEAD_TRACKER_PYTHON"  # engine.video.landmarks reads the tracker Python from it
-
-
-def check_fps(fps: float) -> float:
-    """The frame rate a voice is animated at, from 1 to 240 fps."""
-    if not (isinstance(fps, (int, float)) and math.isfinite(fps) and MIN_FPS <= fps <= MAX_FPS):
-        raise InputError(f"The frame rate must be between {MIN_FPS:g} and {MAX_FPS:g} fps, not {shown(fps)}.")
-    return float(fps)
 
 
 def check_seed(seed: int) -> int:
@@ -55,13 +48,6 @@ def check_size(size: int) -> int:
     if not MIN_SIZE <= size <= MAX_SIZE:
         raise InputError(f"The frame size must be from {MIN_SIZE} to {MAX_SIZE} pixels, not {shown(size)[:40]}.")
     return size
-
-
-def check_device(device: str) -> str:
-    """Where a network runs: "auto" (CUDA when available), "cpu" or "gpu"."""
-    if device not in DEVICES:
-        raise InputError(f"Unknown device '{device}'; choose one of: {', '.join(DEVICES)}.")
-    return device
 
 
 def check_clip_output(path: str) -> str:
@@ -93,8 +79,14 @@ def check_text(text: str, what: str) -> str:
 
 
 def reads_reference(driver: Optional[str]) -> bool:
-    """Whether `driver` takes its style from a reference performance (a clip or a talking video)."""
-    return driver in READS_REFERENCE
+    """Whether `driver` takes its style from a reference performance (a clip or a talking video), as its
+    declaration says; False for a driver that is not known."""
+    return any(d.name == driver and d.reads_reference for d in DRIVERS)
+
+
+def reference_reader() -> str:
+    """The best driver that reads a reference clip (the one chosen for a reference when none is named)."""
+    return next(d.name for d in DRIVERS if d.reads_reference)
 
 
 def reference_refusal(driver: Optional[str], reference: Optional[str]) -> str:
