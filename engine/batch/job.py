@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Optional
 
-from ..animate import available_drivers, check_models_dir
+from ..drivers.models import check_models_dir
+from ..drivers.registry import available_drivers
 from ..errors import InputError
 from ..jobs import rules
 from ..jobs.base import Job

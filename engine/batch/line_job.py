@@ -69,7 +69,7 @@ class LineRunner:
         are loaded before the first real line."""
         import soundfile
 
-        from ..animate import available_drivers
+        from ..drivers.registry import available_drivers
 
         with tempfile.TemporaryDirectory(prefix="warm-up-") as folder:
             tone = 0.1 * np.sin(np.arange(3 * 16000) * 2 * np.pi * 150 / 16000)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from ..animate import default_driver
+from ..drivers.registry import default_driver
 from ..progress import Reporter, silent
 from .job import BatchJob
 from .lines import count_lines, read_lines
@@ -78,7 +78,7 @@ def _todo(job: BatchJob, out: Path, summary: "SummaryWriter"):
 
 
 def _pool(job: BatchJob):
-    drivers = (job.driver or default_driver(),)   # warmed up once per worker
+    drivers = (job.driver or default_driver(models_dir=job.models_dir),)   # warmed up once per worker
     if job.cluster:
         from .cluster import RayPool
 
@@ -91,8 +91,6 @@ def _pool(job: BatchJob):
 def _clear_leftovers(out: Path) -> None:
     """Remove what a killed run left half-written: its lines' work folders and its unfinished summary."""
     shutil.rmtree(out / WORK, ignore_errors=True)
-    for stale in out.glob(f".{SUMMARY}.*.part"):
-        stale.unlink(missing_ok=True)
 
 
 class SummaryWriter:
@@ -105,7 +103,8 @@ class SummaryWriter:
         self._ahead: dict = {}        # row -> record that finished before an earlier row
         self._next_row = 1
         self._started = time.monotonic()
-        handle, name = tempfile.mkstemp(prefix=f".{SUMMARY}.", suffix=".part", dir=out)
+        (out / WORK).mkdir(exist_ok=True)  # written there, so a killed run leaves no half summary beside the lines
+        handle, name = tempfile.mkstemp(prefix=f"{SUMMARY}.", suffix=".part", dir=out / WORK)
         self._path = Path(name)
         self._stream = io.open(handle, "w", newline="", encoding="utf-8")
         self._writer = csv.DictWriter(self._stream, SUMMARY_COLUMNS, extrasaction="ignore")
