@@ -17,7 +17,7 @@ import numpy as np
 from ..audio.load import Audio, load_audio
 from ..drivers.adf import MODEL_FILE as ADF_MODEL_FILE
 from ..drivers.interface import DEVICES, DriveRequest, check_device, check_fps
-from ..drivers.models import check_models_dir, find_model
+from ..drivers.models import check_models_dir, user_model
 from ..drivers.registry import available_drivers, default_driver, drive, runnable_driver
 from ..motion import MotionClip
 from ..progress import Reporter, silent
@@ -73,7 +73,7 @@ def style_of_reference(reference, models_dir=None, device: str = "auto",
     from ..drivers.adf.driver import style_of_clip
 
     device = check_device(device)
-    model = find_model(ADF_MODEL_FILE, check_models_dir(models_dir))
+    model = user_model(ADF_MODEL_FILE, models_dir)  # None: the shipped one
     clip = reference if isinstance(reference, MotionClip) else reference_clip(reference, reporter)
     return style_of_clip(clip, model_path=model, device=device)
 

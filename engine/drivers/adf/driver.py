@@ -18,7 +18,7 @@ from ...audio.load import Audio
 from ...motion import MotionClip
 from ...style import NEUTRAL, SpeakingStyle
 from ..interface import DriveRequest, frame_count
-from ..models import find_model
+from ..models import user_model
 from ..procedural import prosody_channels
 from . import MODEL_FILE
 from .channels import MODEL_RATE, STYLE_INPUTS, style_code, style_from_code
@@ -34,10 +34,10 @@ def _model(path: str, kind: str, device: str = "auto"):
 
 
 def drive(request: DriveRequest) -> dict[str, np.ndarray]:
-    """The "adf" driver: {channel: values [T] float32}, T = request.frame_count, by the network found in
-    `request.models_dir` (else the shipped one) on `request.device`."""
+    """The "adf" driver: {channel: values [T] float32}, T = request.frame_count, by the network in
+    `request.models_dir` (else the shipped DEFAULT_MODEL) on `request.device`."""
     return adf_channels(request.audio, request.fps, request.seed, request.style, request.reporter,
-                        model_path=find_model(MODEL_FILE, request.models_dir), device=request.device)
+                        model_path=user_model(MODEL_FILE, request.models_dir), device=request.device)
 
 
 def adf_channels(audio: Audio, fps: float, seed: int = 0, style: SpeakingStyle = NEUTRAL,

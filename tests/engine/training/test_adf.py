@@ -142,7 +142,7 @@ def test_style_clip_on_the_command_line(run, tmp_path, monkeypatch, capsys):
     rng = np.random.default_rng(2)
     MotionClip(list(OUTPUT_CHANNELS), rng.uniform(0, 0.4, (60, len(OUTPUT_CHANNELS))), 30.0).save(reference)
     out = tmp_path / "clip.npz"
-    argv = ["animate", str(voice), "-o", str(out), "--driver", "energy", "--style-clip", str(reference)]
+    argv = ["animate", str(voice), "-o", str(out), "--driver", "adf", "--style-clip", str(reference)]
     monkeypatch.setattr(driver, "DEFAULT_MODEL", tmp_path / "missing" / "adf.onnx")
     assert main(argv) == 1 and "does not exist" in capsys.readouterr().err
     monkeypatch.setattr(driver, "DEFAULT_MODEL", onnx_path)
