@@ -1,7 +1,7 @@
 """Rays in the head's own frame, their light segments through the head's box, and their encoding.
 
 This is the numpy reference of the neural light field's input (NLDF, after
-R2L and MobileR2L); `engine.training.nldf.rays` is the torch version and is
+R2L and MobileR2L); `engine.training.rays` is the torch version and is
 tested against it. The recipe for one frame:
 
 1. `head_transform` gives the head's rigid pose: the posed neck joint's

@@ -1,5 +1,6 @@
-"""The neural light field (NLDF) student and its distillation (torch): ray inputs (`rays`, tested against the
-numpy reference `engine.render.rays`), the student (`model`), teacher frames and their cache (`data`), the
+"""The neural light field (NLDF) student and its distillation (torch): the student (`model`, on the ray inputs
+of `engine.training.rays`, which the NeRF teacher shares, tested against the numpy reference
+`engine.render.rays`), teacher frames and their cache (`data`), the
 active pool (`pool`), the training steps (`trainers`, `distill`), ONNX export with sidecar (`export`).
 
     python -m engine.training.nldf distill --look toon --out runs/nldf_toon

@@ -29,7 +29,7 @@ from torch import nn
 from ...render.rays import RayEncoding
 from .config import NLDFConfig
 from ..teachers.nerf.field import TriPlane
-from .rays import positional_encoding
+from ..rays import positional_encoding
 
 
 class ResidualBlock(nn.Module):

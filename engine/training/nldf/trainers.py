@@ -26,7 +26,7 @@ from ..distributed import Processes
 from .data import FrameSet
 from .model import render_rays
 from .pool import ActivePool
-from .rays import encode_points, light_segments, segment_points
+from ..rays import encode_points, light_segments, segment_points
 
 EVAL_CHUNK = 16384  # rays per network call when rendering a held-out frame
 

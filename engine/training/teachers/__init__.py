@@ -18,10 +18,9 @@ from typing import Callable
 import numpy as np
 
 from ...errors import InputError
-from ...head import load_head
 from ...head.model import HeadModel
 from ...render.camera import Camera
-from .mesh import LOOKS, SUPERSAMPLE, frame_params, render_teacher, resolve_look
+from .mesh import LOOKS, SUPERSAMPLE, frame_params, mesh_teacher, render_teacher
 
 Teacher = Callable[[object, Camera], np.ndarray]
 NERF = "nerf"  # the look name of a fitted NeRF teacher (it needs its checkpoint)
@@ -40,13 +39,7 @@ def teacher(look: str = "toon", head: HeadModel | None = None, supersample: int 
         from .nerf import nerf_teacher  # torch loads only for the NeRF teacher
 
         return nerf_teacher(checkpoint, head)
-    head = load_head() if head is None else head
-    chosen = resolve_look(look)
-
-    def render(params, camera: Camera) -> np.ndarray:
-        return render_teacher(head, params, camera, chosen, supersample)
-
-    return render
+    return mesh_teacher(look, head, supersample)
 
 
 __all__ = ["LOOKS", "NERF", "Teacher", "frame_params", "render_teacher", "teacher"]

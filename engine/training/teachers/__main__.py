@@ -21,10 +21,11 @@ NERF_COMMANDS = ("nerf-fit", "nerf-eval")
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] in NERF_COMMANDS:
-        from .nerf.command import run  # torch loads only for the NeRF commands
+        from ..nldf.distill import distillation_set  # torch loads only for the NeRF commands
+        from .nerf.command import run
 
         try:
-            return run(argv)
+            return run(argv, distillation_set)
         except EngineError as error:
             print(f"error: {error}", file=sys.stderr)
             return error.exit_code

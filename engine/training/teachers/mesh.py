@@ -93,3 +93,17 @@ def resolve_look(look):
             raise InputError(f"Unknown teacher look '{look}'; choose one of {', '.join(sorted(LOOKS))}.")
         return LOOKS[look]
     return look
+
+
+def mesh_teacher(look="toon", head: HeadModel | None = None, supersample: int = SUPERSAMPLE):
+    """The mesh style teacher as a function (params, camera) -> RGBA [H, W, 4] float32 (straight alpha), on
+    `head` (None: the built-in head); look a name in LOOKS or a look object."""
+    from ...head import load_head
+
+    head = load_head() if head is None else head
+    chosen = resolve_look(look)
+
+    def render(params, camera: Camera) -> np.ndarray:
+        return render_teacher(head, params, camera, chosen, supersample)
+
+    return render

@@ -8,7 +8,7 @@ torch = pytest.importorskip("torch")
 from engine.head import load_head  # noqa: E402
 from engine.render import rays as ref  # noqa: E402
 from engine.render.camera import look_at  # noqa: E402
-from engine.training.nldf import rays as nl  # noqa: E402
+from engine.training import rays as nl  # noqa: E402
 from tests.torch_fixtures import one_thread  # noqa: E402,F401  (autouse: torch on one thread)
 
 TOL = 1e-5

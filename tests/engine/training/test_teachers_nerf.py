@@ -13,7 +13,7 @@ from engine.head import load_head  # noqa: E402
 from engine.head.model import JOINT_NAMES  # noqa: E402
 from engine.render import rays as ref  # noqa: E402
 from engine.render.camera import default_framing, look_at  # noqa: E402
-from engine.training.nldf import rays as torch_rays  # noqa: E402
+from engine.training import rays as torch_rays  # noqa: E402
 from engine.training.teachers import teacher  # noqa: E402
 from engine.training.teachers.__main__ import main as teachers_main  # noqa: E402
 from engine.training.teachers.nerf import (HeadField, NeRFConfig, NeRFTeacher, code_size, condition_code,  # noqa: E402

@@ -12,7 +12,7 @@ to mesh-teacher frames (`make_teacher_set`) it stands in for that video.
 Recipe, per frame:
 1. rays of the camera move into the head's canonical frame by the inverse of
    its rigid pose and are clipped to `HEAD_BOX` (frames.py, through
-   `engine.training.nldf.rays`);
+   `engine.training.rays`);
 2. stratified samples along each light segment, then an importance pass
    (volume.py);
 3. the field: a multi-resolution tri-plane and small MLPs, the expression,

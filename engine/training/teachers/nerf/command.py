@@ -65,15 +65,18 @@ def resolved_config(args) -> NeRFConfig:
     return NeRFConfig.from_dict(values)
 
 
-def run(argv) -> int:
-    """Run nerf-fit or nerf-eval with `argv` (without the program name); EngineErrors reach the caller."""
+def run(argv, distillation_set=None) -> int:
+    """Run nerf-fit or nerf-eval with `argv` (without the program name); EngineErrors reach the caller.
+
+    distillation_set: (NLDF run folder, head, reporter) -> (frames [F, H, W, 4], params [F], cameras [F],
+    the run's NLDFConfig), for --frames-from: `engine.training.nldf.distill.distillation_set`, handed in
+    by the program (`engine.training.teachers.__main__`) so that the teacher never imports its student.
+    """
     args = parser().parse_args(argv)
     reporter, head = Reporter(TerminalBar()), load_head()
     if args.command == "nerf-fit":
         config = resolved_config(args)
         if args.frames_from:
-            from ...nldf.distill import distillation_set
-
             frames, params, cameras, run = distillation_set(Path(args.frames_from), head, reporter)
             args.look, args.size = run.look, run.image_size  # held-out frames in the run's look and size
         else:

@@ -33,7 +33,7 @@ from torch import nn
 
 from ....head.model import JOINT_NAMES
 from ....render.rays import HEAD_BOX, Box
-from ...nldf.rays import positional_encoding
+from ...rays import positional_encoding
 from .config import NeRFConfig
 from .occupancy import OccupancyGrid
 

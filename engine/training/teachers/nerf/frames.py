@@ -3,7 +3,7 @@
 A frame is (RGBA image [H, W, 4] straight alpha, head parameters, camera).
 Its rays go into the head's canonical frame by the inverse of the head's
 rigid pose (`engine.render.rays.head_transform`, numpy, float64) through the
-torch rays module (`engine.training.nldf.rays`), and are clipped to
+torch rays module (`engine.training.rays`), and are clipped to
 `HEAD_BOX`. Only rays that cross the box can see the head; the others render
 transparent by construction and are left out of fitting.
 """
@@ -20,7 +20,7 @@ from ....head.model import HeadModel
 from ....render.camera import Camera
 from ....render.quality import premultiplied
 from ....render.rays import HEAD_BOX, head_transform
-from ...nldf import rays as torch_rays
+from ... import rays as torch_rays
 from ..mesh import frame_params
 from .field import condition_code
 

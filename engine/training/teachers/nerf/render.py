@@ -9,7 +9,7 @@ import torch
 
 from ....head.model import HeadModel
 from ....render.camera import Camera
-from ...nldf.rays import light_segments
+from ...rays import light_segments
 from ..mesh import frame_params
 from .config import NeRFConfig
 from .field import HeadField, condition_code

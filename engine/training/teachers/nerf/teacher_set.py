@@ -23,7 +23,7 @@ from ....head import load_head
 from ....head.model import JOINT_NAMES, HeadModel
 from ....progress import Reporter, silent
 from ....render.camera import Camera, default_framing
-from .. import teacher
+from ..mesh import mesh_teacher
 
 SAMPLE_VOICE = Path(__file__).resolve().parents[3] / "data" / "voices" / "sample_en.wav"
 YAW_RANGE = 30.0          # degrees either side of the front
@@ -93,7 +93,7 @@ def make_teacher_set(look: str = "toon", count: int = 100, size: int = 128, seed
     head, reporter = head or load_head(), reporter or silent()
     motion = speech_motion(head, driver) if motion is None else motion
     rng = np.random.default_rng(seed)
-    render = teacher(look, head)
+    render = mesh_teacher(look, head)
     frames, params, cameras = [], [], []
     reporter.stage(f"rendering {look} teacher frames", count)
     for k in range(count):

@@ -1,7 +1,7 @@
 """Volume rendering along light segments: samples, an importance pass, alpha compositing.
 
 Rays are canonical-frame rays clipped to the head's box (`light_segments` of
-`engine.training.nldf.rays`): origins, unit directions [N, 3], near, far [N]
+`engine.training.rays`): origins, unit directions [N, 3], near, far [N]
 in metres. Outside the box the density is zero, so a ray that misses the box
 (near = far) composites to nothing: alpha 0, the background is transparent.
 

@@ -4,7 +4,8 @@ The same recipe and conventions as the numpy reference `engine.render.rays`
 (read its docstring first); this version runs on batches of frames, on any
 device, and passes gradients to ray origins and directions, to the head's
 pose and translation, and through the encoding. B is the batch of frames,
-N the rays per frame; `...` any batch shape.
+N the rays per frame; `...` any batch shape. The NeRF teacher and the NLDF student both use it, so it
+sits beside them in training/ rather than inside either.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import math
 import numpy as np
 import torch
 
-from ...render.rays import HEAD_BOX, MIN_DIRECTION, NECK, NUM_FREQUENCIES, NUM_POINTS, Box, RayEncoding, pixel_grid
+from ..render.rays import HEAD_BOX, MIN_DIRECTION, NECK, NUM_FREQUENCIES, NUM_POINTS, Box, RayEncoding, pixel_grid
 
 ROTATION_EPS = 1e-8  # as `engine.head.lbs.batch_rodrigues`: keeps the axis of a zero rotation finite
 
