@@ -187,3 +187,16 @@ def test_recordings_with_known_words_are_read_from_their_transcript_files(tmp_pa
                     "pocketsphinx/cards/002.wav": "five five",
                     "whisper_jfk.flac": "and so my fellow americans ask not what your country can do for you "
                                         "ask what you can do for your country"}
+
+
+def test_the_bench_has_a_row_per_held_out_speaker_with_every_driver():
+    from engine.bench.real_speech_suite import speaker_rows
+
+    still = er.MotionStats(0.0, 0.0, 0.0, 0.0)
+    scores = [er.VideoScore("a.mp4", "A", "adf", 0.1, 0.5, 2, 9.0, 50, still),
+              er.VideoScore("b.mp4", "A", "adf", 0.3, 0.7, 1, 9.0, 50, still),
+              er.VideoScore("a.mp4", "A", "energy", 0.0, 0.2, 0, 9.0, 50, still),
+              er.VideoScore("c.mp4", "B", "adf", 0.2, 0.4, 1, 9.0, 50, still)]
+    rows = speaker_rows(er.RealSpeechEvaluation(["adf", "energy"], scores))
+    assert [r.value for r in rows] == pytest.approx([0.6, 0.4])
+    assert "speaker A" in rows[0].name and rows[0].note == "adf 0.60 (lag 0 0.20); energy 0.20 (lag 0 0.00)"
