@@ -80,3 +80,14 @@ def test_channels_are_known_names_and_metadata():
 def test_bad_settings(kwargs, sentence):
     with pytest.raises(InputError, match=sentence):
         animate(bursts(), **kwargs)
+
+
+def test_the_energy_driver_blinks_by_the_shared_model_at_the_neutral_rate():
+    from engine.drivers.procedural import blinks
+    from engine.style import NEUTRAL
+
+    clip = animate(bursts(seconds=6.0), fps=30, seed=4)
+    frame_times = np.arange(clip.num_frames) / 30.0
+    shared = blinks(frame_times, 30.0, (), NEUTRAL.blink_rate, np.random.default_rng(4))
+    np.testing.assert_allclose(clip.channel("eyeBlinkLeft"), shared, atol=1e-7)
+    assert shared.max() > 0.9
