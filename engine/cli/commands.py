@@ -226,14 +226,18 @@ def register_animate(sub) -> None:
     animate.set_defaults(handler=run_animate)
 
 
+def animate_job(args) -> AnimateJob:
+    """The animate command's job."""
+    return AnimateJob(audio=args.audio, fps=args.fps, driver=args.driver, seed=args.seed,
+                      start_frame=args.start_frame, transcript=read_transcript(args.transcript),
+                      style_items=tuple(args.style or ()), style_clip=args.style_clip, device=args.device,
+                      models_dir=args.models_dir, outputs=(args.output,))
+
+
 def run_animate(args) -> int:
-    job = AnimateJob(audio=args.audio, fps=args.fps, driver=args.driver, seed=args.seed,
-                     start_frame=args.start_frame, transcript=read_transcript(args.transcript),
-                     style_items=tuple(args.style or ()), style_clip=args.style_clip, device=args.device,
-                     models_dir=args.models_dir, outputs=(args.output,))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = run(job, reporter())
+        result = run(animate_job(args), reporter())
     for warning in caught:
         if issubclass(warning.category, UserWarning):
             print(f"warning: {warning.message}", file=sys.stderr)
@@ -377,10 +381,14 @@ def register_render(sub) -> None:
     render.set_defaults(handler=run_render)
 
 
+def render_job(args) -> RenderJob:
+    """The render command's job."""
+    return RenderJob(clip=args.clip, output=args.output, look=args.look, size=args.size, device=args.device,
+                     models_dir=args.models_dir, video=args.video, audio=args.audio)
+
+
 def run_render(args) -> int:
-    job = RenderJob(clip=args.clip, output=args.output, look=args.look, size=args.size, device=args.device,
-                    models_dir=args.models_dir, video=args.video, audio=args.audio)
-    result = run(job, reporter())
+    result = run(render_job(args), reporter())
     if result.video is not None:
         print(f"wrote {result.video}" + (f" with the sound of {result.audio.name}" if result.audio else " (no sound)"))
     size = f"{args.size}x{args.size}"
