@@ -29,7 +29,7 @@ import numpy as np
 
 from ..motion import MotionClip
 from ..progress import Reporter, silent
-from ..evaluation.real import SILENT_PEAK, TAKE_CACHE, TRAINING_VIDEOS, tracked_take
+from ..evaluation.takes import SILENT_PEAK, TAKE_CACHE, TRAINING_VIDEOS, tracked_take
 
 MIN_CONFIDENCE = 0.5          # frames tracked worse than this (error > 5% of the eye distance) weigh 0
 

@@ -82,7 +82,7 @@ def talk(tmp_path_factory):
     sf.write(path, audio.samples[: 3 * audio.rate], audio.rate)
     truth = animate(load_audio(path), fps=25.0, driver="phonetic")
     cache = folder / "out" / "real_speech" / "takes"
-    saved = cache / f"talk-{er._cache_key(path)}.npz"
+    saved = cache / f"talk-{er.take_key(path)}.npz"
     cache.mkdir(parents=True)
     truth.save(saved)
     bridged = np.zeros(truth.num_frames, bool)

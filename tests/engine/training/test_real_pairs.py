@@ -24,7 +24,7 @@ def cached_video(folder: Path, name: str, cache: Path, confidence: np.ndarray, f
     sf.write(path, samples[: 2 * rate], rate, format="WAV")
     T = confidence.size
     clip = MotionClip(["jaw_rx", "eyeBlinkLeft"], np.linspace(0, 0.2, 2 * T).reshape(T, 2).astype(np.float32), fps)
-    saved = cache / f"{path.stem}-{er._cache_key(path)}.npz"
+    saved = cache / f"{path.stem}-{er.take_key(path)}.npz"
     cache.mkdir(parents=True, exist_ok=True)
     clip.save(saved)
     np.savez(sidecar_path(saved), bridged=confidence == 0, confidence=confidence)
