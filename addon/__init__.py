@@ -16,11 +16,11 @@ bl_info = {  # read only when loaded as a legacy add-on folder (development); no
 
 import bpy
 
-from . import (export_ops, flame_heads, operators, panel, preferences, properties, render_ops, render_panel,
+from . import (batch_ops, export_ops, flame_heads, operators, panel, preferences, properties, render_ops, render_panel,
                retarget_ui, track_ops)
 
 CLASSES = (operators.CLASSES + flame_heads.CLASSES + render_ops.CLASSES + panel.CLASSES + render_panel.CLASSES
-           + retarget_ui.CLASSES + export_ops.CLASSES + track_ops.CLASSES)
+           + retarget_ui.CLASSES + export_ops.CLASSES + track_ops.CLASSES + batch_ops.CLASSES)
 
 
 def register() -> None:
@@ -35,6 +35,7 @@ def register() -> None:
 def unregister() -> None:
     operators.cancel_all()  # no engine child process outlives the add-on
     track_ops.cancel_all()
+    batch_ops.cancel_all()
     render_ops.unregister()  # nor a render, nor the frame-change handler
     for cls in reversed(CLASSES):
         bpy.utils.unregister_class(cls)
