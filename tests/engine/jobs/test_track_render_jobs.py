@@ -1,39 +1,16 @@
-"""The track and render jobs: JSON round trips, their rules, and the parts of their runs that need no video
+"""The track and render jobs: their rules, and the parts of their runs that need no video
 or look (the fit's quality, the camera, the video's sound)."""
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 import pytest
 
 from engine.errors import InputError
-from engine.jobs import RenderJob, TrackJob, from_json
+from engine.jobs import RenderJob, TrackJob
 from engine.jobs.render import camera_from_fields, video_audio
 from engine.jobs.track import fit_quality
 from engine.motion import MotionClip
-
-hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-texts = st.text(max_size=12)
-maybe = st.none() | texts
-numbers = st.floats(allow_nan=False)
-cameras = st.none() | st.fixed_dictionaries({"width": st.integers(1, 4096), "fx": numbers,
-                                             "rotation": st.lists(numbers, min_size=9, max_size=9)})
-track_jobs = st.builds(TrackJob, video=texts, output=maybe, head=maybe, landmarks=maybe, start_s=numbers,
-                       end_s=st.none() | numbers, start_frame=st.none() | st.integers(), overlay=maybe,
-                       tracker_python=maybe)
-render_jobs = st.builds(RenderJob, clip=texts, output=texts, look=texts, size=st.integers(), camera=cameras,
-                        device=texts, models_dir=maybe, video=maybe, audio=maybe)
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.one_of(track_jobs, render_jobs))
-def test_any_track_or_render_job_survives_its_json_text(job):
-    assert from_json(json.dumps(job.to_json())) == job
 
 
 @pytest.mark.parametrize("fields,sentence", [
