@@ -46,10 +46,12 @@ EVAL_SEED_OFFSET = 1_000_003  # held-out frames are drawn with seed + this
 @with_processes
 def distill(config: NLDFConfig, out: Path, teacher=None, teacher_name: Optional[str] = None,
             reporter: Optional[Reporter] = None, head: Optional[HeadModel] = None,
-            processes: Optional[Processes] = None) -> Path:
+            processes: Optional[Processes] = None, motion: Optional[dict] = None) -> Path:
     """Distil `teacher` ((params, camera) -> RGBA; None: the mesh teacher of config.look) into a student;
     returns the checkpoint path. A folder that holds a checkpoint of the same settings is continued.
-    `processes`: torchrun's (found in the environment when not given), else one process."""
+    `processes`: torchrun's (found in the environment when not given), else one process; `motion`: head
+    parameters to draw the frames from ({"expression": [T, E], "pose": [T, 5, 3], "translation": [T, 3]},
+    e.g. a tracked video's; None: the config's voice through the phonetic driver)."""
     reporter = (reporter or silent()) if processes.main else silent()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -60,7 +62,8 @@ def distill(config: NLDFConfig, out: Path, teacher=None, teacher_name: Optional[
     torch.manual_seed(config.seed)
     head = load_head() if head is None else head
     teacher, teacher_name = resolve_teacher(config, head, teacher, teacher_name)
-    train_frames, eval_frames = distillation_frames(config, head, teacher, teacher_name, out, reporter, processes)
+    train_frames, eval_frames = distillation_frames(config, head, teacher, teacher_name, out, reporter, processes,
+                                                    motion)
     names = condition_names(head)
     model = build_model(config, len(names))
     superres = config.mode == "superres"
@@ -137,10 +140,12 @@ def teacher_cache(config: NLDFConfig, out: Path) -> Path:
 
 
 def distillation_frames(config: NLDFConfig, head: HeadModel, teacher, teacher_name: str, out: Path,
-                        reporter: Reporter, processes: Optional[Processes] = None) -> tuple[FrameSet, FrameSet]:
-    """(training frames, held-out frames), rendered by the teacher or read from the cache."""
+                        reporter: Reporter, processes: Optional[Processes] = None,
+                        motion: Optional[dict] = None) -> tuple[FrameSet, FrameSet]:
+    """(training frames, held-out frames), rendered by the teacher or read from the cache; drawn from
+    `motion` (None: the config's voice, `training_motion`)."""
     cache = teacher_cache(config, out)
-    motion = training_motion(config, head)
+    motion = training_motion(config, head) if motion is None else motion
     train = sample_specs(config, head, config.frames, config.seed, motion)
     held = sample_specs(config, head, config.eval_frames, config.seed + EVAL_SEED_OFFSET, motion)
     for specs in (train, held):
