@@ -5,10 +5,15 @@
 Writes out/config.json (resolved, before the first step), out/checkpoint.pt
 (weights of the network and the style encoder, with the config), and
 out/log.jsonl (one line per log_every steps: the loss terms, train and held out).
+
+Under torchrun (engine.training.distributed) every process draws the same
+batch and trains on its equal slice of it (`batch` must divide by the number
+of processes); DDP averages the gradients and only rank 0 writes the files.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import time
@@ -20,6 +25,7 @@ import torch
 
 from ...errors import InputError
 from ...progress import Reporter, silent
+from ..distributed import Processes, with_processes
 from .config import ADFConfig
 from .data import load_examples, mask_spectrogram, sample_batch, warp_frequency
 from .losses import adf_loss, lip_gap_model, lip_jacobian, phone_cross_entropy
@@ -43,11 +49,16 @@ def learning_rate(step: int, config: ADFConfig) -> float:
     return config.learning_rate * (0.05 + 0.95 * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress))))
 
 
-def train(config: ADFConfig, out: Path, reporter: Optional[Reporter] = None, examples=None) -> Path:
-    """Train a network and style encoder; returns the checkpoint path."""
-    reporter = reporter or silent()
+@with_processes
+def train(config: ADFConfig, out: Path, reporter: Optional[Reporter] = None, examples=None,
+          processes: Optional[Processes] = None) -> Path:
+    """Train a network and style encoder; returns the checkpoint path. `processes`: torchrun's (found in
+    the environment when not given), else one process."""
+    reporter = (reporter or silent()) if processes.main else silent()
+    processes.check_split(config.batch, "batch")
     out.mkdir(parents=True, exist_ok=True)
-    config.save(out / "config.json")
+    if processes.main:
+        config.save(out / "config.json")
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
     if examples is None:
@@ -63,28 +74,50 @@ def train(config: ADFConfig, out: Path, reporter: Optional[Reporter] = None, exa
         start = torch.load(config.init_from, map_location="cpu", weights_only=False)
         net.load_state_dict(start["net"])
         style_net.load_state_dict(start["style"])
+    student = processes.wrap(NetAndStyle(net, style_net, bool(config.phone_weight)),
+                             find_unused=not config.phone_weight)
+    processes.vary_seed(config.seed)
     params = list(net.parameters()) + list(style_net.parameters())
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
-    jacobian = torch.from_numpy(lip_jacobian())
-    gap = tuple(torch.as_tensor(v) for v in lip_gap_model())
+    jacobian = torch.from_numpy(lip_jacobian()).to(processes.device)
+    gap = tuple(torch.as_tensor(v, device=processes.device) for v in lip_gap_model())
     rng = np.random.default_rng(config.seed)
     window = int(round(config.window_s * 50.0))
     last = min(config.steps, config.stop_at_step) if config.stop_at_step > 0 else config.steps
     reporter.stage("training ADF", last)
-    with open(out / "log.jsonl", "w") as log:
+    with open(out / "log.jsonl", "w") if processes.main else contextlib.nullcontext() as log:
         for step in range(last):
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(step, config)
-            terms = _step(net, style_net, train_set, config, window, rng, jacobian, gap, optimizer)
-            if (step + 1) % config.log_every == 0 or step + 1 == last:
+            terms = processes.mean(_step(student, train_set, config, window, rng, jacobian, gap, optimizer,
+                                         processes))
+            if processes.main and ((step + 1) % config.log_every == 0 or step + 1 == last):
                 held = evaluate(net, held_set or train_set, config, window, jacobian, gap)
                 log.write(json.dumps({"step": step + 1, "time": round(time.time(), 1), **terms,
                                       **{f"held_{k}": v for k, v in held.items()}}) + "\n")
                 log.flush()
             reporter.update(step + 1, f"loss {terms['total']:.4f}")
-            if config.checkpoint_every and (step + 1) % config.checkpoint_every == 0:
+            if processes.main and config.checkpoint_every and (step + 1) % config.checkpoint_every == 0:
                 save_checkpoint(out / "checkpoint.pt", config, net, style_net, train_set[0].mel.shape[1])
-    return save_checkpoint(out / "checkpoint.pt", config, net, style_net, train_set[0].mel.shape[1])
+    if processes.main:
+        save_checkpoint(out / "checkpoint.pt", config, net, style_net, train_set[0].mel.shape[1])
+    processes.barrier()   # the checkpoint is on disk when train returns, on every process
+    return out / "checkpoint.pt"
+
+
+class NetAndStyle(torch.nn.Module):
+    """The network and its style encoder as one module: the one forward whose gradients DDP averages."""
+
+    def __init__(self, net: ADFNet, style_net: StyleEncoder, phones: bool) -> None:
+        super().__init__()
+        self.net, self.style_net, self.phones = net, style_net, phones
+
+    def forward(self, mel: torch.Tensor, style: torch.Tensor, reference: torch.Tensor):
+        """mel [B, Tm, M], style [B, S], reference [B, W, K] -> (channels [B, ceil(Tm / 2), C], phone logits
+        [B, ceil(Tm / 2), P] or None when the phone loss is off (DDP then sees the phone head unused),
+        style code [B, S] of the reference)."""
+        channels, logits = self.net.forward_with_phones(mel, style)
+        return channels, (logits if self.phones else None), self.style_net(reference)
 
 
 def real_speech_examples(config: ADFConfig, reporter: Reporter) -> list:
@@ -107,9 +140,8 @@ def save_checkpoint(path: Path, config: ADFConfig, net, style_net, n_mels: int) 
     return path
 
 
-def _step(net, style_net, examples, config, window, rng, jacobian, gap, optimizer) -> dict:
-    net.train()
-    style_net.train()
+def _step(student, examples, config, window, rng, jacobian, gap, optimizer, processes: Processes) -> dict:
+    student.train()
     batch = sample_batch(examples, config.batch, window, rng)
     mel = batch.mel
     if config.freq_warp:
@@ -117,19 +149,20 @@ def _step(net, style_net, examples, config, window, rng, jacobian, gap, optimize
     if config.time_masks or config.freq_masks:
         mel = mask_spectrogram(mel, rng, config.time_masks, config.freq_masks)
     b = batch._replace(mel=mel)._asdict()
-    mel, target, reference, style, mask, phones, learn, tracked = (torch.from_numpy(b[k]) for k in b)
-    pred, logits = net.forward_with_phones(mel, style)
+    mel, target, reference, style, mask, phones, learn, tracked = (
+        torch.from_numpy(processes.shard(b[k])).to(processes.device) for k in b)   # this process's slice
+    pred, logits, predicted_style = student(mel, style, reference)
     needs_gap = config.closure_weight or (config.gap_weight and bool(tracked.any()))
     terms = adf_loss(pred[:, :window], target, mask, jacobian, config, gap if needs_gap else None, learn, tracked)
     if config.phone_weight:
         terms["phones"] = phone_cross_entropy(logits, phones)
         terms["total"] = terms["total"] + config.phone_weight * terms["phones"]
     performed = 1.0 - tracked                       # a tracked clip's style is not known: not learned
-    style_error = ((style_net(reference) - style).abs().mean(dim=1) * performed).sum() / performed.sum().clamp_min(1.0)
+    style_error = ((predicted_style - style).abs().mean(dim=1) * performed).sum() / performed.sum().clamp_min(1.0)
     total = terms["total"] + config.style_weight * style_error
     optimizer.zero_grad()
     total.backward()
-    torch.nn.utils.clip_grad_norm_(list(net.parameters()) + list(style_net.parameters()), 1.0)
+    torch.nn.utils.clip_grad_norm_(list(student.parameters()), 1.0)
     optimizer.step()
     return {k: float(v.detach()) for k, v in terms.items()} | {"style": float(style_error.detach())}
 
@@ -140,9 +173,10 @@ def evaluate(net, examples, config, window, jacobian, gap=None, batches: int = 4
     net.eval()
     rng = np.random.default_rng(12345)
     sums: dict = {}
+    device = next(net.parameters()).device
     for _ in range(batches):
         b = sample_batch(examples, config.batch, window, rng)
-        mel, target, style, mask, learn, tracked = (torch.from_numpy(getattr(b, k)) for k in
+        mel, target, style, mask, learn, tracked = (torch.from_numpy(getattr(b, k)).to(device) for k in
                                                     ("mel", "target", "style", "mask", "learn", "tracked"))
         for k, v in adf_loss(net(mel, style)[:, :window], target, mask, jacobian, config, gap, learn, tracked).items():
             sums[k] = sums.get(k, 0.0) + float(v) / batches

@@ -1,5 +1,5 @@
 """Training beyond one box: two CPU processes under torchrun (gloo) take the steps one process takes on the
-same global batch (NLDF distillation, started through its command line)."""
+same global batch, for ADF training and NLDF distillation, each started through its command line."""
 
 from __future__ import annotations
 
@@ -11,10 +11,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile
 
 torch = pytest.importorskip("torch")
 
+from engine.drivers.adf.channels import OUTPUT_CHANNELS  # noqa: E402
 from engine.errors import InputError  # noqa: E402
+from engine.motion import MotionClip  # noqa: E402
+from engine.training.adf.config import ADFConfig  # noqa: E402
+from engine.training.adf.train import train  # noqa: E402
 from engine.training.distributed import TORCHRUN_VARIABLES, Processes, started_by_torchrun  # noqa: E402
 from engine.training.nldf.distill import distill  # noqa: E402
 from tests.nldf_looks import TINY as TINY_NLDF, tiny_config  # noqa: E402
@@ -22,6 +27,14 @@ from tests.torch_fixtures import one_thread  # noqa: E402,F401  (autouse: torch 
 
 ROOT = Path(__file__).resolve().parents[3]
 RTOL, ATOL = 1e-5, 1e-7          # two processes against one, after two Adam steps
+# Adam divides each gradient by its own size, so where the true gradient is (close to) zero it turns
+# rounding noise into a step of up to lr / 100: ADF's parameters are held to a thousandth of a step
+# (lr 1e-2), and the attention's key bias, whose gradient is exactly zero (a softmax ignores a shift
+# shared by every key), is left out.
+ADF_ATOL = 1e-5
+TINY_ADF = dict(width=32, layers=1, heads=2, style_hidden=16, steps=2, batch=4, window_s=1.0, log_every=2,
+                warmup_steps=1, dropout=0.0, learning_rate=1e-2, time_masks=1, freq_masks=1, freq_warp=0.1,
+                checkpoint_every=0)
 NLDF = dict(TINY_NLDF, learning_rate=1e-2, warmup_steps=1)   # steps large enough to tell runs apart
 
 
@@ -40,18 +53,59 @@ def sets(values: dict) -> list[str]:
     return [f"--set={key}={json.dumps(value)}" for key, value in values.items()]
 
 
-def assert_same_weights(two: dict, one: dict) -> None:
+def assert_same_weights(two: dict, one: dict, atol: float = ATOL) -> None:
     assert two.keys() == one.keys()
     for name in one:
-        torch.testing.assert_close(two[name], one[name], rtol=RTOL, atol=ATOL, msg=lambda m: f"{name}: {m}")
+        torch.testing.assert_close(two[name], one[name], rtol=RTOL, atol=atol, msg=lambda m: f"{name}: {m}")
+
+
+def without_key_bias(state: dict) -> dict:
+    """The weights with the key third of each attention block's qkv bias left out."""
+    def cut(name, value):
+        third = len(value) // 3
+        return torch.cat([value[:third], value[2 * third:]]) if name.endswith("qkv.bias") else value
+    return {name: cut(name, value) for name, value in state.items()}
 
 
 def largest_difference(a: dict, b: dict) -> float:
     return max(float((a[k] - b[k]).abs().max()) for k in a)
 
 
+def write_pairs(folder: Path) -> Path:
+    """Two takes (2.5 s and 3 s of a gliding, pulsing tone) beside smooth random clips of every channel."""
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for k, seconds in enumerate((2.5, 3.0)):
+        t = np.arange(int(seconds * 16000)) / 16000.0
+        tone = np.sin(2 * np.pi * (140 + 40 * k) * t + 8 * np.sin(2 * np.pi * 1.5 * t)) * (0.6 + 0.4 * np.sin(8 * t))
+        soundfile.write(folder / f"take{k}.wav", (0.3 * tone + 0.01 * rng.standard_normal(t.size)).astype(np.float32),
+                        16000)
+        frames = int(seconds * 30)
+        knots = rng.uniform(0.0, 0.4, (frames // 10 + 2, len(OUTPUT_CHANNELS)))
+        values = np.stack([np.interp(np.arange(frames) / 10.0, np.arange(len(knots)), knots[:, c])
+                           for c in range(len(OUTPUT_CHANNELS))], axis=1)
+        values[:, [OUTPUT_CHANNELS.index("jaw_rx"), OUTPUT_CHANNELS.index("neck_rx")]] *= 0.5   # radians
+        MotionClip(list(OUTPUT_CHANNELS), values.astype(np.float32), 30.0).save(folder / f"take{k}.npz")
+    return folder
+
+
 def checkpoint(folder: Path) -> dict:
     return torch.load(folder / "checkpoint.pt", map_location="cpu", weights_only=False)
+
+
+def test_adf_training_on_two_processes_matches_one(tmp_path):
+    pairs = write_pairs(tmp_path / "takes")
+    config = dict(TINY_ADF, pairs=[str(pairs)])
+    torchrun("engine.training.adf", "train", "--out", str(tmp_path / "two"), *sets(config))
+    train(ADFConfig(**config), tmp_path / "one")
+    two, one = checkpoint(tmp_path / "two"), checkpoint(tmp_path / "one")
+    assert_same_weights(without_key_bias(two["net"]), without_key_bias(one["net"]), ADF_ATOL)
+    assert_same_weights(two["style"], one["style"], ADF_ATOL)
+    logged = [json.loads(line) for line in (tmp_path / "two" / "log.jsonl").read_text().splitlines()]
+    assert [line["step"] for line in logged] == [2]   # rank 0 alone writes the log
+    # the tolerance tells runs apart: one process on half the batch lands far from both
+    train(ADFConfig(**(config | {"batch": 2})), tmp_path / "half")
+    assert largest_difference(checkpoint(tmp_path / "half")["net"], one["net"]) > 100 * ADF_ATOL
 
 
 def test_nldf_distillation_on_two_processes_matches_one(tmp_path):
