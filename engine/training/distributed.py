@@ -66,12 +66,17 @@ class Processes:
         return torch.cat(parts)
 
     def mean(self, values: dict) -> dict:
-        """{name: float} averaged over the processes (each process's metrics of its shard)."""
+        """{name: float} of each process's shard averaged over the processes that report the name (a term
+        only some shards have, such as a loss on tracked clips, is the mean of those)."""
         if not self.grouped:
             return values
-        stacked = torch.tensor([float(v) for v in values.values()], dtype=torch.float64, device=self.device)
-        dist.all_reduce(stacked)
-        return dict(zip(values, (stacked / self.size).tolist()))
+        reported = [None] * self.size
+        dist.all_gather_object(reported, list(values))
+        names = list(dict.fromkeys(name for names in reported for name in names))
+        sums = torch.tensor([[float(values.get(name, 0.0)), float(name in values)] for name in names],
+                            dtype=torch.float64, device=self.device)
+        dist.all_reduce(sums)
+        return {name: total / count for name, (total, count) in zip(names, sums.tolist())}
 
     def wrap(self, module: torch.nn.Module, find_unused: bool = False) -> torch.nn.Module:
         """`module` on this process's device, inside DistributedDataParallel when grouped (its gradients

@@ -38,13 +38,17 @@ TINY_ADF = dict(width=32, layers=1, heads=2, style_hidden=16, steps=2, batch=4, 
 NLDF = dict(TINY_NLDF, learning_rate=1e-2, warmup_steps=1)   # steps large enough to tell runs apart
 
 
-def torchrun(*module_and_args: str, timeout: float = 240.0) -> str:
-    """`python -m MODULE ARGS` in two CPU processes under torchrun; its output (the test fails with it)."""
+def launch(*program: str, timeout: float = 240.0) -> subprocess.CompletedProcess:
+    """`python PROGRAM` (a script, or -m MODULE ARGS) in two CPU processes under torchrun."""
     env = {k: v for k, v in os.environ.items() if k not in TORCHRUN_VARIABLES}
     env.update(PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", CUDA_VISIBLE_DEVICES="")
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-               "-m", *module_and_args]
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", *program]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def torchrun(*module_and_args: str) -> str:
+    """`python -m MODULE ARGS` in two CPU processes under torchrun; its output (the test fails with it)."""
+    result = launch("-m", *module_and_args)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-6000:]
     return result.stdout
 
@@ -122,6 +126,27 @@ def test_nldf_distillation_on_two_processes_matches_one(tmp_path):
     assert shards == sorted(p.name for p in (tmp_path / "one" / "teacher").iterdir()) and len(shards) == 3
     distill(tiny_config(**(NLDF | {"batch_rays": 32})), tmp_path / "half")
     assert largest_difference(checkpoint(tmp_path / "half")["model"], one["model"]) > 1e3 * ATOL
+
+
+COLLECTIVES = """
+import json, torch
+from engine.training.distributed import training_processes
+with training_processes() as processes:
+    terms = processes.mean({"total": 1.0 + processes.rank, **({"gap_mm": 4.0} if processes.rank else {})})
+    gathered = processes.gather(torch.arange(2) + 2 * processes.rank)
+    if processes.main:
+        print(json.dumps({"terms": terms, "gathered": gathered.tolist()}), flush=True)
+    processes.check_split(3, "batch")
+"""
+
+
+def test_metrics_average_over_the_processes_that_have_them_and_an_error_ends_every_process(tmp_path):
+    script = tmp_path / "collectives.py"
+    script.write_text(COLLECTIVES)
+    result = launch(str(script), timeout=120)
+    printed = json.loads(next(line for line in result.stdout.splitlines() if line.startswith("{")))
+    assert printed == {"terms": {"total": 1.5, "gap_mm": 4.0}, "gathered": [0, 1, 2, 3]}
+    assert result.returncode != 0 and "'batch' of 3 cannot be split evenly across 2" in result.stderr
 
 
 def test_one_process_is_left_alone_and_uneven_batches_are_refused():
