@@ -156,7 +156,7 @@ def test_the_add_on_builds_the_job_the_cli_builds(blender, files):
     from dataclasses import replace
 
     from addon import head_object, job_spec
-    from engine.cli.commands import animate_job
+    from engine.cli.job_commands import animate_job
     from engine.cli.main import build_parser
 
     mesh_obj, _ = head_object.add_head(blender, tiny_head())

@@ -84,7 +84,7 @@ def test_head_info_lists_expressions(capsys):
 
 
 def test_transcript_text_or_file_and_style_arguments(tmp_path):
-    from engine.cli.commands import read_transcript
+    from engine.cli.job_commands import read_transcript
     from engine.errors import InputError
 
     assert read_transcript("hello there") == "hello there"
