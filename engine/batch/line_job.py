@@ -83,7 +83,7 @@ class LineRunner:
     def run(self, line: BatchLine, reporter: Optional[Reporter] = None) -> dict:
         """Do `line`; its record (status "ok" or "failed" with the error's sentence, timings, warnings,
         outputs). Never raises for the line's own failures (an EngineError, a damaged file, a full disk)."""
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         record = {"id": line.id, "row": line.row, "audio": line.audio, "key": line_key(line),
                   "worker": self.worker, "warnings": []}
         try:
@@ -105,6 +105,7 @@ class LineRunner:
                                                  "report it with this line's audio.", error_kind="InternalError")
         record["warnings"] = record["warnings"][:MAX_WARNINGS]
         record["seconds"] = round(time.perf_counter() - start, 3)
+        record["cpu_s"] = round(time.process_time() - cpu, 3)  # this worker's CPU for the line, all its threads
         if record["status"] == "ok":
             write_atomically(self.out / line.id / RECORD, json.dumps(record, indent=1).encode("utf-8"))
         return record

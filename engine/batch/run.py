@@ -26,8 +26,8 @@ from .lines import count_lines, read_lines
 from .line_job import WORK, read_record
 
 SUMMARY = "summary.csv"
-SUMMARY_COLUMNS = ("row", "id", "status", "audio", "driver", "audio_s", "frames", "fps", "seconds", "animate_s",
-                   "render_s", "x_real_time", "worker", "outputs", "warnings", "error")
+SUMMARY_COLUMNS = ("row", "id", "status", "audio", "driver", "audio_s", "frames", "fps", "seconds", "cpu_s",
+                   "animate_s", "render_s", "x_real_time", "worker", "outputs", "warnings", "error")
 DONE_EARLIER = "done earlier"
 MAX_AHEAD = 256
 

@@ -8,6 +8,7 @@ What the suites measure with is `engine.bench.measure`.
 from __future__ import annotations
 
 from .audio_suite import long_file_loading
+from .batch_suite import batch_memory, batch_throughput
 from .head_suite import skinning
 from .real_speech_suite import real_speech
 from .speech_suite import adf_driver, energy_driver, lipsync_quality, phonetic_driver
@@ -25,7 +26,8 @@ SUITES = [("start-up", startup), ("skinning", skinning), ("long audio file", lon
           ("video tracking speed", tracking_speed), ("video tracking memory", tracking_memory),
           ("video tracking accuracy", real_clips), ("video known answers", known_answers),
           ("style from a video", style_from_video),
-          ("lip sync on real speech", real_speech)]
+          ("lip sync on real speech", real_speech),
+          ("batch throughput", batch_throughput), ("batch memory", batch_memory)]
 # Suites run elsewhere, named here so `--only` accepts them: `engine.training.bench` runs them and their
 # rows arrive as `--extra` JSON (a test checks the names against that module's).
 ELSEWHERE = ("nldf vs nerf",)
