@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from ..jobs import TrackJob, run
-from ..progress import Reporter, TerminalBar
+from .arguments import reporter
 
 
 def register_track(sub) -> None:
@@ -25,7 +25,7 @@ def register_track(sub) -> None:
 def run_track(args) -> int:
     job = TrackJob(video=args.video, output=args.output, head=args.head, landmarks=args.landmarks,
                    start_s=args.start, end_s=args.end, overlay=args.overlay)
-    result = run(job, Reporter(TerminalBar()))
+    result = run(job, reporter())
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     _summary(result.take, result.path, result.overlay)
