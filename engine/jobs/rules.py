@@ -13,13 +13,12 @@ import os
 from pathlib import Path
 from typing import Iterator, Optional
 
-from ..drivers.interface import DEVICES, check_device, check_fps
+from ..drivers.interface import DEVICES, check_device, check_fps  # noqa: F401 - the drivers' rules, for every job
 from ..drivers.registry import DRIVERS
 from ..errors import InputError, shown
 from ..motion import MotionClip
 from ..motion.clip import MAX_START_FRAME
 
-__all__ = ["DEVICES", "check_device", "check_fps"]  # the drivers' rules, checked by every job through here
 MAX_SEED = 2**32 - 1
 MIN_SIZE, MAX_SIZE = 8, 4096             # a rendered frame's width and height in pixels
 CLIP_SUFFIXES = (".npz", ".json", ".csv")  # MotionClip files: lossless .npz / .json, ARKit (Live Link Face) .csv
