@@ -138,7 +138,8 @@ class FrameTrainer:
         index = torch.cat([torch.nonzero(hit)[:, 0] + b * n for b, (_, hit) in enumerate(low)])
         condition = torch.cat([on_device(conditions[b:b + 1], self.processes).expand(int(hit.sum()), -1)
                                for b, (_, hit) in enumerate(low)])
-        rgba = (network or self.model)(points, index, condition, len(low), *self.grid).permute(0, 2, 3, 1)
+        network = self.model if network is None else network
+        rgba = network(points, index, condition, len(low), *self.grid).permute(0, 2, 3, 1)
         return rgba * on_device(full_hit, self.processes)[..., None].to(rgba)
 
     def step(self, optimizer, rng: np.random.Generator) -> float:
