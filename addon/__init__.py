@@ -2,7 +2,9 @@
 
 The add-on is a translator: it reads its properties, calls the bundled engine
 (never torch, never heavy work on the main thread in the UI), and writes the
-results back through `bridge`, the one bpy<->numpy seam.
+results back through the bpy<->numpy seam: `keying` (keys on the rig, with
+`target_rig`, `mapping_store`, `bone_rotations`), `sequencer` (strips),
+`image_editor` (images) and `scene_timing` (fps and frame range).
 """
 
 bl_info = {  # read only when loaded as a legacy add-on folder (development); no version: engine.__version__ has it

@@ -2,7 +2,7 @@
 
 A user's strip is only read (its sound file and its first frame), never moved,
 renamed or replaced, and no strip of ours is added beside it. For a file, the
-add-on places its own voice strip (`bridge.place_sound`). The sequencer is the
+add-on places its own voice strip (`sequencer.place_sound`). The sequencer is the
 one Blender 5.0 shows (`context.sequencer_scene`), else the scene's own.
 """
 
@@ -14,7 +14,7 @@ from typing import Optional
 
 import bpy
 
-from . import bridge
+from . import sequencer
 from .engine_link import engine
 from .strip_choice import StripChoice
 
@@ -34,7 +34,7 @@ class AudioSource:
     strip: Optional[str] = None
 
 
-SOUND = StripChoice('SOUND', bridge.VOICE_STRIP, "sound_strip_name", 'SOUND', "sound strip",
+SOUND = StripChoice('SOUND', sequencer.VOICE_STRIP, "sound_strip_name", 'SOUND', "sound strip",
                     "The sound strip whose voice animates the head")
 sound_strips, strip_items, get_strip, set_strip = SOUND.strips, SOUND.items, SOUND.get, SOUND.set
 chosen_strip = SOUND.chosen  # the user's sound strip the settings name, or None

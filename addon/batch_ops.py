@@ -4,7 +4,7 @@ becomes one Action per keyed ID block of the chosen head, on its NLA at the line
 The interactive face of `engine batch`: the same engine job per line (an `AnimateJob` in the panel's
 style and driver), each run through the add-on's child-process job path (`jobs.Job`), one after another,
 with progress, Esc to cancel, and the scene untouched until every line has ended. Then, on the main
-thread and as one undo step, each line that worked is keyed (`bridge.key_clip`) as new Actions named
+thread and as one undo step, each line that worked is keyed (`keying.key_clip`) as new Actions named
 after the line, put on an NLA track of the head (and its rig) from the line's first frame, and left
 unassigned, so the next line's keys never replace it; a folder's files also become sound strips, one
 after another from the current frame. A failed line is reported in one sentence and costs nothing else.
@@ -20,7 +20,7 @@ from typing import Optional
 
 import bpy
 
-from . import audio_source, bridge, existing_action, fitting, jobs, operators, preferences, properties
+from . import audio_source, existing_action, fitting, jobs, keying, operators, preferences, properties, scene_timing, sequencer
 from .action_compat import OWNER_TAG
 from .engine_link import engine
 from .run_book import RunBook
@@ -47,7 +47,7 @@ class Line:
 
 def strip_lines(context) -> list:
     """A line per sound strip of the sequencer the user sees, by start frame; InputError when there is none."""
-    strips = sorted(audio_source.sound_strips(bridge.sequencer_scene(context)), key=lambda s: (s.frame_start, s.name))
+    strips = sorted(audio_source.sound_strips(sequencer.sequencer_scene(context)), key=lambda s: (s.frame_start, s.name))
     if not strips:
         raise engine.InputError("The sequencer has no sound strips; add your dialogue lines as sound strips, "
                                 "or choose a folder.")
@@ -73,7 +73,7 @@ def folder_lines(folder: str) -> list:
 def line_job(context, line: Line):
     """The engine's animate job for `line` in the panel's driver and style (the Animate button's own)."""
     settings, options = context.scene.talking_head, preferences.engine_options(context)
-    return jobs.AnimateJob(audio=line.audio, fps=bridge.scene_fps(context.scene), driver=settings.driver or None,
+    return jobs.AnimateJob(audio=line.audio, fps=scene_timing.scene_fps(context.scene), driver=settings.driver or None,
                            seed=settings.seed, start_frame=line.start_frame,
                            style_items=properties.style_items(settings), device=options.device,
                            models_dir=options.models_dir)
@@ -177,7 +177,7 @@ class BatchRun:
 def key_lines(context, scene, target, results: list, aliases=None) -> tuple:
     """Key each line's clip as Actions on the NLA of every keyed ID block; ([keyed Line], [(Line, sentence)])."""
     keyed, failed = [], []
-    fps, frame = bridge.scene_fps(scene), scene.frame_current
+    fps, frame = scene_timing.scene_fps(scene), scene.frame_current
     for line, clip, message in results:
         if clip is None:
             failed.append((line, message or "The engine returned no clip."))
@@ -188,13 +188,13 @@ def key_lines(context, scene, target, results: list, aliases=None) -> tuple:
             clip.start_frame = frame
             frame += clip.num_frames + GAP_FRAMES
         try:
-            result = bridge.key_clip(clip, target, aliases=aliases, existing=existing_action.PUSH_TO_NLA)
+            result = keying.key_clip(clip, target, aliases=aliases, existing=existing_action.PUSH_TO_NLA)
         except engine.EngineError as error:
             failed.append((line, str(error)))
             continue
         for action in result.actions:
             put_on_nla(action, line)
-        bridge.extend_frame_range(scene, *result.frames)
+        scene_timing.extend_frame_range(scene, *result.frames)
         if line.from_folder:
             _line_strip(scene, line)
         keyed.append(line)
@@ -230,7 +230,7 @@ def _users(action):
 
 
 def _line_strip(scene, line: Line) -> None:
-    strips = bridge._strips(scene.sequence_editor or scene.sequence_editor_create())
+    strips = sequencer.editor_strips(scene.sequence_editor or scene.sequence_editor_create())
     channel = max((s.channel for s in strips), default=0) + 1 if any(
         s.frame_final_end > line.start_frame for s in strips) else 1
     strip = strips.new_sound(line.name, line.audio, min(channel, 128), line.start_frame)

@@ -1,7 +1,9 @@
-"""Import the engine: bundled inside the extension, or beside the add-on in a development checkout."""
+"""Import the engine: bundled inside the extension, or beside the add-on in a development checkout; and the
+engine subpackages the add-on reads that `import engine` does not load (`retarget`)."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -14,3 +16,5 @@ else:  # a development checkout: <repo>/addon and <repo>/engine side by side
     if repo not in sys.path:
         sys.path.insert(0, repo)
     import engine  # noqa: F401
+
+retarget = importlib.import_module(engine.__name__ + ".retarget")  # bundled or checkout engine alike

@@ -9,7 +9,7 @@ import bpy
 from bpy.props import EnumProperty, StringProperty
 from bpy_extras.io_utils import ExportHelper
 
-from . import bridge, results
+from . import mapping_store, results, target_rig
 from .engine_link import engine
 from .panel import SidebarPanel
 
@@ -25,12 +25,12 @@ def export_target(context):
 
 def export_objects(obj) -> list:
     """The head (mesh first), the character's other meshes keyed with it (teeth, eyes: ticked in the
-    Mapping panel, with shape-key Actions; see `bridge.companion_meshes`) and its armature."""
+    Mapping panel, with shape-key Actions; see `target_rig.companion_meshes`) and its armature."""
     if obj is None:
         return []
-    armature = bridge.find_armature(obj)
-    skipped = bridge.skipped_meshes(obj)
-    others = [o for o in bridge.character_meshes(obj) if o.name not in skipped and _has_action(o.data.shape_keys)]
+    armature = target_rig.find_armature(obj)
+    skipped = mapping_store.skipped_meshes(obj)
+    others = [o for o in target_rig.character_meshes(obj) if o.name not in skipped and _has_action(o.data.shape_keys)]
     return [obj] + others + ([armature] if armature is not None and armature is not obj else [])
 
 

@@ -18,11 +18,10 @@ import functools
 
 import numpy as np
 
-from . import bridge, key_names
+from . import key_names, mapping_store, target_rig
 from .axes import to_blender, to_flame
-from .engine_link import engine
+from .engine_link import engine, retarget
 
-retarget = bridge.retarget
 LANDMARKS_PROP = "talking_head_landmarks"  # custom property: 68 vertex indices in iBUG-68 order
 LANDMARK_COUNT = 68
 ALIGNING_JOINTS = ("neck", "jaw", "eye_left", "eye_right")  # joints a FLAME head and the built-in head share
@@ -47,12 +46,12 @@ def landmark_indices(obj):
 
 def is_flame_head(obj) -> bool:
     """True when `obj`'s shape keys look like a FLAME head's expression components (`Exp1`.., `exp000`..)."""
-    return key_names.looks_like_flame(bridge.shape_key_targets(obj))
+    return key_names.looks_like_flame(target_rig.shape_key_targets(obj))
 
 
 def fit_keys(obj) -> tuple:
     """(shape keys [K] a fit may use, signed): a FLAME head's expression keys with signed weights, else all."""
-    names = bridge.shape_key_targets(obj)
+    names = target_rig.shape_key_targets(obj)
     if key_names.looks_like_flame(names):
         return key_names.flame_expression_keys(names), True
     return names, False
@@ -70,7 +69,7 @@ def shape_key_coordinates(obj, names=None) -> tuple:
     """(basis [V, 3], shapes [K, V, 3], names [K]) of the mesh's keys `names` (None: every target) in FLAME
     axes, each key applied alone on the basis, relative to its own reference key."""
     blocks = obj.data.shape_keys.key_blocks
-    names = bridge.shape_key_targets(obj) if names is None else list(names)
+    names = target_rig.shape_key_targets(obj) if names is None else list(names)
     count = len(obj.data.vertices)
 
     def coordinates(block):
@@ -102,8 +101,8 @@ def landmarks_from_joints(obj) -> np.ndarray:
 
     MappingError when the armature or one of those bones is missing.
     """
-    armature = bridge.find_armature(obj)
-    bones = bridge.bones_for_joints(armature) if armature is not None else {}
+    armature = target_rig.find_armature(obj)
+    bones = target_rig.bones_for_joints(armature) if armature is not None else {}
     missing = [j for j in ALIGNING_JOINTS if j not in bones]
     if missing:
         raise retarget.MappingError(
@@ -153,9 +152,9 @@ def mesh_vertices(obj) -> np.ndarray:
 
 def needs_automatic_fit(obj) -> bool:
     """True for a FLAME head with no stored mapping whose shape keys match none of our channels by name."""
-    if obj is None or obj.type != 'MESH' or bridge.stored_mapping(obj) is not None or not is_flame_head(obj):
+    if obj is None or obj.type != 'MESH' or mapping_store.stored_mapping(obj) is not None or not is_flame_head(obj):
         return False
-    return not retarget.map_by_name(builtin_channels(), bridge.shape_key_targets(obj)).targets
+    return not retarget.map_by_name(builtin_channels(), target_rig.shape_key_targets(obj)).targets
 
 
 def ensure_mapping(obj):
@@ -168,8 +167,8 @@ def ensure_mapping(obj):
     if landmarks is None:
         landmarks = [int(i) for i in landmarks_from_joints(obj)]
     mapping = fit_mesh(obj, landmarks)
-    armature = bridge.find_armature(obj)
-    mapping.bones = bridge.bones_for_joints(armature) if armature is not None else {}
+    armature = target_rig.find_armature(obj)
+    mapping.bones = target_rig.bones_for_joints(armature) if armature is not None else {}
     obj[LANDMARKS_PROP] = landmarks
-    bridge.store_mapping(obj, mapping)
+    mapping_store.store_mapping(obj, mapping)
     return mapping

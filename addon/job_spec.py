@@ -15,7 +15,7 @@ from typing import Optional
 
 import bpy
 
-from . import audio_source, bridge, existing_action, jobs, preferences, properties
+from . import audio_source, existing_action, jobs, preferences, properties, scene_timing
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def build(context) -> AnimateRequest:
     options = preferences.engine_options(context)
     source = audio_source.resolve(context, settings)
     clip = bpy.path.abspath(settings.style_clip) if settings.style_clip.strip() else None
-    spec = jobs.AnimateJob(audio=source.path, fps=bridge.scene_fps(context.scene), driver=settings.driver or None,
+    spec = jobs.AnimateJob(audio=source.path, fps=scene_timing.scene_fps(context.scene), driver=settings.driver or None,
                            seed=settings.seed, start_frame=source.start_frame,
                            style_items=properties.style_items(settings), style_clip=clip,
                            device=options.device, models_dir=options.models_dir,

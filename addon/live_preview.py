@@ -25,7 +25,7 @@ from typing import Optional
 
 import bpy
 
-from . import bridge, preferences, render_camera, render_settings, render_spec, results
+from . import image_editor, preferences, render_camera, render_settings, render_spec, results
 from .engine_link import engine
 from .preview_worker import PreviewWorker
 
@@ -183,8 +183,8 @@ def _answered(ask: FrameAsk, message: dict) -> None:
         render_ops.remember_failure(scene, str(message["error"]))
         return
     rgba = PreviewWorker.pixels(message)
-    image = bridge.preview_image(rgba, pack=False)
-    bridge.show_image(bpy.context, image)
+    image = image_editor.preview_image(rgba, pack=False)
+    image_editor.show_image(bpy.context, image)
     LATENCIES.append((ask.frame, time.perf_counter() - ask.asked_at))
     render_ops.forget_failure(scene)
     text = (f"Previewing frame {ask.frame} live in the look '{ask.key[0]}' ({image.size[0]}x{image.size[1]}, "

@@ -17,7 +17,7 @@ from typing import Optional
 
 import bpy
 
-from . import audio_source, bridge, existing_action, fitting, head_object, job_spec, jobs, results
+from . import audio_source, existing_action, fitting, head_object, job_spec, jobs, keying, results, scene_timing, sequencer
 from .engine_link import engine
 from .run_book import RunBook
 
@@ -266,18 +266,18 @@ def write_clip(context, scene, target, clip, audio: str, start_frame: int, user_
     alias table (None: the engine's). `existing`: what becomes of an Action of the artist's on the
     head or its rig (`existing_action.PUSH_TO_NLA` or `REPLACE`). A FLAME head with no mapping is
     fitted first (`fitting`). `with_sound` False: `audio` has no sound (a silent video), no strip of ours."""
-    fps = bridge.scene_fps(scene)
+    fps = scene_timing.scene_fps(scene)
     if abs(clip.fps - fps) > 1e-6:  # the scene's rate changed while the engine worked
         clip = clip.resample(fps)
     fitting.ensure_mapping(target)
-    result = bridge.key_clip(clip, target, aliases=aliases, existing=existing)
+    result = keying.key_clip(clip, target, aliases=aliases, existing=existing)
     results.remember(target, clip)
-    bridge.extend_frame_range(scene, *result.frames)
-    sound_scene = bridge.sequencer_scene(context) if scene == context.scene else scene
+    scene_timing.extend_frame_range(scene, *result.frames)
+    sound_scene = sequencer.sequencer_scene(context) if scene == context.scene else scene
     if user_strip is None and with_sound:
-        bridge.place_sound(sound_scene, audio, start_frame)
+        sequencer.place_sound(sound_scene, audio, start_frame)
     else:  # the keys follow the user's strip: our voice strip of an earlier run would play twice
-        bridge.remove_voice(sound_scene)
+        sequencer.remove_voice(sound_scene)
     source = Path(audio).name + (f" (strip '{user_strip}')" if user_strip else "")
     scene.talking_head.status = _summary(result, source)
     return result

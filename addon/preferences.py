@@ -16,10 +16,8 @@ from typing import Optional
 import bpy
 from bpy.props import EnumProperty, StringProperty
 
-from . import bridge
-from .engine_link import engine
+from .engine_link import engine, retarget
 
-retarget = bridge.retarget
 DEVICES = (
     ('AUTO', "Auto", "The GPU (onnxruntime's CUDA provider) where it works, else the CPU"),
     ('CPU', "CPU", "Always the CPU: works everywhere"),

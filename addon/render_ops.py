@@ -22,7 +22,7 @@ import shutil
 import bpy
 from bpy.app.handlers import persistent
 
-from . import bridge, jobs, live_preview, operators, render_spec, results
+from . import image_editor, jobs, live_preview, operators, render_spec, results, sequencer
 from .engine_link import engine
 from .render_spec import PREVIEW, SEQUENCE
 from .run_book import RunBook
@@ -89,17 +89,17 @@ class RenderRun(operators.EngineRun):
 
     def _show_preview(self, context) -> str:
         rgba = png.read_png(self.job.frames[0])
-        image = bridge.preview_image(rgba)
-        bridge.show_image(context, image)
+        image = image_editor.preview_image(rgba)
+        image_editor.show_image(context, image)
         return (f"Previewed frame {self.request.frames[0]} in the look '{self.request.look}' "
                 f"({image.size[0]}x{image.size[1]}).")
 
     def _place_strip(self, context, scene) -> str:
-        sound_scene = bridge.sequencer_scene(context) if scene == context.scene else scene
+        sound_scene = sequencer.sequencer_scene(context) if scene == context.scene else scene
         settings = scene.talking_head
         user_strip = settings.sound_strip_name if settings.audio_source == 'STRIP' else ""
         first, last = self.request.frames
-        strip = bridge.place_frames(sound_scene, self.job.frames, first, bridge.voice_channel(sound_scene, user_strip))
+        strip = sequencer.place_frames(sound_scene, self.job.frames, first, sequencer.voice_channel(sound_scene, user_strip))
         return (f"Rendered frames {first}-{last} in the look '{self.request.look}' to "
                 f"{self.job.frames[0].parent} (strip '{strip.name}', channel {strip.channel}).")
 
@@ -250,7 +250,7 @@ def on_load(_path=None, _=None) -> None:
 @persistent
 def on_save(_path=None, _=None) -> None:
     """`save_pre` handler: the live preview's last frame (not packed while scrubbing) goes into the .blend."""
-    image = bpy.data.images.get(bridge.PREVIEW_IMAGE)
+    image = bpy.data.images.get(image_editor.PREVIEW_IMAGE)
     if image is not None and image.has_data:
         image.pack()
 

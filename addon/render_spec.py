@@ -17,7 +17,7 @@ from pathlib import Path
 
 import bpy
 
-from . import bridge, jobs, preferences, render_camera, render_settings, results
+from . import jobs, preferences, render_camera, render_settings, results, scene_timing
 from .engine_link import engine
 
 PREVIEW, SEQUENCE = "preview", "sequence"
@@ -97,7 +97,7 @@ def _validated(spec, folder: Path) -> None:
 
 def clip_at_scene_rate(clip, scene):
     """The clip at the scene's frame rate (the rate may have changed since Animate)."""
-    fps = bridge.scene_fps(scene)
+    fps = scene_timing.scene_fps(scene)
     return clip if abs(clip.fps - fps) < 1e-6 else clip.resample(fps)
 
 

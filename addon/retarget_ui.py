@@ -1,14 +1,14 @@
 """The Mapping subpanel: which shape keys and bones of the chosen head each channel drives.
 
 The mapping lives on the head's mesh as JSON (custom property `talking_head_mapping`,
-see `bridge.MAPPING_PROP`), so the user can read and edit it; Animate uses it.
+see `mapping_store.MAPPING_PROP`), so the user can read and edit it; Animate uses it.
 Without one, names are matched (`engine.retarget.map_by_name`) and the panel
 shows that default. Fitting (`fitting`) needs the 68 iBUG landmark vertices of
 the mesh, kept as the custom property `talking_head_landmarks`; a FLAME head
 finds them from its joints.
 
 The panel also lists the character's other meshes that carry shape keys the
-mapping drives (teeth, tongue, eyes: `bridge.mapped_meshes`); Animate keys
+mapping drives (teeth, tongue, eyes: `target_rig.mapped_meshes`); Animate keys
 them with the same mapping, except those the user unticks (kept on the head
 as the custom property `talking_head_skip_meshes`). A rig with Oculus visemes
 and no ARKit mouth shapes maps the viseme channels (`viseme_PP`, ...) by name.
@@ -20,13 +20,12 @@ import bpy
 import numpy as np
 from bpy.props import EnumProperty, StringProperty
 
-from . import bridge, fitting, preferences, results
+from . import fitting, mapping_store, preferences, results, target_rig
 from .action_compat import OWNER_TAG
-from .engine_link import engine
+from .engine_link import engine, retarget
 from .fitting import LANDMARKS_PROP, builtin_channels, landmark_indices, shape_key_coordinates  # noqa: F401
 from .panel import SidebarPanel
 
-retarget = bridge.retarget
 BY_NAME = "__by_name__"                     # bone choice meaning "the bone named like the joint"
 JOINT_LABELS = (("jaw", "Jaw"), ("neck", "Head turn (neck)"), ("global", "Head root (global)"),
                 ("eye_left", "Left eye"), ("eye_right", "Right eye"))
@@ -50,7 +49,7 @@ def mapping_channels(obj) -> list:
     if clip is not None:
         lowered = {n.lower() for n in names}
         names += [n for n in retarget.shape_channels(clip)[0] if n.lower() not in lowered]
-    if retarget.wants_visemes(bridge.shape_key_targets(obj)):
+    if retarget.wants_visemes(target_rig.shape_key_targets(obj)):
         names += [n for n in retarget.VISEME_NAMES if n not in names]
     return names
 
@@ -58,7 +57,7 @@ def mapping_channels(obj) -> list:
 def current_mapping(obj):
     """(mapping, stored): the mapping on `obj`, else the by-name default (not stored), with the
     preferences' alias table; InputError when that table cannot be read."""
-    stored = bridge.stored_mapping(obj)
+    stored = mapping_store.stored_mapping(obj)
     if stored is not None:
         return stored, True
     return by_name(obj), False
@@ -66,7 +65,7 @@ def current_mapping(obj):
 
 def by_name(obj):
     """The mapping of `obj` by name, with the aliases of the preferences' alias table."""
-    return retarget.map_by_name(mapping_channels(obj), bridge.shape_key_targets(obj),
+    return retarget.map_by_name(mapping_channels(obj), target_rig.shape_key_targets(obj),
                                 aliases=preferences.retarget_aliases())
 
 
@@ -78,7 +77,7 @@ def overlay_head(context, obj):
 
 
 def _keep_bones(obj, mapping):
-    previous = bridge.stored_mapping(obj)
+    previous = mapping_store.stored_mapping(obj)
     if previous is not None:
         mapping.bones = dict(previous.bones)
     return mapping
@@ -120,7 +119,7 @@ class TALKINGHEAD_OT_mapping_by_name(_OnTarget, bpy.types.Operator):
 
         def build():
             mapping = _keep_bones(obj, by_name(obj))
-            bridge.store_mapping(obj, mapping)
+            mapping_store.store_mapping(obj, mapping)
             return f"Mapped {len(mapping.targets)} channels by name; {len(mapping.unmapped)} have no shape key."
         return self.run(build)
 
@@ -136,7 +135,7 @@ class TALKINGHEAD_OT_mapping_fit(_OnTarget, bpy.types.Operator):
         if not super().poll(context):
             return False
         obj = target_of(context)
-        if not bridge.shape_key_targets(obj):
+        if not target_rig.shape_key_targets(obj):
             cls.poll_message_set(f"'{obj.name}' has no shape keys to fit.")
             return False
         if landmark_indices(obj) is None and not fitting.is_flame_head(obj):
@@ -154,7 +153,7 @@ class TALKINGHEAD_OT_mapping_fit(_OnTarget, bpy.types.Operator):
                 landmarks = [int(i) for i in fitting.landmarks_from_joints(obj)]
                 obj[LANDMARKS_PROP] = landmarks
             mapping = fitting.fit_mesh(obj, landmarks)
-            bridge.store_mapping(obj, _keep_bones(obj, mapping))
+            mapping_store.store_mapping(obj, _keep_bones(obj, mapping))
             return (f"Fitted {len(mapping.targets)} expressions to the shape keys; "
                     f"{len(mapping.unmapped)} have no good match.")
         return self.run(fit)
@@ -191,7 +190,7 @@ _BONE_ITEMS: list = []  # Blender needs enum item strings kept alive while the s
 
 
 def _bone_items(_self, context):
-    armature = bridge.find_armature(target_of(context))
+    armature = target_rig.find_armature(target_of(context))
     _BONE_ITEMS[:] = [(BY_NAME, "(Bone named like the joint)", "Use the bone whose name is the joint's, if any")]
     if armature is not None:
         _BONE_ITEMS.extend((b.name, b.name, "") for b in armature.data.bones)
@@ -212,7 +211,7 @@ class TALKINGHEAD_OT_mapping_choose_bone(_OnTarget, bpy.types.Operator):
     def poll(cls, context):
         if not super().poll(context):
             return False
-        if bridge.find_armature(target_of(context)) is None:
+        if target_rig.find_armature(target_of(context)) is None:
             cls.poll_message_set("The head has no armature (an Armature modifier or armature parent).")
             return False
         return True
@@ -232,7 +231,7 @@ class TALKINGHEAD_OT_mapping_choose_bone(_OnTarget, bpy.types.Operator):
             else:
                 bones[self.joint] = self.bone
             mapping.bones = retarget.Mapping(bones=bones).bones
-            bridge.store_mapping(obj, mapping)
+            mapping_store.store_mapping(obj, mapping)
             return f"The {self.joint} joint now drives {bones.get(self.joint, 'the bone named like it')}."
         return self.run(choose)
 
@@ -252,8 +251,8 @@ class TALKINGHEAD_OT_mapping_toggle_mesh(_OnTarget, bpy.types.Operator):
         def toggle():
             if other is None or other.type != 'MESH':
                 raise engine.InputError(f"There is no mesh named '{self.mesh}'; choose one listed in the panel.")
-            skip = other.name not in bridge.skipped_meshes(obj)
-            bridge.set_skipped(obj, other, skip)
+            skip = other.name not in mapping_store.skipped_meshes(obj)
+            mapping_store.set_skipped(obj, other, skip)
             return f"Animate {'leaves' if skip else 'keys'} '{other.name}' {'as it is' if skip else 'with the head'}."
         return self.run(toggle)
 
@@ -306,16 +305,16 @@ class TALKINGHEAD_OT_mapping_apply_text(_OnTarget, bpy.types.Operator):
             current, _ = current_mapping(obj)
             if (mapping.targets, mapping.bones) != (current.targets, current.bones):
                 mapping.method = "edited"
-            bridge.store_mapping(obj, mapping)
+            mapping_store.store_mapping(obj, mapping)
             return f"Stored the edited mapping ({len(mapping.targets)} channels) on '{obj.name}'."
         return self.run(apply)
 
 
 def check_on_rig(obj, mapping) -> None:
     """Raise MappingError when the mapping names shape keys or bones `obj` does not have."""
-    armature = bridge.find_armature(obj)
+    armature = target_rig.find_armature(obj)
     bones = [b.name for b in armature.data.bones] if armature is not None else []
-    mapping.validate(target_names=bridge.shape_key_targets(obj), bone_names=bones)
+    mapping.validate(target_names=target_rig.shape_key_targets(obj), bone_names=bones)
 
 
 class TALKINGHEAD_OT_mapping_clear(_OnTarget, bpy.types.Operator):
@@ -326,8 +325,8 @@ class TALKINGHEAD_OT_mapping_clear(_OnTarget, bpy.types.Operator):
 
     def execute(self, context):
         obj = target_of(context)
-        if bridge.MAPPING_PROP in obj:
-            del obj[bridge.MAPPING_PROP]
+        if mapping_store.MAPPING_PROP in obj:
+            del obj[mapping_store.MAPPING_PROP]
         self.report({'INFO'}, f"'{obj.name}' is mapped by name again.")
         return {'FINISHED'}
 
@@ -370,10 +369,10 @@ class TALKINGHEAD_PT_mapping(SidebarPanel, bpy.types.Panel):
 
 def draw_bones(layout, obj, mapping) -> None:
     """Joint -> bone rows, each with a button to choose another bone."""
-    armature = bridge.find_armature(obj)
+    armature = target_rig.find_armature(obj)
     if armature is None:
         return
-    found = bridge.bones_for_joints(armature, mapping)
+    found = target_rig.bones_for_joints(armature, mapping)
     box = layout.box()
     for joint, label in JOINT_LABELS:
         split = box.split(factor=0.45)
@@ -386,10 +385,10 @@ def draw_bones(layout, obj, mapping) -> None:
 
 def draw_meshes(layout, obj, mapping) -> None:
     """The character's other meshes with keys the mapping drives, each with its tick (keyed or not)."""
-    meshes = bridge.mapped_meshes(obj, mapping)
+    meshes = target_rig.mapped_meshes(obj, mapping)
     if not meshes:
         return
-    skipped = bridge.skipped_meshes(obj)
+    skipped = mapping_store.skipped_meshes(obj)
     box = layout.box()
     box.label(text=f"Also keyed with '{obj.name}':", icon='OUTLINER_OB_MESH')
     for other in meshes:

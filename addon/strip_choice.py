@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bpy
 
-from . import bridge
+from . import sequencer
 from .action_compat import OWNER_TAG
 
 NO_STRIP = "NONE"  # the enum item 0: no strip chosen
@@ -30,12 +30,12 @@ class StripChoice:
 
     def strips(self, scene) -> list:
         """The user's strips of this type in `scene`'s sequencer, by channel then start frame."""
-        strips = [s for s in bridge.all_strips(scene) if s.type == self.strip_type and s.get(OWNER_TAG) != self.ours]
+        strips = [s for s in sequencer.all_strips(scene) if s.type == self.strip_type and s.get(OWNER_TAG) != self.ours]
         return sorted(strips, key=lambda s: (s.channel, s.frame_start, s.name))
 
     def _enum_items(self, context) -> list:
         """Enum items of the sequencer's strips, numbered from 1 (0: none chosen)."""
-        strips = self.strips(bridge.sequencer_scene(context or bpy.context))
+        strips = self.strips(sequencer.sequencer_scene(context or bpy.context))
         none = f"Choose a {self.noun}" if strips else f"No {self.noun}s in the sequencer"
         self._items[:] = [(NO_STRIP, none, self.purpose, self.icon, 0)]
         self._items.extend((s.name, s.name, f"Channel {s.channel}, from frame {s.frame_start:g}", self.icon, k + 1)
@@ -55,8 +55,8 @@ class StripChoice:
     def chosen(self, context, settings):
         """The user's strip the settings name, or None."""
         name = getattr(settings, self.name_property)
-        return next((s for s in self.strips(bridge.sequencer_scene(context)) if s.name == name), None) if name else None
+        return next((s for s in self.strips(sequencer.sequencer_scene(context)) if s.name == name), None) if name else None
 
     def _names(self) -> list:
         """The names of items 1, 2, ... (not rebuilding the items Blender may be showing)."""
-        return [s.name for s in self.strips(bridge.sequencer_scene(bpy.context))]
+        return [s.name for s in self.strips(sequencer.sequencer_scene(bpy.context))]

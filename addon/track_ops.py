@@ -26,7 +26,7 @@ from typing import Optional
 import bpy
 from bpy.props import BoolProperty, EnumProperty, IntProperty, PointerProperty, StringProperty
 
-from . import bridge, fitting, jobs, operators, preferences, results
+from . import fitting, jobs, operators, preferences, results, scene_timing, sequencer
 from .action_compat import OWNER_TAG
 from .engine_link import engine
 from .panel import SidebarPanel
@@ -111,7 +111,7 @@ def resolve(context, settings) -> VideoSource:
     if not os.path.isfile(path):
         raise engine.InputError(f"The movie of strip '{strip.name}' is not a file on disk ('{path}'); "
                                 "choose another strip or a video file.")
-    rate = strip.fps or bridge.scene_fps(context.scene)
+    rate = strip.fps or scene_timing.scene_fps(context.scene)
     start_s = strip.frame_offset_start / rate
     end_s = (strip.frame_offset_start + strip.frame_final_duration) / rate
     return VideoSource(path, round(strip.frame_final_start), start_s, end_s, strip.name)
@@ -161,15 +161,15 @@ class TrackRun(operators.EngineRun):
             result = operators.write_clip(context, scene, target, clip.without_channels(moves), self.source.path,
                                           self.source.start_frame, user_strip=self.source.strip,
                                           aliases=self.aliases, existing=self.existing, with_sound=with_sound)
-            results.remember(target, clip.resample(bridge.scene_fps(scene)) if abs(
-                clip.fps - bridge.scene_fps(scene)) > 1e-6 else clip)
+            results.remember(target, clip.resample(scene_timing.scene_fps(scene)) if abs(
+                clip.fps - scene_timing.scene_fps(scene)) > 1e-6 else clip)
         except engine.EngineError as error:  # e.g. a stored mapping naming keys the head lost: nothing keyed
             scene.render.fps, scene.render.fps_base = rate
             report({'ERROR'}, str(error))
             return {'CANCELLED'}
         if self.source.strip is None:
             drift = " ".join(filter(None, (drift, _placed_movie(context, scene, self.source))))
-        show_quality(scene.talking_head_track, clip, bridge.scene_fps(scene), self.source.start_frame)
+        show_quality(scene.talking_head_track, clip, scene_timing.scene_fps(scene), self.source.start_frame)
         warnings = list(clip.metadata.get("warnings", ())) + ([drift] if drift else [])
         status = scene.talking_head.status + (" " + " ".join(warnings) if warnings else "")
         scene.talking_head_track.status = status
@@ -188,7 +188,7 @@ def _match_rate(scene, fps: float) -> str:
     rate = Fraction(fps).limit_denominator(1001)
     whole = math.ceil(rate)
     if whole > 1000 or whole < 1:
-        return (f"The scene keeps its frame rate ({bridge.scene_fps(scene):g} fps): the video's {fps:g} fps "
+        return (f"The scene keeps its frame rate ({scene_timing.scene_fps(scene):g} fps): the video's {fps:g} fps "
                 "is out of Blender's range.")
     scene.render.fps, scene.render.fps_base = int(whole), float(whole / rate)
     return ""
@@ -196,7 +196,7 @@ def _match_rate(scene, fps: float) -> str:
 
 def _drift(scene, fps: float) -> str:
     """"" when the scene plays the video's frames in step, else the sentence saying its picture drifts."""
-    rate = bridge.scene_fps(scene)
+    rate = scene_timing.scene_fps(scene)
     if abs(rate - fps) < 1e-3:
         return ""
     return (f"The sequencer plays the {fps:g} fps video at the scene's {rate:g} fps, so its picture drifts from "
@@ -206,7 +206,7 @@ def _drift(scene, fps: float) -> str:
 def _placed_movie(context, scene, source: VideoSource) -> str:
     """Put the tracked file in the sequencer; "" or the sentence saying why it is not there (the keys are)."""
     try:
-        place_movie(bridge.sequencer_scene(context) if scene == context.scene else scene, source.path,
+        place_movie(sequencer.sequencer_scene(context) if scene == context.scene else scene, source.path,
                     source.start_frame)
     except (engine.EngineError, RuntimeError) as error:  # no free channel; a Blender that cannot read the movie
         return f"The movie was not put in the sequencer ({str(error).rstrip('.')})."
@@ -216,12 +216,12 @@ def _placed_movie(context, scene, source: VideoSource) -> str:
 def place_movie(scene, filepath: str, frame_start: int, name: str = "TalkingHead Video"):
     """Put the video as a movie strip at `frame_start`, above our sound strip, replacing our previous movie strip
     only (the user's strips are untouched)."""
-    bridge.remove_ours(scene, VIDEO_STRIP)
+    sequencer.remove_ours(scene, VIDEO_STRIP)
     editor = scene.sequence_editor or scene.sequence_editor_create()
-    strips = bridge._strips(editor)
-    below = bridge.voice_channel(scene)
+    strips = sequencer.editor_strips(editor)
+    below = sequencer.voice_channel(scene)
     busy = {s.channel for s in strips if s.frame_final_end > frame_start}
-    channel = next((c for c in range(below + 1, bridge.MAX_CHANNEL + 1) if c not in busy), None)
+    channel = next((c for c in range(below + 1, sequencer.MAX_CHANNEL + 1) if c not in busy), None)
     if channel is None:
         raise engine.InputError(f"Every sequencer channel above {below} is taken from frame {frame_start}; "
                                 "free one for the video.")

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 import bpy  # noqa: E402
 
 import addon  # noqa: E402
-from addon import bridge, head_object  # noqa: E402
+from addon import bone_rotations, head_object, keying, target_rig  # noqa: E402
 from engine import animate, load_head  # noqa: E402
 from engine.bench.report import Row  # noqa: E402
 from engine.bench.measure import long_speech  # noqa: E402
@@ -40,7 +40,7 @@ def long_clip(minutes: float, fps: float = 30.0):
 def bulk_seconds(clip) -> float:
     mesh_obj = fresh_head()
     start = time.perf_counter()
-    bridge.key_clip(clip, mesh_obj)
+    keying.key_clip(clip, mesh_obj)
     seconds = time.perf_counter() - start
     addon.unregister()
     return seconds
@@ -49,9 +49,9 @@ def bulk_seconds(clip) -> float:
 def insert_loop_seconds(clip, frames: int) -> float:
     """keyframe_insert per key and frame, on the first `frames` frames of the same channels."""
     mesh_obj = fresh_head()
-    key, rig = mesh_obj.data.shape_keys, bridge.find_armature(mesh_obj)
+    key, rig = mesh_obj.data.shape_keys, target_rig.find_armature(mesh_obj)
     shapes = [(c, key.key_blocks[n]) for c, n in enumerate(clip.names) if n in key.key_blocks]
-    rotations = {j: bridge.quaternions(aa) for j, (aa, _) in bridge.joint_rotations(clip).items()}
+    rotations = {j: bone_rotations.quaternions(aa) for j, (aa, _) in bone_rotations.joint_rotations(clip).items()}
     joints = list(rotations)
     start = time.perf_counter()
     for t in range(frames):

@@ -27,7 +27,7 @@ import bpy  # noqa: E402
 from mathutils import Matrix, Vector  # noqa: E402
 
 import addon  # noqa: E402
-from addon import bridge, head_object, live_preview, render_camera, results  # noqa: E402
+from addon import head_object, image_editor, keying, live_preview, render_camera, results  # noqa: E402
 from addon.axes import to_blender  # noqa: E402
 from engine import animate, load_head  # noqa: E402
 from engine.bench.report import Row  # noqa: E402
@@ -52,7 +52,7 @@ def shot():
     mesh_obj, rig = head_object.add_head(context, load_head())
     head_object.make_target(context, mesh_obj, rig)
     clip = animate(str(SAMPLE_VOICE), fps=24.0, driver="energy")
-    bridge.key_clip(clip, mesh_obj)
+    keying.key_clip(clip, mesh_obj)
     results.remember(mesh_obj, clip)
     scene = context.scene
     scene.talking_head.render.look = LOOK
@@ -165,7 +165,7 @@ def blender_alpha(scene, path: Path, engine: str = 'BLENDER_WORKBENCH') -> np.nd
 
 
 def preview_rgba() -> np.ndarray:
-    image = bpy.data.images[bridge.PREVIEW_IMAGE]
+    image = bpy.data.images[image_editor.PREVIEW_IMAGE]
     pixels = np.empty(len(image.pixels), np.float32)
     image.pixels.foreach_get(pixels)
     return pixels.reshape(image.size[1], image.size[0], 4)[::-1].copy()

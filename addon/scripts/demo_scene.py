@@ -99,13 +99,13 @@ def build_scene(audio: str, fps: int, out: Path, dev: bool = False):
     return settings.target, package
 
 
-def evaluated_frames(head_obj, bridge):
+def evaluated_frames(head_obj, target_rig):
     """Vertices [T, V, 3] (FLAME frame) of the evaluated mesh at every frame of the scene."""
     scene = bpy.context.scene
     frames = []
     for frame in range(scene.frame_start, scene.frame_end + 1):
         scene.frame_set(frame)
-        frames.append(bridge.evaluated_vertices(bpy.context, head_obj))
+        frames.append(target_rig.evaluated_vertices(bpy.context, head_obj))
     return np.stack(frames)
 
 
@@ -152,7 +152,7 @@ def main(argv=None) -> int:
     blend = out / "demo.blend"
     bpy.ops.wm.save_as_mainfile(filepath=str(blend))
     head = load_head()
-    vertices = evaluated_frames(head_obj, importlib.import_module(f"{package.__name__}.bridge"))
+    vertices = evaluated_frames(head_obj, importlib.import_module(f"{package.__name__}.target_rig"))
     video = write_video(out / "demo.mp4", video_frames(render_frames(head, vertices, args.size)),
                         fps=args.fps, audio_path=args.audio, total=len(vertices))
     picks = np.linspace(0, len(vertices) - 1, SHEET_FRAMES).round().astype(int)

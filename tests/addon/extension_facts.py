@@ -61,11 +61,12 @@ def blender_facts(zip_path: str, voice: str) -> dict:
     bpy.ops.wm.read_factory_settings(use_empty=True)
     before = [m for m in RUNTIME_MODULES if importlib.util.find_spec(m) is not None]
     bpy.ops.extensions.package_install_files(filepath=zip_path, repo='user_default', enable_on_install=True)
-    bridge = importlib.import_module(PACKAGE + ".bridge")
+    sequencer = importlib.import_module(PACKAGE + ".sequencer")
+    image_editor = importlib.import_module(PACKAGE + ".image_editor")
     results = importlib.import_module(PACKAGE + ".results")
     sounds = []
     if not bpy.app.build_options.audaspace:  # PyPI's bpy 4.2 has no sound: strips cannot exist, note the call
-        bridge.place_sound = lambda scene, filepath, frame_start: sounds.append([filepath, frame_start])
+        sequencer.place_sound = lambda scene, filepath, frame_start: sounds.append([filepath, frame_start])
     scene = bpy.context.scene
     scene.render.fps, scene.render.fps_base = FPS, 1.0
     assert bpy.ops.talking_head.add_builtin_head() == {'FINISHED'}
@@ -82,7 +83,7 @@ def blender_facts(zip_path: str, voice: str) -> dict:
              "located": {m: importlib.import_module(m).__file__ for m in RUNTIME_MODULES},
              "compiled_wheels": compiled_wheel_tags(), "voice": voice_strip(scene) or (sounds[0] if sounds else None)}
     facts.update(keyed_curves(mesh), evaluated_error=evaluated_error(scene, clip, mesh))
-    facts["preview"] = preview_facts(scene, bridge)
+    facts["preview"] = preview_facts(scene, image_editor)
     return facts
 
 
@@ -123,14 +124,14 @@ def voice_strip(scene):
     return next(([s.sound.filepath, s.frame_start] for s in strips if s.type == 'SOUND'), None)
 
 
-def preview_facts(scene, bridge) -> dict:
+def preview_facts(scene, image_editor) -> dict:
     """Preview frame 12 at 256 in the first shipped look: the operator's result, status and image."""
     import bpy
 
     scene.frame_set(12)
     scene.talking_head.render.size = '256'
     result = sorted(bpy.ops.talking_head.render_preview())
-    image = bpy.data.images.get(bridge.PREVIEW_IMAGE)
+    image = bpy.data.images.get(image_editor.PREVIEW_IMAGE)
     facts = {"result": result, "status": scene.talking_head.render.status}
     if image is not None:
         pixels = np.empty(len(image.pixels), np.float32)

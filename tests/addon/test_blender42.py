@@ -137,7 +137,7 @@ def register_cycle() -> dict:
 def keying_facts(voice: str) -> dict:
     """Built-in head with the artist's Actions, an energy-driver clip written twice as Animate does."""
     import bpy
-    from talking_head import action_compat, bridge, operators, results
+    from talking_head import action_compat, operators, results, sequencer
     from talking_head.engine_link import engine
 
     scene = bpy.context.scene
@@ -151,7 +151,7 @@ def keying_facts(voice: str) -> dict:
     facts = {"audaspace": bpy.app.build_options.audaspace, "runs": [], "voice": voice}
     sounds = []
     if not facts["audaspace"]:  # PyPI's bpy 4.2 has no sound: sound strips cannot exist, note the call
-        bridge.place_sound = lambda scene, filepath, frame_start: sounds.append([filepath, frame_start])
+        sequencer.place_sound = lambda scene, filepath, frame_start: sounds.append([filepath, frame_start])
     result = operators.write_clip(bpy.context, scene, mesh, clip, voice, START_FRAME)  # what Animate calls
     facts["runs"].append(run_facts([a.name for a in result.actions]))
     settings = scene.talking_head  # then the operator itself: the engine in a child process, then write_clip

@@ -102,16 +102,17 @@ def target_scene(context, tmp_path, target):
 
 
 def test_every_mesh_of_the_character_is_keyed_alike(blender):
-    from addon import bridge
+    from addon import keying, target_rig
+    from addon.engine_link import retarget
 
     _, meshes = rpm_character(blender)
     other_rig, others = rpm_character(blender, "Other")  # a second character with the same keys: left alone
     clip, _, _ = speech_clip()
     head = meshes["Wolf3D_Head"]
-    assert [o.name for o in bridge.mapped_meshes(head, bridge.retarget.map_by_name(
-        bridge.retarget.shape_channels(clip)[0], bridge.shape_key_targets(head)))] == ["EyeLeft", "EyeRight",
+    assert [o.name for o in target_rig.mapped_meshes(head, retarget.map_by_name(
+        retarget.shape_channels(clip)[0], target_rig.shape_key_targets(head)))] == ["EyeLeft", "EyeRight",
                                                                                       "Wolf3D_Teeth"]
-    result = bridge.key_clip(clip, head)
+    result = keying.key_clip(clip, head)
     assert result.meshes == ["Wolf3D_Head", "EyeLeft", "EyeRight", "Wolf3D_Teeth"]
     jaw = key_curve(head, "jawOpen")
     assert jaw.max() > 0.3  # the lips part ...
@@ -127,7 +128,7 @@ def test_every_mesh_of_the_character_is_keyed_alike(blender):
 def test_a_character_creator_teeth_and_tongue_take_the_heads_mapping_on_their_own_keys(blender):
     """CC-style names; the teeth and tongue carry only some of the head's keys; the head's stored
     mapping (its weights) is the character's."""
-    from addon import bridge
+    from addon import keying, mapping_store
     from engine.retarget import Mapping
 
     rig = bpy.data.objects.new("CC_Base_BoneRoot", bpy.data.armatures.new("CC_Base_BoneRoot"))
@@ -137,9 +138,9 @@ def test_a_character_creator_teeth_and_tongue_take_the_heads_mapping_on_their_ow
     teeth = shaped_mesh(blender, "CC_Base_Teeth", ("Jaw_Open",), rig)
     tongue = shaped_mesh(blender, "CC_Base_Tongue", ("Jaw_Open", "Tongue_Out"), rig)
     unrelated = shaped_mesh(blender, "CC_Base_Eyelash", ("Lash_Curl",), rig)  # no key the mapping drives
-    bridge.store_mapping(body, Mapping(targets={"jawOpen": [("Jaw_Open", 0.8)], "mouthClose": [("Mouth_Close", 1.0)]}))
+    mapping_store.store_mapping(body, Mapping(targets={"jawOpen": [("Jaw_Open", 0.8)], "mouthClose": [("Mouth_Close", 1.0)]}))
     clip, _, _ = speech_clip()
-    result = bridge.key_clip(clip, body)
+    result = keying.key_clip(clip, body)
     assert result.meshes == ["CC_Base_Body", "CC_Base_Teeth", "CC_Base_Tongue"]
     expected = 0.8 * clip.channel("jaw_rx") / 0.5
     for obj in (body, teeth, tongue):
@@ -149,7 +150,7 @@ def test_a_character_creator_teeth_and_tongue_take_the_heads_mapping_on_their_ow
 
 
 def test_animate_keys_all_meshes_in_one_undo_step_and_skips_an_unticked_one(blender, tmp_path):
-    from addon import bridge
+    from addon import mapping_store
 
     _, meshes = rpm_character(blender)
     head = meshes["Wolf3D_Head"]
@@ -158,20 +159,21 @@ def test_animate_keys_all_meshes_in_one_undo_step_and_skips_an_unticked_one(blen
     bpy.ops.ed.undo_push(message="the character as it was")
     with_undo = ('EXEC_DEFAULT', True)  # as from the UI: the operator pushes its undo step
     assert bpy.ops.talking_head.mapping_toggle_mesh(*with_undo, mesh="Wolf3D_Teeth") == {'FINISHED'}  # untick
-    assert bridge.skipped_meshes(head) == {"Wolf3D_Teeth"}
+    assert mapping_store.skipped_meshes(head) == {"Wolf3D_Teeth"}
     assert bpy.ops.talking_head.animate(*with_undo) == {'FINISHED'}
     keyed = {name: key_curve(bpy.data.objects[name], "jawOpen") is not None for name in PARTS}
     assert keyed == {"Wolf3D_Head": True, "Wolf3D_Teeth": False, "EyeLeft": True, "EyeRight": True}
     assert " on 3 meshes over frames 1-24 " in blender.scene.talking_head.status
     bpy.ops.ed.undo()  # one step takes every mesh's keys away, and keeps the unticking
     assert all(key_curve(bpy.data.objects[name], "jawOpen") is None for name in PARTS)
-    assert bridge.skipped_meshes(bpy.data.objects["Wolf3D_Head"]) == {"Wolf3D_Teeth"}
+    assert mapping_store.skipped_meshes(bpy.data.objects["Wolf3D_Head"]) == {"Wolf3D_Teeth"}
     bpy.ops.ed.undo()  # and the unticking is an undo step of its own
-    assert bridge.skipped_meshes(bpy.data.objects["Wolf3D_Head"]) == set()
+    assert mapping_store.skipped_meshes(bpy.data.objects["Wolf3D_Head"]) == set()
 
 
 def test_the_mapping_panel_lists_the_meshes_and_unticking_survives_a_reload(blender, tmp_path):
-    from addon import bridge
+    from addon import mapping_store, target_rig
+    from addon.engine_link import retarget
 
     from test_retarget import drawn_labels
 
@@ -187,11 +189,11 @@ def test_the_mapping_panel_lists_the_meshes_and_unticking_survives_a_reload(blen
     bpy.ops.wm.save_as_mainfile(filepath=path)
     bpy.ops.wm.open_mainfile(filepath=path)
     head = bpy.data.objects["Wolf3D_Head"]
-    assert bridge.skipped_meshes(head) == {"EyeLeft"}
-    assert [o.name for o in bridge.companion_meshes(head, bridge.retarget.Mapping(
+    assert mapping_store.skipped_meshes(head) == {"EyeLeft"}
+    assert [o.name for o in target_rig.companion_meshes(head, retarget.Mapping(
         targets={"jawOpen": [("jawOpen", 1.0)]}))] == ["EyeRight", "Wolf3D_Teeth"]
     bpy.ops.talking_head.mapping_toggle_mesh(mesh="EyeLeft")  # ticked again
-    assert bridge.SKIP_MESHES_PROP not in head
+    assert mapping_store.SKIP_MESHES_PROP not in head
     with pytest.raises(RuntimeError, match="There is no mesh named 'Nope'"):
         bpy.ops.talking_head.mapping_toggle_mesh(mesh="Nope")
 
@@ -199,13 +201,13 @@ def test_the_mapping_panel_lists_the_meshes_and_unticking_survives_a_reload(blen
 def test_gltf_export_carries_every_keyed_mesh(blender, tmp_path):
     import json
 
-    from addon import bridge
+    from addon import keying, mapping_store
 
     _, meshes = rpm_character(blender)
     head = meshes["Wolf3D_Head"]
     blender.scene.talking_head.target = head
-    bridge.set_skipped(head, meshes["EyeRight"], True)
-    bridge.key_clip(speech_clip()[0], head)
+    mapping_store.set_skipped(head, meshes["EyeRight"], True)
+    keying.key_clip(speech_clip()[0], head)
     path = tmp_path / "character.gltf"
     assert bpy.ops.talking_head.export_gltf(filepath=str(path), gltf_format="GLTF_SEPARATE") == {'FINISHED'}
     gltf = json.loads(path.read_text())
@@ -225,11 +227,11 @@ def viseme_rig(context):
 
 
 def test_a_viseme_rig_speaks_through_its_visemes(blender):
-    from addon import bridge
+    from addon import keying
 
     face, teeth = viseme_rig(blender)
     clip, phones, times = speech_clip()
-    result = bridge.key_clip(clip, face)
+    result = keying.key_clip(clip, face)
     assert result.meshes == ["VisemeFace", "VisemeTeeth"]
     weights = np.stack([key_curve(face, v) for v in VISEMES], axis=1)
     np.testing.assert_allclose(weights.sum(axis=1), 1.0, atol=1e-5)
@@ -247,15 +249,15 @@ def test_a_viseme_rig_speaks_through_its_visemes(blender):
 
 
 def test_the_panel_maps_a_viseme_rig_by_name(blender):
-    from addon import bridge
+    from addon import keying, mapping_store
 
     face, _ = viseme_rig(blender)
     blender.scene.talking_head.target = face
     assert bpy.ops.talking_head.mapping_by_name() == {'FINISHED'}
-    stored = bridge.stored_mapping(face)
+    stored = mapping_store.stored_mapping(face)
     assert stored.targets["viseme_PP"] == [("viseme_PP", 1.0)] and len(stored.targets) == len(VISEMES) + 2
     clip, _, _ = speech_clip()
-    result = bridge.key_clip(clip, face)  # the stored mapping, visemes solved as by default
+    result = keying.key_clip(clip, face)  # the stored mapping, visemes solved as by default
     assert 'key_blocks["viseme_aa"].value' in result.targets["jaw_rx"] and key_curve(face, "viseme_aa").max() > 0.5
 
 
@@ -296,7 +298,7 @@ def face_part(context, name, neutral, faces, targets, parent=None):
 
 @pytest.mark.skipif(not ARKIT_RIG.is_dir(), reason="the shared ARKit reference rig is not here")
 def test_the_arkit_reference_face_split_in_two_moves_as_the_whole_face(blender):
-    from addon import bridge
+    from addon import keying, target_rig
 
     neutral, faces = read_obj(ARKIT_RIG / "Neutral.obj")
     targets = {p.stem: read_obj(p)[0] for p in sorted(ARKIT_RIG.glob("*.obj")) if p.stem != "Neutral"}
@@ -309,18 +311,18 @@ def test_the_arkit_reference_face_split_in_two_moves_as_the_whole_face(blender):
     upper, upper_index = face_part(blender, "Face", neutral, faces[~lower], targets, character)
     chin, chin_index = face_part(blender, "Chin", neutral, faces[lower], targets, character)
     clip, phones, times = speech_clip()
-    assert bridge.key_clip(clip, whole).meshes == ["Whole"]  # alone in the world: nothing else is its character
-    assert bridge.key_clip(clip, upper).meshes == ["Face", "Chin"]
+    assert keying.key_clip(clip, whole).meshes == ["Whole"]  # alone in the world: nothing else is its character
+    assert keying.key_clip(clip, upper).meshes == ["Face", "Chin"]
     aa = int(np.argmin(np.abs(times - 0.5 * (phones[2].start + phones[2].end))))
     for t in (0, aa, 30):
         blender.scene.frame_set(clip.start_frame + t)
-        expected = bridge.evaluated_vertices(blender, whole)
-        np.testing.assert_allclose(bridge.evaluated_vertices(blender, upper), expected[upper_index], atol=1e-6)
-        np.testing.assert_allclose(bridge.evaluated_vertices(blender, chin), expected[chin_index], atol=1e-6)
+        expected = target_rig.evaluated_vertices(blender, whole)
+        np.testing.assert_allclose(target_rig.evaluated_vertices(blender, upper), expected[upper_index], atol=1e-6)
+        np.testing.assert_allclose(target_rig.evaluated_vertices(blender, chin), expected[chin_index], atol=1e-6)
     blender.scene.frame_set(clip.start_frame + aa)
-    opened = bridge.evaluated_vertices(blender, chin)
+    opened = target_rig.evaluated_vertices(blender, chin)
     blender.scene.frame_set(clip.start_frame)
-    assert np.abs(opened - bridge.evaluated_vertices(blender, chin)).max() > 2e-3  # the chin drops on "aa"
+    assert np.abs(opened - target_rig.evaluated_vertices(blender, chin)).max() > 2e-3  # the chin drops on "aa"
 
 
 # ---- the same on Blender 4.2 LTS (legacy Actions) --------------------------------------------------

@@ -53,13 +53,13 @@ def ours() -> list:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_artists_actions_are_kept_and_ours_assigned_once_per_id(blender, mode):
-    from addon import bridge
+    from addon import keying
 
     mesh_obj, rig = artist_head(blender)
     key = mesh_obj.data.shape_keys
     before = {name: curves(bpy.data.actions[name]) for name in ("ArtistShapes", "ArtistPose")}
     for _ in range(2):  # the second run replaces the first run's Actions, in either mode
-        result = bridge.key_clip(make_clip(), mesh_obj, existing=mode)
+        result = keying.key_clip(make_clip(), mesh_obj, existing=mode)
     assert key.animation_data.action in result.actions and rig.animation_data.action in result.actions
     assert ours() == sorted(a.name for a in result.actions) == sorted([SHAPES, POSE])
     for name, owner in (("ArtistShapes", key), ("ArtistPose", rig)):
@@ -74,21 +74,21 @@ def test_artists_actions_are_kept_and_ours_assigned_once_per_id(blender, mode):
 
 
 def test_replace_after_push_leaves_the_nla_track_as_it_was(blender):
-    from addon import bridge
+    from addon import keying
 
     mesh_obj, _ = artist_head(blender)
-    bridge.key_clip(make_clip(), mesh_obj, existing="PUSH_TO_NLA")
-    bridge.key_clip(make_clip(), mesh_obj, existing="REPLACE")  # only our own Action is on the head now
+    keying.key_clip(make_clip(), mesh_obj, existing="PUSH_TO_NLA")
+    keying.key_clip(make_clip(), mesh_obj, existing="REPLACE")  # only our own Action is on the head now
     assert sorted(nla_actions()) == ["ArtistPose", "ArtistShapes"]
     assert len(ours()) == 2
 
 
 def test_an_unknown_mode_is_refused_before_anything_changes(blender):
-    from addon import bridge
+    from addon import keying
 
     mesh_obj, rig = artist_head(blender)
     with pytest.raises(ValueError, match="Unknown Existing Action mode 'OVERWRITE'"):
-        bridge.key_clip(make_clip(), mesh_obj, existing="OVERWRITE")
+        keying.key_clip(make_clip(), mesh_obj, existing="OVERWRITE")
     assert mesh_obj.data.shape_keys.animation_data.action.name == "ArtistShapes"
     assert rig.animation_data.action.name == "ArtistPose" and ours() == [] and nla_actions() == []
 

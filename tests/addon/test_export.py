@@ -19,14 +19,14 @@ WIDTHS = {"SCALAR": 1, "VEC3": 3, "VEC4": 4}
 @pytest.fixture
 def keyed(blender):
     """(context, mesh, clip): the tiny head keyed from a clip, the clip remembered as its latest result."""
-    from addon import bridge, head_object, results
+    from addon import head_object, keying, results
     from engine.motion import MotionClip
 
     mesh, _ = head_object.add_head(blender, tiny_head())
     t = np.linspace(0, 1, 12, dtype=np.float32)
     clip = MotionClip(names=["mouthClose", "browDownLeft", "jaw_rx", "eyeBlinkLeft"],
                       values=np.stack([t, 1 - t, 0.3 * t, t ** 2], axis=1), fps=24.0, start_frame=1)
-    bridge.key_clip(clip, mesh)
+    keying.key_clip(clip, mesh)
     results.remember(mesh, clip)
     blender.scene.talking_head.target = mesh
     blender.scene.frame_start, blender.scene.frame_end = 1, 12

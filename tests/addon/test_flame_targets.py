@@ -196,12 +196,12 @@ def test_bad_flame_files_add_nothing(blender, tmp_path, make, words):
 
 
 def test_animating_a_flame_head_keys_its_expressions_and_jaw(blender, tmp_path, builtin, mixing):
-    from addon import bridge, operators
+    from addon import mapping_store, operators
 
     path = flame_like_file(tmp_path, builtin, mixing)
     assert bpy.ops.talking_head.add_flame_head(filepath=str(path)) == {'FINISHED'}
     mesh = blender.scene.talking_head.target
-    mapping = bridge.stored_mapping(mesh)  # fitted when the head was added, before any Animate
+    mapping = mapping_store.stored_mapping(mesh)  # fitted when the head was added, before any Animate
     assert mapping.method == "fit" and mapping.signed
     assert any(w < 0 for pairs in mapping.targets.values() for _, w in pairs)  # components of either sign
     assert {"mouthLowerDownLeft", "mouthSmileLeft", "eyeBlinkLeft", "browInnerUp"} <= set(mapping.targets)
@@ -263,19 +263,19 @@ def flame_addon_head(context, builtin, mixing):
 
 
 def test_a_flame_addon_head_is_fitted_and_keyed_by_animate(blender, tmp_path, builtin, mixing):
-    from addon import bridge, fitting, operators
+    from addon import fitting, mapping_store, operators, target_rig
     from engine.head.lbs import batch_rodrigues
 
     mesh, rig = flame_addon_head(blender, builtin, mixing)
     settings = blender.scene.talking_head
     settings.target, settings.audio_path = mesh, str(write_voice(tmp_path))
-    assert fitting.is_flame_head(mesh) and bridge.stored_mapping(mesh) is None
+    assert fitting.is_flame_head(mesh) and mapping_store.stored_mapping(mesh) is None
     operators.AnimateRun(blender)  # what Animate does first: the fit, before the engine starts
-    mapping = bridge.stored_mapping(mesh)
+    mapping = mapping_store.stored_mapping(mesh)
     assert mapping.method == "fit" and mapping.signed and mapping.bones == FLAME_ADDON_BONES
     assert set(mapping.target_names()) <= {f"Exp{k}" for k in range(1, 101)}  # never Shape* or Pose*
     assert len(fitting.landmark_indices(mesh)) == 68
-    assert "Pose1" not in bridge.shape_key_targets(mesh)
+    assert "Pose1" not in target_rig.shape_key_targets(mesh)
 
     clip = speaking_clip()
     result = operators.write_clip(blender, blender.scene, mesh, clip, settings.audio_path, START)
@@ -291,17 +291,17 @@ def test_a_flame_addon_head_is_fitted_and_keyed_by_animate(blender, tmp_path, bu
 
 
 def test_a_mapping_made_by_hand_is_kept(blender, builtin, mixing):
-    from addon import bridge, fitting
+    from addon import fitting, mapping_store
     from engine.retarget import Mapping
 
     mesh, _ = flame_addon_head(blender, builtin, mixing)
-    bridge.store_mapping(mesh, Mapping(targets={"jawOpen": [("Exp1", 0.5)]}))
+    mapping_store.store_mapping(mesh, Mapping(targets={"jawOpen": [("Exp1", 0.5)]}))
     assert not fitting.needs_automatic_fit(mesh) and fitting.ensure_mapping(mesh) is None
-    assert bridge.stored_mapping(mesh).targets == {"jawOpen": [("Exp1", 0.5)]}
+    assert mapping_store.stored_mapping(mesh).targets == {"jawOpen": [("Exp1", 0.5)]}
 
 
 def test_a_landmark_embedding_file_places_the_landmarks(blender, tmp_path, builtin, mixing):
-    from addon import bridge, fitting
+    from addon import fitting, mapping_store
 
     path = flame_like_file(tmp_path, builtin, mixing)
     emb = builtin.landmark_embedding
@@ -319,7 +319,7 @@ def test_a_landmark_embedding_file_places_the_landmarks(blender, tmp_path, built
     np.testing.assert_array_equal(stored[:17], fitting.landmarks_from_joints(mesh)[:17])  # the jaw line
     jaw_line = builtin.v_template[stored[:17]] - landmarks(builtin, builtin.v_template)[~inner]
     assert np.linalg.norm(jaw_line, axis=1).max() < 0.01  # the nearest vertices (the mesh is ~5 mm coarse)
-    assert bridge.stored_mapping(mesh).signed
+    assert mapping_store.stored_mapping(mesh).signed
 
     broken = tmp_path / "broken.npz"
     np.savez(broken, faces=emb.faces, bary=emb.bary[:10], ids=emb.ids)
@@ -329,15 +329,15 @@ def test_a_landmark_embedding_file_places_the_landmarks(blender, tmp_path, built
 
 
 def test_fit_mapping_button_finds_a_flame_heads_landmarks(blender, builtin, mixing):
-    from addon import bridge, fitting
+    from addon import fitting, mapping_store
 
     mesh, rig = flame_addon_head(blender, builtin, mixing)
     blender.scene.talking_head.target = mesh
     assert bpy.ops.talking_head.mapping_fit.poll()  # no landmarks yet: its joints give them
     assert bpy.ops.talking_head.mapping_fit() == {'FINISHED'}
-    assert bridge.stored_mapping(mesh).signed and len(fitting.landmark_indices(mesh)) == 68
+    assert mapping_store.stored_mapping(mesh).signed and len(fitting.landmark_indices(mesh)) == 68
     del mesh[fitting.LANDMARKS_PROP]
-    del mesh[bridge.MAPPING_PROP]
+    del mesh[mapping_store.MAPPING_PROP]
     bpy.data.objects.remove(rig)  # no armature: no joints to align on
     with pytest.raises(RuntimeError, match="has no neck or jaw or eye_left or eye_right bone"):
         bpy.ops.talking_head.mapping_fit()

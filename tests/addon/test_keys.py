@@ -20,12 +20,12 @@ def make_clip(T=12, start_frame=5):
 
 
 def test_keys_paths_frames_and_unmapped(blender):
-    from addon import bridge, head_object
+    from addon import head_object, keying
 
     head = tiny_head()
     mesh_obj, rig = head_object.add_head(blender, head)
     clip = make_clip()
-    result = bridge.key_clip(clip, mesh_obj)
+    result = keying.key_clip(clip, mesh_obj)
     assert result.keyed["mouthClose"] == 'key_blocks["mouthClose"].value'
     assert result.keyed["BROWDOWNLEFT"] == 'key_blocks["browDownLeft"].value'
     assert result.keyed["jaw_rx"] == 'pose.bones["jaw"].rotation_quaternion'
@@ -49,22 +49,22 @@ def test_bone_frames_are_flame_axes(blender):
 
 
 def test_blender_mesh_matches_engine_skinning(blender):
-    from addon import bridge, head_object
+    from addon import head_object, keying, target_rig
     from engine.motion.channels import head_params
 
     head = tiny_head()
     mesh_obj, _ = head_object.add_head(blender, head)
     clip = make_clip()
-    bridge.key_clip(clip, mesh_obj)
+    keying.key_clip(clip, mesh_obj)
     params = head_params(clip.names, clip.values, head.expression_names)
     expected, _ = head.forward(params["expression"], params["pose"])
     for t in (0, 6, 11):
         blender.scene.frame_set(clip.start_frame + t)
-        np.testing.assert_allclose(bridge.evaluated_vertices(blender, mesh_obj), expected[t], atol=2e-5)
+        np.testing.assert_allclose(target_rig.evaluated_vertices(blender, mesh_obj), expected[t], atol=2e-5)
 
 
 def test_artist_action_survives(blender):
-    from addon import bridge, head_object
+    from addon import head_object, keying
 
     mesh_obj, _ = head_object.add_head(blender, tiny_head())
     key = mesh_obj.data.shape_keys
@@ -72,8 +72,8 @@ def test_artist_action_survives(blender):
     key.key_blocks["mouthClose"].keyframe_insert("value", frame=1)
     artist_action = key.animation_data.action
     artist_action.name = "ArtistTake"
-    bridge.key_clip(make_clip(), mesh_obj)
-    bridge.key_clip(make_clip(), mesh_obj)  # a second run replaces only our own Action
+    keying.key_clip(make_clip(), mesh_obj)
+    keying.key_clip(make_clip(), mesh_obj)  # a second run replaces only our own Action
     assert "ArtistTake" in bpy.data.actions
     assert key.animation_data.action.name != "ArtistTake"
     tracks = [t for t in key.animation_data.nla_tracks if t.strips and t.strips[0].action == artist_action]
@@ -83,7 +83,7 @@ def test_artist_action_survives(blender):
 
 
 def test_quaternions_are_sign_continuous():
-    from addon.bridge import quaternions
+    from addon.bone_rotations import quaternions
 
     angle = np.linspace(0, 2.5 * np.pi, 50)
     aa = np.stack([angle, 0 * angle, 0 * angle], axis=1)

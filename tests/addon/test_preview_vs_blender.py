@@ -18,7 +18,7 @@ FRAME = 3
 
 def animated_head(context):
     """The built-in head keyed with a clip that opens the jaw, purses the lips and turns the neck; its clip."""
-    from addon import bridge, head_object
+    from addon import head_object, keying
     from engine import MotionClip, load_head
 
     mesh_obj, rig = head_object.add_head(context, load_head())
@@ -26,7 +26,7 @@ def animated_head(context):
     t = np.linspace(0, 1, 5)[:, None]
     values = np.concatenate([0.25 * t, t, 0.3 * t, -0.15 * t], axis=1).astype(np.float32)
     clip = MotionClip(names=["jaw_rx", "mouthFunnel", "neck_ry", "neck_rx"], values=values, fps=24.0, start_frame=1)
-    bridge.key_clip(clip, mesh_obj)
+    keying.key_clip(clip, mesh_obj)
     context.view_layer.update()
     return mesh_obj, clip
 

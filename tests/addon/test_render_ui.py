@@ -51,7 +51,7 @@ def no_shipped_looks_nor_earlier_clips(tmp_path_factory, monkeypatch):
 def shot(blender, prefs, look_folder, tmp_path):
     """A saved .blend: the tiny head (moved and turned) with a 3-frame clip from frame 1, our voice strip on
     channel 1, frames 1-3, the tiny look installed through the preferences' models folder, size 128."""
-    from addon import bridge, head_object, results
+    from addon import head_object, results, sequencer
 
     prefs.models_dir = str(look_folder)
     mesh_obj, rig = head_object.add_head(blender, tiny_head())
@@ -61,7 +61,7 @@ def shot(blender, prefs, look_folder, tmp_path):
     scene.talking_head.render.size = str(SIZE)
     scene.frame_start, scene.frame_end = 1, 3
     results.remember(mesh_obj, clip(3))
-    bridge.place_sound(scene, str(write_voice(tmp_path)), 1)
+    sequencer.place_sound(scene, str(write_voice(tmp_path)), 1)
     bpy.ops.wm.save_as_mainfile(filepath=str(tmp_path / "shot.blend"))
     return scene
 
@@ -91,18 +91,18 @@ def why(operator) -> str:
 
 
 def our_strips(scene, tag="frames") -> list:
-    from addon import bridge
+    from addon import sequencer
 
-    return [s for s in bridge.all_strips(scene) if s.get("talking_head") == tag]
+    return [s for s in sequencer.all_strips(scene) if s.get("talking_head") == tag]
 
 
 def strip_state(scene) -> list:
     """Every strip as (name, type, channel, first frame, files), to compare before and after."""
-    from addon import bridge
+    from addon import sequencer
 
     return sorted((s.name, s.type, s.channel, s.frame_final_start,
                    tuple(e.filename for e in s.elements) if s.type == 'IMAGE' else ())
-                  for s in bridge.all_strips(scene))
+                  for s in sequencer.all_strips(scene))
 
 
 def scene_state(scene) -> dict:
@@ -164,11 +164,11 @@ def test_the_look_is_kept_by_name_and_the_buttons_wait_for_a_clip(blender, prefs
 # -- Preview ------------------------------------------------------------------------------------------
 
 def test_preview_renders_the_current_frame_into_the_preview_image(shot, look_folder):
-    from addon import bridge
+    from addon import image_editor
 
     shot.frame_set(2)
     assert bpy.ops.talking_head.render_preview() == {'FINISHED'}
-    image = bpy.data.images[bridge.PREVIEW_IMAGE]
+    image = bpy.data.images[image_editor.PREVIEW_IMAGE]
     assert tuple(image.size) == (SIZE, SIZE)  # no scene camera: the look's default framing, square
     alpha = alpha_of(image)
     assert alpha.max() > 0.1 and alpha.min() == 0.0  # the head's box is drawn, rays that miss it are clear
@@ -184,11 +184,11 @@ def test_preview_renders_the_current_frame_into_the_preview_image(shot, look_fol
 
 
 def test_preview_through_a_scene_camera_outside_the_trained_range_warns_and_renders(shot):
-    from addon import bridge
+    from addon import image_editor
 
     add_camera(shot, shot.talking_head.target, orbit_camera_local(yaw=50.0), lens=85.0, resolution=(1920, 1080))
     assert bpy.ops.talking_head.render_preview() == {'FINISHED'}
-    image = bpy.data.images[bridge.PREVIEW_IMAGE]
+    image = bpy.data.images[image_editor.PREVIEW_IMAGE]
     assert tuple(image.size) == (SIZE, 72)  # the camera's 16:9 shape, the longer side the chosen size
     assert alpha_of(image).max() > 0.1
     status = shot.talking_head.render.status
@@ -282,7 +282,7 @@ class LayoutRecorder:
 
 
 def test_cancel_leaves_no_strip_no_image_and_no_frames(shot, tmp_path, monkeypatch):
-    from addon import bridge, jobs, render_ops, render_panel, worker
+    from addon import image_editor, jobs, render_ops, render_panel, worker
 
     before = scene_state(shot)
     monkeypatch.setenv(worker.TEST_HOOK, "hang:60")
@@ -307,14 +307,14 @@ def test_cancel_leaves_no_strip_no_image_and_no_frames(shot, tmp_path, monkeypat
         assert render_ops.running(shot) is None and not bpy.ops.talking_head.cancel_render.poll()
         assert not (tmp_path / "talking_head_frames").exists()
         assert not os.path.exists(run.request.folder)  # the run's temporary files are gone
-    assert scene_state(shot) == before and bridge.PREVIEW_IMAGE not in bpy.data.images
+    assert scene_state(shot) == before and image_editor.PREVIEW_IMAGE not in bpy.data.images
     assert render_ops.last_failure(shot) == ""
 
 
 def test_a_crash_or_a_broken_look_leaves_the_scene_as_it_was(shot, prefs, look_folder, tmp_path, monkeypatch):
     import shutil
 
-    from addon import bridge, render_ops, worker
+    from addon import image_editor, render_ops, worker
 
     assert bpy.ops.talking_head.render_sequence() == {'FINISHED'}
     before = scene_state(shot)
@@ -335,7 +335,7 @@ def test_a_crash_or_a_broken_look_leaves_the_scene_as_it_was(shot, prefs, look_f
     with pytest.raises(RuntimeError, match=r"'nldf_tiny.onnx' does not match its sidecar \(sha256 differs\)"):
         bpy.ops.talking_head.render_sequence()
     shot.frame_start = 1
-    assert scene_state(shot) == before and bridge.PREVIEW_IMAGE not in bpy.data.images
+    assert scene_state(shot) == before and image_editor.PREVIEW_IMAGE not in bpy.data.images
     assert sorted((tmp_path / "talking_head_frames" / "Scene").iterdir()) == frames  # the last good frames stay
     assert "does not match its sidecar" in render_ops.last_failure(shot)
 
@@ -359,7 +359,7 @@ def shown_frames(since: int) -> list:
 
 
 def test_follow_frame_keeps_one_warm_engine_and_shows_the_latest_frame(shot, look_folder, monkeypatch):
-    from addon import bridge, live_preview, operators, render_ops, results
+    from addon import image_editor, live_preview, operators, render_ops, results
 
     monkeypatch.setattr(render_ops, "interactive", lambda: True)
     shot.frame_set(1)
@@ -372,7 +372,7 @@ def test_follow_frame_keeps_one_warm_engine_and_shows_the_latest_frame(shot, loo
     shot.frame_set(3)
     drain_until_idle()
     assert shown_frames(since) == [1, 3]
-    image = bpy.data.images[bridge.PREVIEW_IMAGE]
+    image = bpy.data.images[image_editor.PREVIEW_IMAGE]
     pixels = np.empty(len(image.pixels), np.float32)
     image.pixels.foreach_get(pixels)
     shown = np.round(pixels.reshape(SIZE, SIZE, 4)[::-1] * 255)
@@ -401,7 +401,7 @@ def test_follow_frame_keeps_one_warm_engine_and_shows_the_latest_frame(shot, loo
 
 def test_a_live_engine_that_dies_is_a_sentence_and_the_next_frame_starts_another(shot, monkeypatch):
     import addon
-    from addon import bridge, live_preview, render_ops, worker
+    from addon import image_editor, live_preview, render_ops, worker
 
     monkeypatch.setattr(render_ops, "interactive", lambda: True)
     monkeypatch.setenv(worker.TEST_HOOK, "crash:3")
@@ -411,7 +411,7 @@ def test_a_live_engine_that_dies_is_a_sentence_and_the_next_frame_starts_another
     crash = "The render engine stopped unexpectedly (exit code 3); your scene is unchanged."
     assert render_ops.last_failure(shot) == crash and live_preview.STATE.worker is None
     assert shot.talking_head.render.status == crash and shot.talking_head.render.status_alert
-    assert bridge.PREVIEW_IMAGE not in bpy.data.images and scene_state(shot)["strips"] == before["strips"]
+    assert image_editor.PREVIEW_IMAGE not in bpy.data.images and scene_state(shot)["strips"] == before["strips"]
     monkeypatch.delenv(worker.TEST_HOOK)
     shot.frame_set(2)
     drain_until_idle()

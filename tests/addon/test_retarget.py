@@ -55,11 +55,11 @@ def key_values(id_block, path, index=0):
 
 
 def test_arkit_character_gets_keys_by_alias(blender):
-    from addon import bridge
+    from addon import keying
 
     obj = arkit_character(blender)
     clip = make_clip()
-    result = bridge.key_clip(clip, obj)
+    result = keying.key_clip(clip, obj)
     key = obj.data.shape_keys
     expected = {"EyeBlink_L": clip.channel("eyeBlinkLeft"), "MouthSmile_L": clip.channel("mouthSmileLeft"),
                 "JawOpen": clip.channel("jaw_rx") / 0.5,
@@ -76,27 +76,27 @@ def test_arkit_character_gets_keys_by_alias(blender):
 
 
 def test_weighted_and_stored_mappings(blender):
-    from addon import bridge
+    from addon import keying, mapping_store
     from engine.retarget import Mapping, MappingError
 
     obj = arkit_character(blender)
     clip = make_clip()
     mapping = Mapping(targets={"eyeBlinkLeft": [("EyeBlink_L", 0.5), ("MouthSmile_L", 1.0)],
                                "mouthSmileLeft": [("MouthSmile_L", 2.0)]})
-    result = bridge.key_clip(clip, obj, mapping=mapping)
+    result = keying.key_clip(clip, obj, mapping=mapping)
     _, smile = key_values(obj.data.shape_keys, 'key_blocks["MouthSmile_L"].value')
     np.testing.assert_allclose(smile, clip.channel("eyeBlinkLeft") + 2 * clip.channel("mouthSmileLeft"), atol=1e-6)
     assert "jaw_rx" in result.unmapped and "eyeBlinkRight" in result.unmapped
 
-    bridge.store_mapping(obj, Mapping(targets={"eyeBlinkRight": [("JawOpen", 0.25)]}))
-    result = bridge.key_clip(clip, obj)  # the stored mapping is used
+    mapping_store.store_mapping(obj, Mapping(targets={"eyeBlinkRight": [("JawOpen", 0.25)]}))
+    result = keying.key_clip(clip, obj)  # the stored mapping is used
     _, jaw = key_values(obj.data.shape_keys, 'key_blocks["JawOpen"].value')
     np.testing.assert_allclose(jaw, 0.25 * clip.channel("eyeBlinkRight"), atol=1e-6)
     assert list(result.keyed) == ["eyeBlinkRight"]
 
-    bridge.store_mapping(obj, Mapping(targets={"eyeBlinkRight": [("EyeBlinkRight", 1.0)]}))
+    mapping_store.store_mapping(obj, Mapping(targets={"eyeBlinkRight": [("EyeBlinkRight", 1.0)]}))
     with pytest.raises(MappingError, match="'EyeBlinkRight', which the target does not have"):
-        bridge.key_clip(clip, obj)
+        keying.key_clip(clip, obj)
 
 
 def foreign_rig(context):
@@ -131,13 +131,13 @@ def world_delta(rig, bone):
 
 
 def test_foreign_bones_turn_as_flame_says(blender):
-    from addon import bridge
+    from addon import keying
     from addon.axes import FLAME_TO_BLENDER as C
     from engine.head.lbs import batch_rodrigues
 
     mesh, rig = foreign_rig(blender)
     clip = make_clip()
-    result = bridge.key_clip(clip, mesh, bones={"jaw": "Jaw_Bone", "neck": "neck_01"})
+    result = keying.key_clip(clip, mesh, bones={"jaw": "Jaw_Bone", "neck": "neck_01"})
     assert result.keyed["jaw_rx"] == 'pose.bones["Jaw_Bone"].rotation_quaternion'
     assert result.keyed["neck_ry"] == 'pose.bones["neck_01"].rotation_euler'
     assert rig.pose.bones["neck_01"].rotation_mode == 'YXZ'  # the artist's rotation mode is kept
@@ -151,20 +151,20 @@ def test_foreign_bones_turn_as_flame_says(blender):
 
 
 def test_bones_named_like_joints_and_missing_bones(blender):
-    from addon import bridge
+    from addon import keying
     from engine.retarget import MappingError
 
     mesh, rig = foreign_rig(blender)
     rig.data.bones["Jaw_Bone"].name = "Jaw"
-    result = bridge.key_clip(make_clip(), mesh)
+    result = keying.key_clip(make_clip(), mesh)
     assert result.keyed["jaw_rx"] == 'pose.bones["Jaw"].rotation_quaternion'
     assert "neck_rx" in result.unmapped  # "neck_01" is not named like the joint: only chosen bones take it
     with pytest.raises(MappingError, match="puts the neck joint on bone 'Neck_Bone'"):
-        bridge.key_clip(make_clip(), mesh, bones={"neck": "Neck_Bone"})
+        keying.key_clip(make_clip(), mesh, bones={"neck": "Neck_Bone"})
 
 
 def test_artist_actions_survive_on_a_foreign_rig(blender):
-    from addon import bridge
+    from addon import keying
 
     mesh, rig = foreign_rig(blender)
     rig.pose.bones["Jaw_Bone"].keyframe_insert("rotation_quaternion", frame=1)
@@ -175,7 +175,7 @@ def test_artist_actions_survive_on_a_foreign_rig(blender):
     face_take = key.animation_data.action
     face_take.name = "ArtistFaceTake"
     for _ in range(2):
-        bridge.key_clip(make_clip(), mesh, bones={"jaw": "Jaw_Bone"})
+        keying.key_clip(make_clip(), mesh, bones={"jaw": "Jaw_Bone"})
     for id_block, take in ((rig, rig_take), (key, face_take)):
         assert take.name in bpy.data.actions and id_block.animation_data.action != take
         tracks = [t for t in id_block.animation_data.nla_tracks if t.strips and t.strips[0].action == take]
@@ -207,26 +207,26 @@ def drawn_labels(context):
 
 
 def test_map_by_name_choose_bone_and_panel(ui):
-    from addon import bridge
+    from addon import mapping_store
 
     mesh, _ = foreign_rig(ui)
     ui.scene.talking_head.target = mesh
     labels = drawn_labels(ui)
     assert "By name (default, not stored)" in labels and "EyeBlink_L" in labels
     assert bpy.ops.talking_head.mapping_by_name() == {'FINISHED'}
-    assert bridge.stored_mapping(mesh).targets["eyeBlinkLeft"] == [("EyeBlink_L", 1.0)]
+    assert mapping_store.stored_mapping(mesh).targets["eyeBlinkLeft"] == [("EyeBlink_L", 1.0)]
     assert bpy.ops.talking_head.mapping_choose_bone(joint="jaw", bone="Jaw_Bone") == {'FINISHED'}
     assert bpy.ops.talking_head.mapping_by_name() == {'FINISHED'}  # rebuilding keeps the chosen bones
-    stored = json.loads(mesh[bridge.MAPPING_PROP])
+    stored = json.loads(mesh[mapping_store.MAPPING_PROP])
     assert stored["bones"] == {"jaw": "Jaw_Bone"} and stored["method"] == "name"
     labels = drawn_labels(ui)
     assert "Stored (name)" in labels and "Jaw_Bone" in labels and any("mouthSmileLeft" in t for t in labels)
     assert bpy.ops.talking_head.mapping_clear() == {'FINISHED'}
-    assert bridge.MAPPING_PROP not in mesh
+    assert mapping_store.MAPPING_PROP not in mesh
 
 
 def test_edit_as_text_round_trip_and_errors(ui):
-    from addon import bridge, retarget_ui
+    from addon import mapping_store, retarget_ui
 
     obj = arkit_character(ui)
     ui.scene.talking_head.target = obj
@@ -237,17 +237,17 @@ def test_edit_as_text_round_trip_and_errors(ui):
     edited["targets"]["eyeBlinkLeft"] = [["EyeBlink_L", 0.7]]
     text.from_string(json.dumps(edited))
     assert bpy.ops.talking_head.mapping_apply_text() == {'FINISHED'}
-    assert bridge.stored_mapping(obj).targets["eyeBlinkLeft"] == [("EyeBlink_L", 0.7)]
-    assert bridge.stored_mapping(obj).method == "edited"
+    assert mapping_store.stored_mapping(obj).targets["eyeBlinkLeft"] == [("EyeBlink_L", 0.7)]
+    assert mapping_store.stored_mapping(obj).method == "edited"
     text.from_string('{"targets": {"eyeBlinkLeft": [["EyeBlink_X", 1.0]]}}')
     with pytest.raises(RuntimeError, match="'EyeBlink_X', which the target does not have"):
         bpy.ops.talking_head.mapping_apply_text()
-    obj[bridge.MAPPING_PROP] = '{"targets": {"eyeBlinkLeft": [["EyeBlink_L", -1]]}}'
+    obj[mapping_store.MAPPING_PROP] = '{"targets": {"eyeBlinkLeft": [["EyeBlink_L", -1]]}}'
     assert any("weights must be finite and zero or more" in t for t in drawn_labels(ui))
 
 
 def test_find_landmarks_then_fit(ui):
-    from addon import bridge, head_object, retarget_ui
+    from addon import head_object, mapping_store, retarget_ui
     from addon.axes import to_blender
     from engine import load_head
 
@@ -276,7 +276,7 @@ def test_find_landmarks_then_fit(ui):
     assert bpy.ops.talking_head.find_landmarks() == {'FINISHED'}
     assert len(retarget_ui.landmark_indices(obj)) == 68
     assert bpy.ops.talking_head.mapping_fit() == {'FINISHED'}
-    mapping = bridge.stored_mapping(obj)
+    mapping = mapping_store.stored_mapping(obj)
     assert mapping.method == "fit"
     assert dict(mapping.targets["mouthSmileLeft"])["K1"] == pytest.approx(0.5, rel=0.05)
     assert dict(mapping.targets["jawOpen"])["K2"] == pytest.approx(1.0, rel=0.05)

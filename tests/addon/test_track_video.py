@@ -58,14 +58,14 @@ def panel_labels(context) -> list:
 
 
 def strip_facts(scene) -> list:
-    from addon import bridge
+    from addon import sequencer
 
     return sorted((s.name, s.type, s.channel, s.frame_start, s.frame_offset_start, s.frame_offset_end)
-                  for s in bridge.all_strips(scene))
+                  for s in sequencer.all_strips(scene))
 
 
 def test_track_video_keys_the_builtin_head_with_its_movie_and_sound_in_one_undo_step(blender, talk, tmp_path):
-    from addon import bridge
+    from addon import target_rig
 
     from addon_fixtures import write_voice
 
@@ -86,7 +86,7 @@ def test_track_video_keys_the_builtin_head_with_its_movie_and_sound_in_one_undo_
     np.testing.assert_array_equal(frames, np.arange(5, 5 + ka.FRAMES))
     for a, b in ka.BLINKS:                                    # each blink of the video is on its scene frames
         assert blink[a:b].max() > 0.6 and blink[a - 6:a - 3].max() < 0.3, blink.round(2)
-    assert curve(bridge.find_armature(head), 'pose.bones["neck"].rotation_quaternion', 2) is not None  # the turn
+    assert curve(target_rig.find_armature(head), 'pose.bones["neck"].rotation_quaternion', 2) is not None  # the turn
     ours = {s.get("talking_head"): s for s in editor.strips if s.name != "Dialogue"}
     movie, sound = ours["video"], ours["voice"]
     assert (movie.type, movie.frame_start, movie.frame_final_duration) == ('MOVIE', 5, ka.FRAMES)
@@ -230,12 +230,12 @@ def test_cancel_stops_the_tracker_and_the_scene_is_unchanged(blender, talk, monk
 
 
 def test_the_scene_takes_the_videos_frame_rate_or_says_the_picture_drifts(blender):
-    from addon import bridge, track_ops
+    from addon import scene_timing, track_ops
 
     scene = blender.scene
     scene.render.fps, scene.render.fps_base = 24, 1.0
     assert "drifts" in track_ops._drift(scene, 25.0) and track_ops._drift(scene, 24.0) == ""
     assert track_ops._match_rate(scene, 30000 / 1001) == ""
     assert (scene.render.fps, scene.render.fps_base) == (30, pytest.approx(1.001))
-    assert bridge.scene_fps(scene) == pytest.approx(30000 / 1001, rel=1e-6)  # fps_base is a float32
+    assert scene_timing.scene_fps(scene) == pytest.approx(30000 / 1001, rel=1e-6)  # fps_base is a float32
     assert track_ops._drift(scene, 30000 / 1001) == ""

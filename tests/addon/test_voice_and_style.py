@@ -74,13 +74,13 @@ def test_the_strip_start_can_be_replaced_and_a_missing_sound_is_a_sentence(blend
 
 
 def test_only_the_users_sound_strips_are_offered(blender, tmp_path):
-    from addon import audio_source, bridge
+    from addon import audio_source, sequencer
 
     voice = str(write_voice(tmp_path))
     editor = blender.scene.sequence_editor_create()
     editor.strips.new_sound("B", voice, 2, 1)
     editor.strips.new_sound("A", voice, 1, 5)
-    bridge.place_sound(blender.scene, voice, 1)  # ours
+    sequencer.place_sound(blender.scene, voice, 1)  # ours
     settings = blender.scene.talking_head
     assert [item[0] for item in audio_source.strip_items(settings, blender)] == ["NONE", "A", "B"]
     settings.sound_strip = "B"
