@@ -8,4 +8,6 @@
               fitted to frames of a look or of a tracked video
     nldf/     the neural light field student: its ray inputs in torch, the network,
               distillation from a teacher with the active pool, ONNX export
+    distributed.py  ADF training and NLDF distillation under torchrun (DDP): each
+              process trains on its slice of every batch, rank 0 writes the files
 """

@@ -8,9 +8,10 @@ of its local rank when the machine has CUDA, else gloo on the CPU. Every
 process draws the same global batch from the same seeded generator and trains
 on its equal slice of it (`Processes.shard`); DDP averages the gradients, so
 with losses that are means over equal slices a step is the step one process
-takes on the whole batch. Only rank 0 writes checkpoints, exports and logs
-(`Processes.main`). A process started without torchrun is a group of one on
-the CPU, and nothing changes: every method below is then the identity.
+takes on the whole batch. Only rank 0 writes the config, the log and the
+checkpoints (`Processes.main`; the export is a later one-process command). A
+process started without torchrun is a group of one on the CPU, and nothing
+changes: every method below is then the identity.
 """
 
 from __future__ import annotations
