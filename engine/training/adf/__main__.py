@@ -25,6 +25,7 @@ def main(argv=None) -> int:
     ex.add_argument("checkpoint")
     ex.add_argument("--out", required=True, help="output path without suffix (writes .onnx and .json)")
     ex.add_argument("--command", default="", help="the training command to record in the sidecar")
+    ex.add_argument("--quality", help="a JSON file of measured quality figures to record in the sidecar")
     fo = sub.add_parser("from-onnx", help="a checkpoint (to fine-tune) from a shipped ONNX model and its sidecar")
     fo.add_argument("onnx")
     fo.add_argument("--out", required=True, help="run folder to write checkpoint.pt and config.json in")
@@ -46,7 +47,8 @@ def main(argv=None) -> int:
         else:
             from .export import export
 
-            onnx_path, sidecar = export(Path(args.checkpoint), Path(args.out), recipe=args.command)
+            quality = json.loads(Path(args.quality).read_text()) if args.quality else None
+            onnx_path, sidecar = export(Path(args.checkpoint), Path(args.out), recipe=args.command, quality=quality)
             print(f"wrote {onnx_path} and {sidecar}")
     except EngineError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -7,7 +7,7 @@ The wrappers give the graphs named inputs and outputs with a dynamic length:
 
 and the sidecars (adf.json, adf_style.json) record what the runtime checks:
 format version, inputs/outputs, channel names, rates, feature config, the
-sha256 of the .onnx, and the training recipe.
+sha256 of the .onnx, the training recipe, and the quality measured before it shipped (when given).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Optional
 
 import torch
 
@@ -31,8 +32,9 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def export(checkpoint: Path, out: Path, recipe: str = "") -> tuple[Path, Path]:
-    """Write out.onnx/out.json (network) and out_style.onnx/out_style.json; returns the first pair."""
+def export(checkpoint: Path, out: Path, recipe: str = "", quality: Optional[dict] = None) -> tuple[Path, Path]:
+    """Write out.onnx/out.json (network) and out_style.onnx/out_style.json; returns the first pair.
+    `quality` ({measure: figure}) is recorded in both sidecars as it is."""
     config, net, style_net = load_checkpoint(checkpoint)
     n_mels = net.front[0].in_channels
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -47,6 +49,8 @@ def export(checkpoint: Path, out: Path, recipe: str = "") -> tuple[Path, Path]:
                       dynamic_axes={"reference": {1: "frames"}}, opset_version=OPSET, dynamo=False)
     common = {"format_version": FORMAT_VERSION, "model_rate": MODEL_RATE, "style_names": list(STYLE_NAMES),
               "features": config.features, "training": {"recipe": recipe, "config": config.to_dict()}}
+    if quality:
+        common["quality"] = dict(quality)
     sidecar = _write_sidecar(net_path, {**common, "kind": "adf", "channels": list(OUTPUT_CHANNELS),
                                         "inputs": {"mel": ["batch", "frames", n_mels], "style": ["batch", len(STYLE_NAMES)]},
                                         "outputs": {"channels": ["batch", "ceil(frames / 2)", len(OUTPUT_CHANNELS)]}})

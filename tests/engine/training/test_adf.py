@@ -276,6 +276,9 @@ def test_a_checkpoint_rebuilt_from_the_exported_onnx_is_the_same_network(run, tm
     a, b = net.state_dict(), net2.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a if not k.startswith("phone_head."))
     assert all(torch.equal(v, style_net2.state_dict()[k]) for k, v in style_net.state_dict().items())
+    shipped, _ = export(rebuilt, tmp_path / "ship" / "adf", recipe="pytest", quality={"real speech r": 0.5})
+    assert json.loads(shipped.with_suffix(".json").read_text())["quality"] == {"real speech r": 0.5}
+    assert load_model(shipped).sidecar["quality"]["real speech r"] == 0.5      # the runtime accepts it
     (onnx_path.parent / "adf.json").rename(onnx_path.parent / "moved.json")
     try:
         with pytest.raises(InputError, match="no sidecar"):
