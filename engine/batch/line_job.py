@@ -78,7 +78,10 @@ class LineRunner:
                 if driver in available_drivers(self.models_dir):
                     line = BatchLine(id="tone", audio=str(Path(folder) / "tone.wav"), driver=driver)
                     outputs = [Path(folder) / f"tone{suffix}" for suffix in CLIP_FORMATS.values()]
-                    run_job(line_job(line, self.device, self.models_dir, outputs))
+                    try:
+                        run_job(line_job(line, self.device, self.models_dir, outputs))
+                    except EngineError:  # (a broken model, say): each line then fails with its sentence
+                        pass
 
     def run(self, line: BatchLine, reporter: Optional[Reporter] = None) -> dict:
         """Do `line`; its record (status "ok" or "failed" with the error's sentence, timings, warnings,

@@ -34,13 +34,15 @@ def line_strips(id_block) -> list:
 
 def test_two_sound_strips_become_two_actions_on_the_nla_and_a_missing_sound_is_reported(blender, tmp_path):
     mesh_obj, rig = tiny_target(blender)
-    editor = blender.scene.sequence_editor_create()
-    editor.strips.new_sound("Hello", str(write_voice(tmp_path, 1.0, name="hello.wav")), 1, 5)
-    editor.strips.new_sound("Reply", str(write_voice(tmp_path, 1.5, name="reply.wav")), 2, 40)
+    from addon import sequencer
+
+    strips = sequencer.editor_strips(blender.scene.sequence_editor_create())  # 4.2 calls them sequences
+    strips.new_sound("Hello", str(write_voice(tmp_path, 1.0, name="hello.wav")), 1, 5)
+    strips.new_sound("Reply", str(write_voice(tmp_path, 1.5, name="reply.wav")), 2, 40)
     gone = write_voice(tmp_path, 1.0, name="gone.wav")
-    editor.strips.new_sound("Gone", str(gone), 3, 80)
+    strips.new_sound("Gone", str(gone), 3, 80)
     gone.unlink()
-    strips_before = sorted((s.name, s.frame_start, s.channel) for s in editor.strips)
+    strips_before = sorted((s.name, s.frame_start, s.channel) for s in strips)
 
     assert bpy.ops.talking_head.lipsync_lines() == {'FINISHED'}
 
@@ -48,7 +50,7 @@ def test_two_sound_strips_become_two_actions_on_the_nla_and_a_missing_sound_is_r
     key = mesh_obj.data.shape_keys
     assert line_strips(key) == [("Hello", 5, f"TH Hello ({key.name})", 24), ("Reply", 40, f"TH Reply ({key.name})", 36)]
     assert rig.animation_data.action is None and mesh_obj.data.shape_keys.animation_data.action is None
-    assert sorted((s.name, s.frame_start, s.channel) for s in editor.strips) == strips_before  # only read
+    assert sorted((s.name, s.frame_start, s.channel) for s in strips) == strips_before  # only read
     status = blender.scene.talking_head.status
     assert status.startswith(f"Lip-synced 2 of 3 lines onto '{mesh_obj.name}'") and "1 failed" in status
     assert blender.scene.frame_end >= 40 + 36 - 1
@@ -59,6 +61,8 @@ def test_two_sound_strips_become_two_actions_on_the_nla_and_a_missing_sound_is_r
 
 
 def test_a_folders_files_follow_one_another_with_their_sound_strips(blender, tmp_path):
+    from addon import sequencer
+
     _, rig = tiny_target(blender)
     folder = tmp_path / "lines"
     folder.mkdir()
@@ -70,7 +74,7 @@ def test_a_folders_files_follow_one_another_with_their_sound_strips(blender, tmp
     assert bpy.ops.talking_head.lipsync_lines(source='FOLDER', folder=str(folder)) == {'FINISHED'}
 
     assert [s[:2] for s in line_strips(rig)] == [("a_first", 10), ("b_second", 10 + 12 + 12)]
-    sounds = sorted((s.name, s.frame_start) for s in blender.scene.sequence_editor.strips)
+    sounds = sorted((s.name, s.frame_start) for s in sequencer.editor_strips(blender.scene.sequence_editor))
     assert sounds == [("a_first", 10), ("b_second", 34)]
 
 
