@@ -10,9 +10,10 @@ another file is loaded, when the add-on is disabled, and with Blender (its
 stdin closes). A child that dies is one sentence in the Render panel; the next
 frame change starts a new one.
 
-`frame_changed` is what the `frame_change_post` handler calls; `drain` is the
-`bpy.app.timers` function (timers do not run in background mode: tests and the
-bench call it themselves).
+`follow_frame` is what the `frame_change_post` handler (`render_ops`) and the
+Follow Frame switch call, `frame_changed` what it asks once a frame is to be
+shown; `drain` is the `bpy.app.timers` function (timers do not run in
+background mode: tests and the bench call it themselves).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from typing import Optional
 
 import bpy
 
-from . import image_editor, preferences, render_camera, render_settings, render_spec, results
+from . import image_editor, preferences, render_camera, render_settings, render_spec, render_status, results
+from .run_book import ANIMATE, RENDER
 from .engine_link import engine
 from .preview_worker import PreviewWorker
 
@@ -58,15 +60,37 @@ STATE = _State()
 LATENCIES: collections.deque = collections.deque(maxlen=2000)  # (frame, seconds from frame change to pixels)
 
 
+def follows(scene) -> bool:
+    """Whether `scene` wants a preview of its current frame now: Follow Frame on, no job of the scene
+    running, a look, a head and a clip covering the frame; never in background mode or during a render."""
+    settings = getattr(scene, "talking_head", None)
+    if settings is None or not settings.render.follow_frame or not interactive():
+        return False
+    if ANIMATE.running(scene) is not None or RENDER.running(scene) is not None or scene != bpy.context.scene:
+        return False
+    clip = results.latest(settings.target)
+    return clip is not None and clip.start_frame <= scene.frame_current <= clip.end_frame
+
+
+def interactive() -> bool:
+    """True where a preview can be seen: Blender's UI, not a background or final render."""
+    return not bpy.app.background and not bpy.app.is_job_running('RENDER')
+
+
+def follow_frame(scene) -> None:
+    """Ask for `scene`'s current frame when it `follows` (a frame that cannot be rendered says why in the
+    Render panel, `render_status.last_failure`; nothing is raised)."""
+    if follows(scene):
+        frame_changed(scene)
+
+
 def frame_changed(scene) -> None:
     """Ask for `scene`'s current frame (or, while a frame renders, make it the next one); a frame that cannot
     be rendered says why in the Render panel and nothing is raised."""
-    from . import render_ops
-
     try:
         ask = frame_ask(scene)
     except engine.EngineError as error:
-        render_ops.remember_failure(scene, str(error))
+        render_status.remember_failure(scene, str(error))
         return
     if STATE.in_flight is not None:
         STATE.pending = ask
@@ -138,14 +162,12 @@ def busy() -> bool:
 
 def _send(ask: FrameAsk) -> None:
     """Hand `ask` to a worker of its look (started, or restarted for another look, as needed)."""
-    from . import render_ops
-
     try:
         worker = _worker_for(ask.key)
         request = dict(ask.request)
         request["clip"] = _clip_file(worker, request.pop("source"), request["clip"])
     except engine.EngineError as error:
-        render_ops.remember_failure(bpy.data.scenes.get(ask.scene_name), str(error))
+        render_status.remember_failure(bpy.data.scenes.get(ask.scene_name), str(error))
         return
     worker.ask(request)
     STATE.in_flight = ask
@@ -174,33 +196,29 @@ def _clip_file(worker: PreviewWorker, source, clip) -> str:
 
 def _answered(ask: FrameAsk, message: dict) -> None:
     """Show a finished frame (or the sentence of a frame that could not be rendered)."""
-    from . import render_ops
-
     scene = bpy.data.scenes.get(ask.scene_name)
     if scene is None:
         return
     if "error" in message:
-        render_ops.remember_failure(scene, str(message["error"]))
+        render_status.remember_failure(scene, str(message["error"]))
         return
     rgba = PreviewWorker.pixels(message)
     image = image_editor.preview_image(rgba, pack=False)
     image_editor.show_image(bpy.context, image)
     LATENCIES.append((ask.frame, time.perf_counter() - ask.asked_at))
-    render_ops.forget_failure(scene)
+    render_status.forget_failure(scene)
     text = (f"Previewing frame {ask.frame} live in the look '{ask.key[0]}' ({image.size[0]}x{image.size[1]}, "
             f"{1000 * float(message.get('seconds', 0)):.0f} ms a frame).")
-    render_ops.set_status(scene, text + (f" {ask.warning}" if ask.warning else ""), alert=bool(ask.warning))
+    render_status.set_status(scene, text + (f" {ask.warning}" if ask.warning else ""), alert=bool(ask.warning))
 
 
 def _died(worker: PreviewWorker) -> None:
     """The worker stopped unasked: say so in the panel of the scene it was rendering for."""
-    from . import render_ops
-
     ask = STATE.in_flight or STATE.pending
     if worker.failure.kind in ("Crash", "InternalError") and worker.log_tail:
         print(f"Talking Head: the render engine's last output:\n{worker.log_tail}", file=sys.stderr)
     stop()
     scene = bpy.data.scenes.get(ask.scene_name) if ask is not None else bpy.context.scene
-    render_ops.remember_failure(scene, worker.failure.message)
+    render_status.remember_failure(scene, worker.failure.message)
     if scene is not None:
-        render_ops.set_status(scene, worker.failure.message, alert=True)
+        render_status.set_status(scene, worker.failure.message, alert=True)

@@ -17,12 +17,13 @@ from typing import Optional
 
 import bpy
 
-from . import audio_source, existing_action, fitting, head_object, job_spec, jobs, keying, results, scene_timing, sequencer
+from . import (audio_source, existing_action, fitting, head_object, job_spec, jobs, keying, results, run_book,
+               scene_timing, sequencer)
 from .engine_link import engine
 from .run_book import RunBook
 
 TICK_S = 0.1            # how often the modal operator polls the job
-RUNS = RunBook()        # the AnimateRun working for each scene, and each scene's last failed run
+RUNS = run_book.ANIMATE  # the AnimateRun working for each scene, and each scene's last failed run
 
 
 class TALKINGHEAD_OT_add_builtin_head(bpy.types.Operator):
@@ -291,9 +292,7 @@ def why_not_animate(context) -> str:
         return "The Talking Head add-on is not registered for this scene."
     if running(scene) is not None:
         return "The head is being animated; wait for it, or press Esc to cancel."
-    from . import track_ops  # (it builds on this module)
-
-    if track_ops.tracking(scene) is not None:
+    if run_book.TRACK.running(scene) is not None:
         return "A video is being tracked; wait for it, or press Esc to cancel."
     if settings.target is None:
         return "Choose a head (or add the built-in head) first."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bpy
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, PointerProperty, StringProperty
 
-from . import audio_source, existing_action, jobs, preferences, render_settings
+from . import audio_source, existing_action, jobs, preferences, render_properties
 from .engine_link import engine
 
 STYLE = engine.style
@@ -120,7 +120,7 @@ class TalkingHeadSettings(bpy.types.PropertyGroup):
                                               "or its rig")
     progress: FloatProperty(name="Progress", default=0.0, min=0.0, max=1.0, subtype='FACTOR')
     status: StringProperty(name="Status", default="")
-    render: PointerProperty(type=render_settings.TalkingHeadRenderSettings, name="Render")
+    render: PointerProperty(type=render_properties.TalkingHeadRenderSettings, name="Render")
 
 
 def style_items(settings) -> tuple:
@@ -137,7 +137,7 @@ def uses_reference_clip(settings) -> bool:
 
 
 def register() -> None:
-    for cls in render_settings.CLASSES:  # nested in TalkingHeadSettings: registered first
+    for cls in render_properties.CLASSES:  # nested in TalkingHeadSettings: registered first
         bpy.utils.register_class(cls)
     bpy.utils.register_class(TalkingHeadSettings)
     bpy.types.Scene.talking_head = PointerProperty(type=TalkingHeadSettings)
@@ -146,5 +146,5 @@ def register() -> None:
 def unregister() -> None:
     del bpy.types.Scene.talking_head
     bpy.utils.unregister_class(TalkingHeadSettings)
-    for cls in reversed(render_settings.CLASSES):
+    for cls in reversed(render_properties.CLASSES):
         bpy.utils.unregister_class(cls)

@@ -10,8 +10,8 @@ written only in `RenderRun.finish`, on the main thread, once the child has
 returned every frame: a failed or cancelled render leaves the scene as it was.
 
 Follow Frame: a `frame_change_post` handler asks the live preview
-(`live_preview`: one warm render child, frame changes coalesced) for the new
-frame, never while a job of the scene runs.
+(`live_preview.follow_frame`: one warm render child, frame changes coalesced)
+for the new frame, never while a job of the scene runs.
 """
 
 from __future__ import annotations
@@ -22,14 +22,14 @@ import shutil
 import bpy
 from bpy.app.handlers import persistent
 
-from . import image_editor, jobs, live_preview, operators, render_spec, results, sequencer
+from . import image_editor, jobs, live_preview, operators, render_spec, render_status, sequencer
 from .engine_link import engine
 from .render_spec import PREVIEW, SEQUENCE
-from .run_book import RunBook
+from .run_book import RENDER
 
 png = importlib.import_module(engine.__name__ + ".preview.png")
 
-RUNS = RunBook()  # the RenderRun working for each scene, and each scene's last failed render
+RUNS = RENDER  # the RenderRun working for each scene, and each scene's last failed render
 
 
 class RenderRun(operators.EngineRun):
@@ -183,24 +183,9 @@ class TALKINGHEAD_OT_add_head_camera(bpy.types.Operator):
         return {'FINISHED'}
 
 
-def set_status(scene, text: str, alert: bool = False) -> None:
-    """The Render status line of `scene` (what the last render made); `alert`: it carries a warning."""
-    settings = scene.talking_head.render
-    settings.status, settings.status_alert = text, alert
-
-
-last_failure = RUNS.last_failure
-running = RUNS.running  # the run rendering for a scene, or None
-
-
-def remember_failure(scene, text: str) -> None:
-    """Show `text` in the scene's Render panel as its last failure."""
-    if scene is not None:
-        RUNS.remember_failure(scene.name, text)
-
-
-def forget_failure(scene) -> None:
-    RUNS.forget_failure(scene.name)
+set_status = render_status.set_status
+last_failure = render_status.last_failure
+running = render_status.running  # the run rendering for a scene, or None
 
 
 def cancel_all() -> None:
@@ -209,36 +194,12 @@ def cancel_all() -> None:
     RUNS.cancel_all(also=RenderRun._remove_files)
 
 
-# -- Follow Frame ---------------------------------------------------------------------------------
-
-def follows(scene) -> bool:
-    """Whether `scene` wants a preview of its current frame now: Follow Frame on, no job of the scene
-    running, a look, a head and a clip covering the frame; never in background mode or during a render."""
-    settings = getattr(scene, "talking_head", None)
-    if settings is None or not settings.render.follow_frame or not interactive():
-        return False
-    if operators.running(scene) is not None or running(scene) is not None or scene != bpy.context.scene:
-        return False
-    clip = results.latest(settings.target)
-    return clip is not None and clip.start_frame <= scene.frame_current <= clip.end_frame
-
-
-def interactive() -> bool:
-    """True where a preview can be seen: Blender's UI, not a background or final render."""
-    return not bpy.app.background and not bpy.app.is_job_running('RENDER')
-
-
-def follow_frame(scene) -> None:
-    """Ask the live preview for `scene`'s current frame when it `follows` (a frame that cannot be rendered
-    says why in the panel, `last_failure`; nothing is raised)."""
-    if follows(scene):
-        live_preview.frame_changed(scene)
-
+# -- Follow Frame (`live_preview.follow_frame`) ------------------------------------------------------
 
 @persistent
 def on_frame_change(scene, _depsgraph=None) -> None:
     """`frame_change_post` handler: Follow Frame."""
-    follow_frame(scene)
+    live_preview.follow_frame(scene)
 
 
 @persistent

@@ -1,5 +1,5 @@
-"""The Render settings (`scene.talking_head.render`): the look, the frame size, Follow Frame; and which looks
-are installed.
+"""The looks the Render settings choose from: which are installed, the one chosen (kept by name), and its
+sidecar's camera fields. The settings' PropertyGroup itself is `render_properties`.
 
 Looks are the engine's `nldf_<look>.onnx` files: in the models folder of the
 preferences (searched first) and in the engine's own models folder. The chosen
@@ -11,9 +11,6 @@ from __future__ import annotations
 import importlib
 import math
 
-import bpy
-from bpy.props import BoolProperty, EnumProperty, StringProperty
-
 from . import preferences
 from .engine_link import engine
 
@@ -21,9 +18,6 @@ nldf = importlib.import_module(engine.__name__ + ".nldf")
 nldf_look = importlib.import_module(engine.__name__ + ".nldf.look")
 engine_files = importlib.import_module(engine.__name__ + ".files")
 NO_LOOK = "NONE"
-SIZES = (('128', "128", "128 pixels on the longer side: quick previews"),
-         ('256', "256", "256 pixels on the longer side, the size looks are usually distilled at"),
-         ('512', "512", "512 pixels on the longer side: slower, sharper only if the look was distilled at it"))
 HOW_TO_MAKE_A_LOOK = ("No look is installed: make one with 'python -m engine.training.nldf distill', then "
                       "'export', and choose its folder as Models Folder in the Talking Head preferences.")
 _ITEMS: list = []  # the look enum's items: Blender needs Python to keep the strings alive
@@ -108,31 +102,3 @@ def _is_range(value) -> bool:
         return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and abs(v) < 1e6
     return number(value) or (isinstance(value, list) and len(value) == 2 and all(map(number, value))
                              and value[0] <= value[1])
-
-
-def _follow_frame_changed(settings, context) -> None:
-    """On: show the current frame at once (the live preview's render engine starts); off: it stops."""
-    from . import live_preview, render_ops
-
-    if settings.follow_frame:
-        render_ops.follow_frame(context.scene)
-    else:
-        live_preview.stop()
-
-
-class TalkingHeadRenderSettings(bpy.types.PropertyGroup):
-    look: EnumProperty(name="Look", items=look_items, get=get_look, set=set_look,
-                       description="The trained NLDF look the head is rendered in")
-    look_name: StringProperty(name="Look Name", default="", options={'HIDDEN'})
-    size: EnumProperty(name="Size", items=SIZES, default='256',
-                       description="Frame size in pixels on the longer side (the scene camera's shape)")
-    follow_frame: BoolProperty(name="Follow Frame", default=False, update=_follow_frame_changed,
-                               description="Keep the preview on the current frame while you scrub or play "
-                                           "(a render engine stays ready while this is on; never while the "
-                                           "head is being animated or rendered)")
-    status: StringProperty(name="Render Status", default="")
-    status_alert: BoolProperty(name="Status Warns", default=False, options={'HIDDEN'},
-                               description="The status line carries a warning")
-
-
-CLASSES = (TalkingHeadRenderSettings,)

@@ -19,6 +19,7 @@ import bpy
 
 from . import jobs, preferences, render_camera, render_settings, results, scene_timing
 from .engine_link import engine
+from .run_book import ANIMATE, RENDER
 
 PREVIEW, SEQUENCE = "preview", "sequence"
 FRAMES_FOLDER = "talking_head_frames"  # beside the .blend (or in the temporary folder): one subfolder per scene
@@ -39,16 +40,14 @@ class RenderRequest:
 
 def why_not_render(context) -> str:
     """Why no render can start now (one sentence for the buttons' poll message), or "" when one can."""
-    from . import operators, render_ops
-
     settings = getattr(context.scene, "talking_head", None)
     if settings is None:
         return "The Talking Head add-on is not registered for this scene."
     if not render_settings.installed_looks(context):
         return render_settings.HOW_TO_MAKE_A_LOOK
-    if operators.running(context.scene) is not None:
+    if ANIMATE.running(context.scene) is not None:
         return "The head is being animated; render once it is done."
-    if render_ops.running(context.scene) is not None:
+    if RENDER.running(context.scene) is not None:
         return "The head is being rendered; wait for it, or press Esc to cancel."
     if settings.target is None:
         return "Choose a head (or add the built-in head) first."

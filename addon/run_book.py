@@ -1,8 +1,9 @@
 """The engine runs of one kind (animate, render, track), one per scene, and each scene's last failure.
 
-Each operator module keeps one `RunBook`; its runs register here when their child starts and leave when
-they close, and the panels read the running job and the last failure's sentence from it. No bpy: scenes
-are looked up by name only.
+There is one `RunBook` per kind (ANIMATE, RENDER, TRACK), kept here at the bottom of the add-on: each
+operator module's runs register in their book when their child starts and leave when they close, and
+whoever asks whether a job of another kind is running (a poll message, Follow Frame) reads that book
+instead of importing the other kind's operators. No bpy: scenes are looked up by name only.
 """
 
 from __future__ import annotations
@@ -43,3 +44,8 @@ class RunBook:
             if also is not None:
                 also(run)
         self.runs.clear()
+
+
+ANIMATE = RunBook()     # the AnimateRun working for each scene, and each scene's last failed run
+RENDER = RunBook()      # the RenderRun working for each scene, and each scene's last failed render or preview
+TRACK = RunBook()       # the TrackRun working for each scene, and each scene's last failed tracking

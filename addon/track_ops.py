@@ -26,12 +26,11 @@ from typing import Optional
 import bpy
 from bpy.props import BoolProperty, EnumProperty, IntProperty, PointerProperty, StringProperty
 
-from . import fitting, jobs, operators, preferences, results, scene_timing, sequencer
+from . import fitting, jobs, operators, preferences, results, run_book, scene_timing, sequencer
 from .action_compat import OWNER_TAG
 from .engine_link import engine
 from .panel import SidebarPanel
 from .properties import PATH_OPTIONS
-from .run_book import RunBook
 from .strip_choice import StripChoice
 
 VIDEO_STRIP = "video"   # the OWNER_TAG value of our movie strip
@@ -40,7 +39,7 @@ SOURCES = (
     ('FILE', "File", "A video file; the add-on puts it and its sound in the sequencer as its own strips"),
     ('STRIP', "Movie Strip", "A movie strip already in the sequencer: the keys follow it, the strip is left as it is"),
 )
-RUNS = RunBook()  # the TrackRun working for each scene, and each scene's last failed tracking
+RUNS = run_book.TRACK  # the TrackRun working for each scene, and each scene's last failed tracking
 NO_TRACKER = ("Track Video needs a Python 3.11 or 3.12 with mediapipe 0.10.14 (Blender 5.1 and later embed "
               "Python 3.13, which has none): set Tracker Python in the Talking Head preferences; your scene "
               "is unchanged.")

@@ -361,7 +361,7 @@ def shown_frames(since: int) -> list:
 def test_follow_frame_keeps_one_warm_engine_and_shows_the_latest_frame(shot, look_folder, monkeypatch):
     from addon import image_editor, live_preview, operators, render_ops, results
 
-    monkeypatch.setattr(render_ops, "interactive", lambda: True)
+    monkeypatch.setattr(live_preview, "interactive", lambda: True)
     shot.frame_set(1)
     assert live_preview.STATE.worker is None  # off: frame changes render nothing
     since = len(live_preview.LATENCIES)
@@ -403,7 +403,7 @@ def test_a_live_engine_that_dies_is_a_sentence_and_the_next_frame_starts_another
     import addon
     from addon import image_editor, live_preview, render_ops, worker
 
-    monkeypatch.setattr(render_ops, "interactive", lambda: True)
+    monkeypatch.setattr(live_preview, "interactive", lambda: True)
     monkeypatch.setenv(worker.TEST_HOOK, "crash:3")
     before = scene_state(shot)
     shot.talking_head.render.follow_frame = True

@@ -1,0 +1,43 @@
+"""The Render settings (`scene.talking_head.render`): the look, the frame size, Follow Frame, the status line.
+
+Turning Follow Frame on shows the current frame at once; off stops the live preview's child. The looks
+to choose from are `render_settings`.
+"""
+
+from __future__ import annotations
+
+import bpy
+from bpy.props import BoolProperty, EnumProperty, StringProperty
+
+from . import live_preview, render_settings
+
+SIZES = (('128', "128", "128 pixels on the longer side: quick previews"),
+         ('256', "256", "256 pixels on the longer side, the size looks are usually distilled at"),
+         ('512', "512", "512 pixels on the longer side: slower, sharper only if the look was distilled at it"))
+
+
+def follow_frame_changed(settings, context) -> None:
+    """On: show the current frame at once (the live preview's render engine starts); off: it stops."""
+    if settings.follow_frame:
+        live_preview.follow_frame(context.scene)
+    else:
+        live_preview.stop()
+
+
+class TalkingHeadRenderSettings(bpy.types.PropertyGroup):
+    look: EnumProperty(name="Look", items=render_settings.look_items, get=render_settings.get_look,
+                       set=render_settings.set_look,
+                       description="The trained NLDF look the head is rendered in")
+    look_name: StringProperty(name="Look Name", default="", options={'HIDDEN'})
+    size: EnumProperty(name="Size", items=SIZES, default='256',
+                       description="Frame size in pixels on the longer side (the scene camera's shape)")
+    follow_frame: BoolProperty(name="Follow Frame", default=False, update=follow_frame_changed,
+                               description="Keep the preview on the current frame while you scrub or play "
+                                           "(a render engine stays ready while this is on; never while the "
+                                           "head is being animated or rendered)")
+    status: StringProperty(name="Render Status", default="")
+    status_alert: BoolProperty(name="Status Warns", default=False, options={'HIDDEN'},
+                               description="The status line carries a warning")
+
+
+CLASSES = (TalkingHeadRenderSettings,)
