@@ -18,11 +18,11 @@ bl_info = {  # read only when loaded as a legacy add-on folder (development); no
 
 import bpy
 
-from . import (batch_ops, export_ops, flame_heads, operators, panel, preferences, properties, render_ops, render_panel,
-               retarget_ui, track_ops)
+from . import (batch_ops, export_ops, flame_heads, mapping_ops, mapping_panel, operators, panel, preferences,
+               properties, render_ops, render_panel, track_ops)
 
 CLASSES = (operators.CLASSES + flame_heads.CLASSES + render_ops.CLASSES + panel.CLASSES + render_panel.CLASSES
-           + retarget_ui.CLASSES + export_ops.CLASSES + track_ops.CLASSES + batch_ops.CLASSES)
+           + mapping_ops.CLASSES + mapping_panel.CLASSES + export_ops.CLASSES + track_ops.CLASSES + batch_ops.CLASSES)
 
 
 def register() -> None:

@@ -198,7 +198,7 @@ class Recorder:
 
 
 def drawn_labels(context):
-    from addon.retarget_ui import TALKINGHEAD_PT_mapping
+    from addon.mapping_panel import TALKINGHEAD_PT_mapping
 
     texts = []
     panel = type("FakePanel", (), {"layout": Recorder(texts)})()
@@ -226,13 +226,13 @@ def test_map_by_name_choose_bone_and_panel(ui):
 
 
 def test_edit_as_text_round_trip_and_errors(ui):
-    from addon import mapping_store, retarget_ui
+    from addon import mapping_ops, mapping_store
 
     obj = arkit_character(ui)
     ui.scene.talking_head.target = obj
     assert not bpy.ops.talking_head.mapping_apply_text.poll()
     bpy.ops.talking_head.mapping_edit_text()
-    text = bpy.data.texts[retarget_ui.TEXT_PREFIX + obj.name]
+    text = bpy.data.texts[mapping_ops.TEXT_PREFIX + obj.name]
     edited = json.loads(text.as_string())
     edited["targets"]["eyeBlinkLeft"] = [["EyeBlink_L", 0.7]]
     text.from_string(json.dumps(edited))
@@ -247,7 +247,7 @@ def test_edit_as_text_round_trip_and_errors(ui):
 
 
 def test_find_landmarks_then_fit(ui):
-    from addon import head_object, mapping_store, retarget_ui
+    from addon import fitting, head_object, mapping_store
     from addon.axes import to_blender
     from engine import load_head
 
@@ -274,7 +274,7 @@ def test_find_landmarks_then_fit(ui):
     overlay.parent.matrix_world = obj.matrix_world.copy()
     ui.view_layer.update()
     assert bpy.ops.talking_head.find_landmarks() == {'FINISHED'}
-    assert len(retarget_ui.landmark_indices(obj)) == 68
+    assert len(fitting.landmark_indices(obj)) == 68
     assert bpy.ops.talking_head.mapping_fit() == {'FINISHED'}
     mapping = mapping_store.stored_mapping(obj)
     assert mapping.method == "fit"
