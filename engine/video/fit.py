@@ -27,6 +27,7 @@ NUM_ROTATIONS = 10                                # the pose's angles (then the 
 STEP = np.array([1e-4] * 10 + [1e-5] * 3)        # finite-difference steps: radians, metres
 FOV_CHOICES = (12.0, 20.0, 32.0, 48.0)            # vertical fields of view tried per video, degrees
 ROBUST_SCALE = 0.04                               # Cauchy scale of a point's error, in inter-ocular distances
+DEPTH_COLUMNS = np.array([0, 3])                  # the nod and the jaw: what MediaPipe's z is fitted to
 IRIS_RING = set(topology.LEFT_IRIS[1:] + topology.RIGHT_IRIS[1:])
 
 
@@ -43,7 +44,9 @@ class FitSettings:
     offset_prior: float = 5.0          # per metre of a point's offset from the embedding
     iterations: int = 3                # Gauss-Newton steps per frame (warm-started; 2 lag on a blink)
     keyframes: int = 16                # frames that decide identity and camera
+    identity_seconds: float = 3.0      # ... spread over this much of the video's opening (its usable frames)
     identity_rounds: int = 3
+    depth_weight: float = 0.0          # of MediaPipe's relative depth (z) beside the pixels, per frame
     weights: dict = field(default_factory=lambda: {"oval": 0.3, "slit": 2.0, "iris": 3.0, "other": 1.0})
 
 
@@ -68,6 +71,8 @@ class Problem:
     upper: np.ndarray
     settings: FitSettings
     embedded: np.ndarray = None          # [K, 3] the embedding's own rest positions (before offsets)
+    depth_scale: float = 0.0             # MediaPipe's z over the fit's relative depth in pixels (0: z unused)
+    depth_offsets: np.ndarray = None     # [K] pixels: where this face's depth differs from MediaPipe's, per point
 
     @property
     def num_expressions(self) -> int:
@@ -149,73 +154,136 @@ def solve_frame(problem: Problem, target: np.ndarray, visible: np.ndarray, scale
     the first step's Jacobian for the later steps (only the residuals are
     recomputed): for a warm start a frame away, where the steps are small.
     """
+    return solve_frames(problem, target[None], visible[None], np.array([scale], float), q0[None],
+                        None if previous is None else previous[None], iterations, free_expression, fresh_jacobian)[0]
+
+
+def solve_frames(problem: Problem, target: np.ndarray, visible: np.ndarray, scale: np.ndarray, q0: np.ndarray,
+                 previous=None, iterations=None, free_expression: bool = True,
+                 fresh_jacobian: bool = True) -> np.ndarray:
+    """`solve_frame` for B independent frames at once: target [B, K, 2], visible [B, K], scale [B],
+    q0 [B, 13 + E], previous [B, 13 + E] or None -> [B, 13 + E] (one batch of array work, not B)."""
     s = problem.settings
     q = q0.copy()
-    robust = np.ones(len(target))
+    robust = np.ones(visible.shape)
+    n = q.shape[1] if free_expression else NUM_POSE              # the coefficients solved for
     J = None
     for it in range(iterations or s.iterations):
         if J is None or fresh_jacobian:
-            J, r = _linearised(problem, q, target, scale)
+            J, r = _linearised(problem, q, target, scale, n)
         else:
             r = _residuals(problem, q, target, scale)
         w = problem.point_weights * robust * visible
         A, g = _normal_equations(J, r, w)
-        _add_priors(problem, A, g, q, previous)
-        if not free_expression:
-            A[NUM_POSE:, :] = 0.0
-            A[:, NUM_POSE:] = 0.0
-            A[NUM_POSE:, NUM_POSE:] = np.eye(problem.num_expressions)
-            g[NUM_POSE:] = 0.0
-        A[np.diag_indices_from(A)] *= 1.0 + 1e-3
-        step = np.linalg.solve(A + 1e-9 * np.eye(len(q)), -g)
-        q = np.clip(q + step, problem.lower, problem.upper)
-        err = np.linalg.norm(r, axis=1)
+        _add_priors(problem, A, g, q[:, :n], None if previous is None else previous[:, :n])
+        diagonal = A.reshape(len(q), -1)[:, ::n + 1]                      # a view of every A's diagonal
+        diagonal *= 1.0 + 1e-3
+        diagonal += 1e-9
+        q[:, :n] = np.clip(q[:, :n] + np.linalg.solve(A, -g[..., None])[..., 0], problem.lower[:n], problem.upper[:n])
+        err = np.sqrt(np.einsum("bkc,bkc->bk", r[..., :2], r[..., :2]))
         robust = 1.0 / (1.0 + (err / ROBUST_SCALE) ** 2)
     return q
 
 
-def _linearised(problem: Problem, q: np.ndarray, target: np.ndarray, scale: float):
-    """Jacobian [K, 2, 13 + E] and residuals [K, 2] of the frame's pixel errors over scale."""
+def relative_depth(problem: Problem, points: np.ndarray) -> np.ndarray:
+    """Depths [..., K] of points [..., K, 3] from their mean, in pixels at the face's distance (like
+    MediaPipe's z: larger is farther from the camera)."""
+    pz = points[..., 2]
+    mean = pz.mean(axis=-1, keepdims=True)
+    return problem.focal * (mean - pz) / (problem.distance - mean)
+
+
+def _uses_depth(problem: Problem, target: np.ndarray) -> bool:
+    return target.shape[-1] == 3 and problem.depth_scale > 0 and problem.settings.depth_weight > 0
+
+
+def _depth_residuals(problem: Problem, points: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Weighted depth residuals [B, K] (pixels) of points [B, K, 3] against MediaPipe's z in target[..., 2]."""
+    seen = target[..., 2] - target[..., 2].mean(axis=-1, keepdims=True)
+    if problem.depth_offsets is not None:
+        seen = seen - problem.depth_offsets
+    return problem.settings.depth_weight * (problem.depth_scale * relative_depth(problem, points) - seen)
+
+
+def _linearised(problem: Problem, q: np.ndarray, target: np.ndarray, scale: np.ndarray, columns: int = None):
+    """Jacobians [B, K, C, columns] (d of the first `columns` coefficients; None: all 13 + E) and
+    residuals [B, K, C] of B frames' errors over their scales [B]: C = 2 pixel errors, 3 with the
+    depth (target [B, K, 3] carries MediaPipe's z and the problem a depth scale)."""
     E, R = problem.num_expressions, NUM_ROTATIONS
-    batch = np.repeat(q[None], 1 + R, axis=0)                  # the frame, then each rotation nudged
-    batch[np.arange(1, 1 + R), np.arange(R)] += STEP[:R]
-    expression, pose, translation = unpack(batch, E)
-    points, blended = _rig.posed(problem.rig, problem.shape, expression[:1], pose, translation[:1])
+    B, P = q.shape
+    batch = np.repeat(q[:, None], 1 + R, axis=1)               # each frame, then its rotations nudged
+    batch[:, np.arange(1, 1 + R), np.arange(R)] += STEP[:R]
+    expression, pose, translation = unpack(batch.reshape(B * (1 + R), P), E)
+    if B == 1:                                                  # one frame: one expression blend for all
+        expression, translation = expression[:1], translation[:1]
+    points, blended = _rig.posed(problem.rig, problem.shape, expression, pose, translation)
+    K = points.shape[1]
+    points, blended = points.reshape(B, 1 + R, K, 3), blended.reshape(B, 1 + R, K, 3, 3)
     uv, z = project(problem, points)
-    J = np.empty((len(target), 2, NUM_POSE + E))
-    J[:, :, :R] = np.moveaxis((uv[1:] - uv[0]) / STEP[:R, None, None], 0, -1)
-    dproj = _projection_jacobian(problem, points[0], z[0])                          # [K, 2, 3]
-    J[:, :, R:NUM_POSE] = dproj                                  # a translation moves every point by itself
-    dpix = dproj @ blended[0]                                                        # [K, 2, 3]
-    J[:, :, NUM_POSE:] = np.matmul(dpix, problem.rig.expression_dirs)
-    return J / scale, (uv[0] - target) / scale
+    depth = _uses_depth(problem, target)
+    J = np.zeros((B, K, 3 if depth else 2, columns or P))
+    J[:, :, :2, :R] = np.moveaxis((uv[:, 1:] - uv[:, :1]) / STEP[:R, None, None], 1, -1)
+    dproj = _projection_jacobian(problem, points[:, 0], z[:, 0])                     # [B, K, 2, 3]
+    J[:, :, :2, R:NUM_POSE] = dproj                             # a translation moves every point by itself
+    if J.shape[-1] > NUM_POSE:
+        J[:, :, :2, NUM_POSE:] = np.matmul(dproj @ blended[:, 0], problem.rig.expression_dirs)
+    r = uv[:, 0] - target[..., :2]
+    if depth:
+        rz = _depth_residuals(problem, points, target[:, None])                       # [B, 1 + R, K]
+        J[:, :, 2, DEPTH_COLUMNS] = np.moveaxis((rz[:, 1 + DEPTH_COLUMNS] - rz[:, :1]) / STEP[DEPTH_COLUMNS, None], 1, -1)
+        r = np.concatenate([r, rz[:, 0, :, None]], axis=2)
+    scale = np.asarray(scale, float)
+    return J / scale[:, None, None, None], r / scale[:, None, None]
 
 
-def _residuals(problem: Problem, q: np.ndarray, target: np.ndarray, scale: float) -> np.ndarray:
-    """Residuals [K, 2] of the frame's pixel errors over scale (no Jacobian)."""
-    expression, pose, translation = unpack(q[None], problem.num_expressions)
+def _residuals(problem: Problem, q: np.ndarray, target: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Residuals [B, K, C] of B frames' errors over their scales [B] (no Jacobian; C as in `_linearised`)."""
+    expression, pose, translation = unpack(q, problem.num_expressions)
     points, _ = _rig.posed(problem.rig, problem.shape, expression, pose, translation)
-    return (project(problem, points[0])[0] - target) / scale
+    r = project(problem, points)[0] - target[..., :2]
+    if _uses_depth(problem, target):
+        r = np.concatenate([r, _depth_residuals(problem, points, target)[..., None]], axis=2)
+    return r / np.asarray(scale, float)[:, None, None]
 
 
 def _normal_equations(J: np.ndarray, r: np.ndarray, w: np.ndarray):
-    Jw = J * w[:, None, None]
-    Jf, Jwf = J.reshape(-1, J.shape[-1]), Jw.reshape(-1, J.shape[-1])
-    return Jwf.T @ Jf, Jwf.T @ r.reshape(-1)
+    """J^T W J [B, P, P] and J^T W r [B, P] of Jacobians [B, K, C, P], residuals [B, K, C], weights [B, K].
+
+    A depth channel (C = 3) counts for DEPTH_COLUMNS only (its other columns are zero), added as the
+    small block it is."""
+    B, P = J.shape[0], J.shape[-1]
+    root = np.sqrt(w)[..., None]
+    X = (J[:, :, :2] * root[..., None]).reshape(B, -1, P)       # sqrt(W) J
+    y = (r[:, :, :2] * root).reshape(B, -1)
+    if B == 1:                                                  # X^T X of one matrix: BLAS's symmetric product
+        A, g = (X[0].T @ X[0])[None], (y[0] @ X[0])[None]
+    else:
+        A, g = np.swapaxes(X, 1, 2) @ X, np.einsum("bkp,bk->bp", X, y)
+    if J.shape[2] == 3:
+        Z = J[:, :, 2, DEPTH_COLUMNS] * root                                           # [B, K, 2]
+        A[:, DEPTH_COLUMNS[:, None], DEPTH_COLUMNS] += np.einsum("bki,bkj->bij", Z, Z)
+        g[:, DEPTH_COLUMNS] += np.einsum("bki,bk->bi", Z, r[:, :, 2] * root[..., 0])
+    return A, g
 
 
 def _add_priors(problem: Problem, A: np.ndarray, g: np.ndarray, q: np.ndarray, previous) -> None:
+    """Add each coefficient's prior (and the pull towards `previous` [B, n]) to A [B, n, n], g [B, n]
+    of the first n coefficients q [B, n]."""
     s = problem.settings
-    prior = np.zeros(len(q))
+    n = q.shape[1]
+    prior = np.zeros(NUM_POSE + problem.num_expressions)
     prior[4:6] = s.jaw_side_prior ** 2
     prior[NUM_POSE:] = s.expression_prior ** 2
-    A[np.diag_indices_from(A)] += prior
-    g += prior * q
+    prior = prior[:n]
     if previous is not None:
-        pull = np.full(len(q), s.temporal_expression ** 2)
+        pull = np.full(len(prior), s.temporal_expression ** 2)
         pull[:10], pull[10:13] = s.temporal_pose ** 2, s.temporal_translation ** 2
-        A[np.diag_indices_from(A)] += pull
-        g += pull * (q - previous)
+        pull = pull[:n]
+        g += prior * q + pull * (q - previous)
+        prior = prior + pull
+    else:
+        g += prior * q
+    A.reshape(len(A), -1)[:, ::n + 1] += prior
 
 
 def initial_parameters(problem: Problem, target: np.ndarray) -> np.ndarray:
@@ -228,41 +296,37 @@ def initial_parameters(problem: Problem, target: np.ndarray) -> np.ndarray:
     return q
 
 
-def solve_shape(problem: Problem, frames: list, scale: list) -> np.ndarray:
-    """Shape coefficients [S] that best fit several frames at once, given their parameters.
+def _point_jacobians(problem: Problem, q: np.ndarray, target: np.ndarray, scale: np.ndarray):
+    """d residual / d rest point [B, K, 2, 3] and the residuals [B, K, 2] of B frames (q [B, 13 + E])."""
+    expression, pose, translation = unpack(q, problem.num_expressions)
+    points, blended = _rig.posed(problem.rig, problem.shape, expression, pose, translation)
+    uv, z = project(problem, points)
+    scale = np.asarray(scale, float)[:, None, None]
+    return (_projection_jacobian(problem, points, z) @ blended) / scale[..., None], (uv - target) / scale
 
-    frames: (q [13 + E], target [K, 2], visible [K]) per keyframe; scale: their
-    inter-ocular distances in pixels.
-    """
-    S = problem.rig.shape_dirs.shape[2]
-    A = np.eye(S) * problem.settings.shape_prior ** 2 * len(frames)
-    g = problem.settings.shape_prior ** 2 * len(frames) * problem.shape
-    for (q, target, visible), iod in zip(frames, scale):
-        expression, pose, translation = unpack(q[None], problem.num_expressions)
-        points, blended = _rig.posed(problem.rig, problem.shape, expression, pose, translation)
-        uv, z = project(problem, points[0])
-        dpix = _projection_jacobian(problem, points[0], z[0]) @ blended[0]
-        J = np.matmul(dpix, problem.rig.shape_dirs) / iod
-        a, b = _normal_equations(J, (uv - target) / iod, problem.point_weights * visible)
-        A += a
-        g += b
+
+def solve_shape(problem: Problem, q: np.ndarray, target: np.ndarray, visible: np.ndarray,
+                scale: np.ndarray) -> np.ndarray:
+    """Shape coefficients [S] that best fit B keyframes at once, given their parameters q [B, 13 + E],
+    target pixels [B, K, 2], visible [B, K] and inter-ocular distances scale [B] (pixels)."""
+    S, B = problem.rig.shape_dirs.shape[2], len(q)
+    dpoint, r = _point_jacobians(problem, q, target, scale)
+    J = np.matmul(dpoint, problem.rig.shape_dirs).reshape(B, -1, S)           # [B, 2K, S]
+    w = np.repeat(problem.point_weights * visible, 2, axis=1)                   # [B, 2K]
+    A = np.eye(S) * problem.settings.shape_prior ** 2 * B + np.einsum("bks,bk,bkt->st", J, w, J)
+    g = problem.settings.shape_prior ** 2 * B * problem.shape + np.einsum("bks,bk->s", J, w * r.reshape(B, -1))
     return np.clip(problem.shape - np.linalg.solve(A, g), -3.0, 3.0)
 
 
-def solve_offsets(problem: Problem, frames: list, scale: list, base: np.ndarray) -> np.ndarray:
+def solve_offsets(problem: Problem, q: np.ndarray, target: np.ndarray, visible: np.ndarray, scale: np.ndarray,
+                  base: np.ndarray) -> np.ndarray:
     """Rest-frame offsets [K, 3] of every point from `base` [K, 3] (the embedding's own positions)
-    that fit several frames at once: where this person's face differs from what the shape basis
-    can say. Each point is a 3 x 3 least-squares problem with a pull towards no offset."""
-    K = problem.rig.num_points
-    A = np.tile(np.eye(3) * (problem.settings.offset_prior ** 2) * len(frames), (K, 1, 1))
+    that fit B keyframes at once (arrays as in `solve_shape`): where this person's face differs from
+    what the shape basis can say. Each point is a 3 x 3 least-squares problem with a pull towards no offset."""
+    B = len(q)
+    J, r = _point_jacobians(problem, q, target, scale)                        # [B, K, 2, 3], [B, K, 2]
+    w = problem.point_weights * visible                                        # [B, K]
+    A = np.eye(3) * (problem.settings.offset_prior ** 2) * B + np.einsum("bkci,bk,bkcj->kij", J, w, J)
     current = problem.rig.rest - base
-    g = A @ current[..., None]
-    for (q, target, visible), iod in zip(frames, scale):
-        expression, pose, translation = unpack(q[None], problem.num_expressions)
-        points, blended = _rig.posed(problem.rig, problem.shape, expression, pose, translation)
-        uv, z = project(problem, points[0])
-        J = (_projection_jacobian(problem, points[0], z[0]) @ blended[0]) / iod        # [K, 2, 3]
-        w = (problem.point_weights * visible)[:, None, None]
-        A += np.swapaxes(J, 1, 2) @ (J * w)
-        g += np.swapaxes(J, 1, 2) @ (w * ((uv - target) / iod)[..., None])
-    return current - np.linalg.solve(A, g)[..., 0]
+    g = (problem.settings.offset_prior ** 2) * B * current + np.einsum("bkci,bk,bkc->ki", J, w, r)
+    return current - np.linalg.solve(A, g[..., None])[..., 0]

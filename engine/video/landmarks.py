@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
@@ -81,51 +82,97 @@ def track_landmarks(info: decode.VideoInfo, start: float = 0.0, end: Optional[fl
     `meanwhile` (optional) is called once the child runs, for work that can overlap with it.
     """
     reporter = reporter or silent()
-    expected = info.frame_count(start, end)
-    reporter.stage("finding face landmarks", expected)
-    records = _run_worker(info, start, end, expected, reporter, meanwhile)
-    if records.shape[0] == 0:
-        raise VideoError(f"No frames could be read from '{info.name}' between {start:g} s and "
-                         f"{'the end' if end is None else f'{end:g} s'}.")
+    reporter.stage("finding face landmarks", info.frame_count(start, end))
+    with LandmarkReader(info, start, end) as reader:
+        if meanwhile is not None:
+            meanwhile()
+        count, ended = 0, False
+        while not ended:
+            count, ended = reader.wait(count, timeout=0.1)
+            reporter.update(count)
+    return reader.landmarks()
+
+
+class LandmarkReader:
+    """The MediaPipe child of one stretch of video, its records collected by a thread as they come.
+
+    The thread drains the child's pipe at once, so MediaPipe never waits on the caller (who may be
+    fitting the first frames meanwhile). Use as a context manager; `wait` for more records,
+    `records(a, b)` [b - a, RECORD] float32 reads them, `landmarks()` after the block gives them all.
+    """
+
+    def __init__(self, info: decode.VideoInfo, start: float = 0.0, end: Optional[float] = None) -> None:
+        self.info, self.start, self.end = info, start, end
+        width, height = info.analysis_size()
+        job = {"command": decode.decode_command(info, start, end), "width": width, "height": height,
+               "full_width": info.width, "full_height": info.height, "max_faces": 2}
+        self._records = np.empty((max(info.frame_count(start, end), 1) + 8, RECORD), np.float32)
+        self._count, self._ended, self._ready = 0, False, threading.Condition()
+        python = tracker_python()
+        self._log = tempfile.TemporaryFile()     # a file, not a pipe: MediaPipe's logging can never block it
+        self.process = subprocess.Popen([python, str(WORKER), json.dumps(job)], stdout=subprocess.PIPE,
+                                        stderr=self._log, env=_quiet_env())
+        self._thread = threading.Thread(target=self._read, name="landmark reader", daemon=True)
+        self._thread.start()
+
+    def __enter__(self) -> "LandmarkReader":
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self._thread.join()
+        self._log.seek(0)
+        err = self._log.read().decode(errors="replace")
+        self._log.close()
+        if kind is None:
+            _check_worker(self.process.returncode, err, self.info)
+
+    def _read(self) -> None:
+        size = RECORD * 4
+        try:
+            while True:
+                data = self.process.stdout.read(size)
+                if len(data) < size:
+                    return
+                with self._ready:
+                    if self._count == self._records.shape[0]:
+                        self._records = np.concatenate([self._records, np.empty_like(
+                            self._records[: max(64, self._count // 2)])])
+                    self._records[self._count] = np.frombuffer(data, np.float32)
+                    self._count += 1
+                    self._ready.notify_all()
+        finally:
+            with self._ready:
+                self._ended = True
+                self._ready.notify_all()
+
+    def wait(self, seen: int, timeout: float = 0.1):
+        """(records so far, whether the child has ended) once there are more than `seen`, it ended, or timeout."""
+        with self._ready:
+            self._ready.wait_for(lambda: self._count > seen or self._ended, timeout)
+            return self._count, self._ended
+
+    def records(self, first: int, stop: int) -> np.ndarray:
+        """A copy of records [first, stop) [stop - first, RECORD] float32."""
+        with self._ready:
+            return self._records[first:stop].copy()
+
+    def landmarks(self) -> VideoLandmarks:
+        """Every record as VideoLandmarks; VideoError when the child gave none."""
+        records, info = self._records[:self._count], self.info
+        if records.shape[0] == 0:
+            until = "the end" if self.end is None else f"{self.end:g} s"
+            raise VideoError(f"No frames could be read from '{info.name}' between {self.start:g} s and {until}.")
+        return as_landmarks(records, info, self.start)
+
+
+def as_landmarks(records: np.ndarray, info: decode.VideoInfo, start: float) -> VideoLandmarks:
+    """Records [T, RECORD] of the child as VideoLandmarks of `info` from `start` seconds."""
     points = records[:, 2:].reshape(-1, NUM_POINTS, 3)
     return VideoLandmarks(points, records[:, 0].astype(np.int32), records[:, 1], float(info.fps), start,
                           info.width, info.height)
-
-
-def _run_worker(info, start, end, expected: int, reporter: Reporter, meanwhile=None) -> np.ndarray:
-    width, height = info.analysis_size()
-    job = {"command": decode.decode_command(info, start, end), "width": width, "height": height,
-           "full_width": info.width, "full_height": info.height, "max_faces": 2}
-    out = np.empty((max(expected, 1) + 8, RECORD), np.float32)
-    with tempfile.TemporaryFile() as log:     # a file, not a pipe: MediaPipe's logging can never block it
-        process = subprocess.Popen([tracker_python(), str(WORKER), json.dumps(job)], stdout=subprocess.PIPE,
-                                   stderr=log, env=_quiet_env())
-        n = 0
-        try:
-            if meanwhile is not None:
-                meanwhile()
-            n, out = _read_records(process, out, reporter)
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.wait()
-            log.seek(0)
-            err = log.read().decode(errors="replace")
-    _check_worker(process.returncode, err, info)
-    return out[:n]
-
-
-def _read_records(process, out: np.ndarray, reporter: Reporter):
-    n, size = 0, RECORD * 4
-    while True:
-        data = process.stdout.read(size)
-        if len(data) < size:
-            return n, out
-        if n == out.shape[0]:
-            out = np.concatenate([out, np.empty_like(out[: max(64, n // 2)])])
-        out[n] = np.frombuffer(data, np.float32)
-        n += 1
-        reporter.update(n)
 
 
 def _quiet_env() -> dict:

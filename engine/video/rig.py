@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..head import lbs
 from ..head.model import HeadModel
 
 
@@ -66,17 +65,62 @@ def posed(rig: PointRig, shape: np.ndarray, expression: np.ndarray, pose: np.nda
     (what the expression displacements go through: d point = M d rest).
     """
     B, K = pose.shape[0], rig.num_points
-    rest = rig.rest + rig.shape_dirs @ shape                                   # [K, 3]
-    offsets = expression @ rig.expression_dirs.reshape(K * 3, -1).T            # [B or 1, K * 3]
-    joints = (rig.joints0 + rig.joint_shape @ shape)[None] + (
-        expression @ rig.joint_expression.reshape(-1, expression.shape[1]).T).reshape(-1, *rig.joints0.shape)
-    rot = lbs.batch_rodrigues(pose.reshape(-1, 3)).reshape(B, -1, 3, 3)
-    offsets = offsets + lbs.pose_features(rot) @ rig.pose_dirs.reshape(K * 3, -1).T
-    v = rest[None] + offsets.reshape(B, K, 3)
-    _, transforms = lbs.batch_rigid_transform(rot, np.broadcast_to(joints, (B,) + joints.shape[1:]), rig.parents)
-    J = transforms.shape[1]
-    blended = (rig.weights @ transforms[:, :, :3, :].reshape(B, J, 12)).reshape(B, K, 3, 4)
+    rows = _rows(rig)
+    rest = rig.rest.reshape(-1) + rows["shape"] @ shape                        # [K * 3]
+    joints = (rig.joints0.reshape(-1) + rows["joint_shape"] @ shape) + expression @ rows["joint_expression"]
+    rot = rodrigues(pose.reshape(-1, 3)).reshape(B, -1, 3, 3)
+    eye = np.eye(3)
+    v = rest + expression @ rows["expression"] + (rot[:, 1:] - eye).reshape(B, -1) @ rows["pose"]
+    v = v.reshape(B, K, 3)
+    transforms = _rigid(rot, np.broadcast_to(joints.reshape(-1, *rig.joints0.shape), (B,) + rig.joints0.shape),
+                        rig.parents)                                           # [B, J, 12]
+    blended = (rig.weights @ transforms).reshape(B, K, 3, 4)
     points = blended[..., 3] + translation[:, None, :]
     for c in range(3):                        # M v per point, as three products (a batched matmul of 3 x 3s is slow)
         points += blended[..., c] * v[..., c, None]
     return points, blended[..., :3]
+
+
+def _rows(rig: PointRig) -> dict:
+    """The rig's bases as contiguous [coefficients, K * 3] rows (and joints' [S or E, J * 3]), made once per rig."""
+    cache = rig.__dict__.get("_rows")
+    if cache is None or cache["of"] is not rig.shape_dirs:
+        K, J = rig.num_points, rig.joints0.shape[0]
+        cache = {"of": rig.shape_dirs, "shape": np.ascontiguousarray(rig.shape_dirs.reshape(K * 3, -1)),
+                 "joint_shape": np.ascontiguousarray(rig.joint_shape.reshape(J * 3, -1)),
+                 "expression": np.ascontiguousarray(rig.expression_dirs.reshape(K * 3, -1).T),
+                 "joint_expression": np.ascontiguousarray(rig.joint_expression.reshape(J * 3, -1).T),
+                 "pose": np.ascontiguousarray(rig.pose_dirs.reshape(K * 3, -1).T)}
+        rig.__dict__["_rows"] = cache
+    return cache
+
+
+def rodrigues(vectors: np.ndarray) -> np.ndarray:
+    """Rotation matrices [N, 3, 3] of axis-angle vectors [N, 3]; `lbs.batch_rodrigues`' formula and guard,
+    written out per element (a few hundred numbers: numpy's call overhead is the cost)."""
+    angle = np.sqrt(np.sum((vectors + 1e-8) ** 2, axis=1))
+    a = vectors / angle[:, None]
+    sin, cos1 = np.sin(angle), 1.0 - np.cos(angle)
+    x, y, z = a[:, 0], a[:, 1], a[:, 2]
+    out = np.empty((len(vectors), 3, 3))
+    out[:, 0, 0], out[:, 1, 1], out[:, 2, 2] = (1.0 - cos1 * (y * y + z * z), 1.0 - cos1 * (x * x + z * z),
+                                                1.0 - cos1 * (x * x + y * y))
+    out[:, 0, 1], out[:, 1, 0] = cos1 * x * y - sin * z, cos1 * x * y + sin * z
+    out[:, 0, 2], out[:, 2, 0] = cos1 * x * z + sin * y, cos1 * x * z - sin * y
+    out[:, 1, 2], out[:, 2, 1] = cos1 * y * z - sin * x, cos1 * y * z + sin * x
+    return out
+
+
+def _rigid(rot: np.ndarray, joints: np.ndarray, parents: np.ndarray) -> np.ndarray:
+    """`lbs.batch_rigid_transform`'s relative transforms as their top 3 x 4 rows, flattened [B, J, 12]:
+    rot [B, J, 3, 3] local rotations, joints [B, J, 3] rest joints."""
+    B, J = joints.shape[:2]
+    world_r, world_t = [rot[:, 0]], [joints[:, 0]]
+    for j in range(1, J):
+        up = parents[j]
+        world_r.append(world_r[up] @ rot[:, j])
+        world_t.append(world_t[up] + np.einsum("bik,bk->bi", world_r[up], joints[:, j] - joints[:, up]))
+    out = np.empty((B, J, 3, 4))
+    out[..., :3] = np.stack(world_r, axis=1)
+    out[..., 3] = np.stack(world_t, axis=1) - np.einsum("bjik,bjk->bji", out[..., :3], joints)
+    return out.reshape(B, J, 12)

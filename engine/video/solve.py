@@ -1,4 +1,4 @@
-"""Fit a whole video's landmarks: identity and camera on keyframes, then every frame in order.
+"""Fit a video's landmarks: identity and camera on keyframes of its opening seconds, then every frame in order.
 
 Frames where MediaPipe lost the face (or most of it lies outside the picture)
 are not fitted: their values are bridged by straight lines between the fitted
@@ -48,41 +48,115 @@ class VideoFit:
 
 def usable_frames(marks: VideoLandmarks) -> np.ndarray:
     """Frames [T] bool with a face mostly inside the picture."""
-    xy = marks.points[:, :, :2]
-    inside = (xy[..., 0] >= 0) & (xy[..., 0] < marks.width) & (xy[..., 1] >= 0) & (xy[..., 1] < marks.height)
-    return marks.found & (inside.mean(axis=1) >= MIN_INSIDE)
+    return _usable(marks.points, marks.found, marks.width, marks.height)
+
+
+def _usable(points: np.ndarray, found: np.ndarray, width: int, height: int) -> np.ndarray:
+    xy = points[:, :, :2]
+    inside = (xy[..., 0] >= 0) & (xy[..., 0] < width) & (xy[..., 1] >= 0) & (xy[..., 1] < height)
+    return found & (inside.mean(axis=1) >= MIN_INSIDE)
 
 
 def fit_video(head, embedding, marks: VideoLandmarks, settings: Optional[_fit.FitSettings] = None,
               reporter: Optional[Reporter] = None, name: str = "the video") -> VideoFit:
     """Fit `head` to every frame of `marks` (see the module docstring)."""
-    settings = settings or _fit.FitSettings()
     reporter = reporter or silent()
-    ok = usable_frames(marks)
-    if not ok.any():
-        raise NoFaceError(f"No face was found in {name}; choose a video where a face looks at the camera "
-                          "and fills at least a tenth of the picture.")
-    problem = _fit.make_problem(head, embedding, marks.width, marks.height, settings)
-    target, visible, iod = _targets(problem, marks)
-    model_iod = _model_iod(problem)
-    fov = _identity(problem, target, visible, iod, ok, model_iod, reporter)
-    params = _every_frame(problem, target, visible, iod, ok, reporter)
-    _bridge(params, ok)
-    fitted = _fitted_uv(problem, params)
-    error = np.where(ok, _errors(fitted, target, visible, iod), np.nan)
-    confidence = np.where(ok, np.clip(1.0 - np.nan_to_num(error) / 0.1, 0.0, 1.0), 0.0)
-    _warn_lost(ok, name)
-    return VideoFit(params, problem.shape.copy(), problem, fov, error, ~ok, confidence, fitted, target, iod)
+    stream = StreamingFit(head, embedding, marks.width, marks.height, marks.fps, settings, name)
+    stream.add(marks.points, marks.found)
+    reporter.stage("fitting frames", stream.count)
+    while stream.fit(ended=True, limit=16):
+        reporter.update(stream.fitted)
+    return stream.finish()
 
 
-def _targets(problem: _fit.Problem, marks: VideoLandmarks):
-    xy = marks.points[:, problem.indices, :2].astype(np.float64)          # [T, K, 2]
-    visible = np.all(np.isfinite(xy), axis=2) & (xy[..., 0] >= 0) & (xy[..., 0] < marks.width) \
-        & (xy[..., 1] >= 0) & (xy[..., 1] < marks.height)
-    a, b = (marks.points[:, i, :2] for i in topology.EYE_OUTER_CORNERS)
-    iod = np.linalg.norm(a - b, axis=1).astype(np.float64)
-    iod = np.where(np.isfinite(iod) & (iod > 1), iod, np.nanmedian(np.where(iod > 1, iod, np.nan)))
-    return np.nan_to_num(xy), visible, iod
+class StreamingFit:
+    """A video's fit made while its landmarks still arrive.
+
+    The identity and camera are chosen on keyframes of the opening
+    `settings.identity_seconds` (its usable frames), so every later frame is
+    fitted as soon as it comes, beside the MediaPipe child still working on the
+    rest. `add` frames' landmarks, `fit` what can be fitted, `finish` when all came.
+    """
+
+    def __init__(self, head, embedding, width: int, height: int, fps: float,
+                 settings: Optional[_fit.FitSettings] = None, name: str = "the video") -> None:
+        self.settings = settings or _fit.FitSettings()
+        self.problem = _fit.make_problem(head, embedding, width, height, self.settings)
+        self.width, self.height, self.name = width, height, name
+        self.window = max(1, int(round(self.settings.identity_seconds * fps)))
+        self.model_iod = _model_iod(self.problem)
+        K, P = self.problem.rig.num_points, _fit.NUM_POSE + self.problem.num_expressions
+        self.target, self.visible, self.depth = np.zeros((0, K, 2)), np.zeros((0, K), bool), np.zeros((0, K))
+        self.iod, self.ok, self.params = np.zeros(0), np.zeros(0, bool), np.zeros((0, P))
+        self.count, self.fitted, self.fov, self._previous = 0, 0, None, None
+
+    def add(self, points: np.ndarray, found: np.ndarray) -> None:
+        """The next frames' MediaPipe points [N, 478, 3] (NaN without a face) and found [N] bool."""
+        n = len(points)
+        if self.count + n > len(self.ok):
+            grow = max(self.count + n, 2 * len(self.ok), 64) - len(self.ok)
+            self.target = np.concatenate([self.target, np.zeros((grow,) + self.target.shape[1:])])
+            self.visible = np.concatenate([self.visible, np.zeros((grow,) + self.visible.shape[1:], bool)])
+            self.depth = np.concatenate([self.depth, np.zeros((grow,) + self.depth.shape[1:])])
+            self.iod, self.ok = np.concatenate([self.iod, np.zeros(grow)]), np.concatenate([self.ok, np.zeros(grow, bool)])
+            self.params = np.concatenate([self.params, np.zeros((grow, self.params.shape[1]))])
+        span = slice(self.count, self.count + n)
+        self.ok[span] = _usable(points, np.asarray(found, bool), self.width, self.height)
+        self.target[span], self.visible[span], self.iod[span] = _targets(self.problem, points, self.width, self.height)
+        self.depth[span] = np.nan_to_num(points[:, self.problem.indices, 2])
+        self.count += n
+
+    def fit(self, ended: bool, limit: Optional[int] = None) -> int:
+        """Fit up to `limit` frames that came and were not fitted yet; how many were fitted.
+
+        Before the identity is known this waits (fits none) for the opening window, or the end."""
+        if self.fov is None:
+            usable = np.nonzero(self.ok[:self.count])[0]
+            if not usable.size or (not ended and self.count < usable[0] + self.window):
+                return 0
+            keys = _keyframes(usable[usable < usable[0] + self.window], self.settings.keyframes)
+            self.fov, q = _identity(self.problem, self.target, self.visible, self._scales(), keys)
+            self.problem.depth_scale, self.problem.depth_offsets = _depth_scale(self.problem, q, self.depth[keys])
+        stop = self.count if limit is None else min(self.count, self.fitted + limit)
+        scales = self._scales()
+        for t in range(self.fitted, stop):
+            if self.ok[t]:
+                seen = np.concatenate([self.target[t], self.depth[t, :, None]], axis=1)         # pixels and z
+                self.params[t] = self._previous = _fit_frame(self.problem, seen, self.visible[t], scales[t],
+                                                             self._previous)
+        done, self.fitted = stop - self.fitted, stop
+        return done
+
+    def _scales(self) -> np.ndarray:
+        """The frames' inter-ocular distances [count]; where a frame has none, the median of those that have."""
+        iod = self.iod[:self.count]
+        good = np.isfinite(iod) & (iod > 1)
+        return np.where(good, iod, np.median(iod[good]) if good.any() else 1.0)
+
+    def finish(self) -> VideoFit:
+        """The fit of every frame added (all of them fitted first)."""
+        ok = self.ok[:self.count]
+        if not ok.any():
+            raise NoFaceError(f"No face was found in {self.name}; choose a video where a face looks at the camera "
+                              "and fills at least a tenth of the picture.")
+        self.fit(ended=True)
+        problem, T = self.problem, self.count
+        params, target, visible, iod = self.params[:T], self.target[:T], self.visible[:T], self._scales()
+        _bridge(params, ok)
+        fitted = _fitted_uv(problem, params)
+        error = np.where(ok, _errors(fitted, target, visible, iod), np.nan)
+        confidence = np.where(ok, np.clip(1.0 - np.nan_to_num(error) / 0.1, 0.0, 1.0), 0.0)
+        _warn_lost(ok, self.name)
+        return VideoFit(params, problem.shape.copy(), problem, self.fov, error, ~ok, confidence, fitted, target, iod)
+
+
+def _targets(problem: _fit.Problem, points: np.ndarray, width: int, height: int):
+    """Target pixels [N, K, 2] (0 where unseen), visible [N, K] and inter-ocular distances [N] (NaN: no face)."""
+    xy = points[:, problem.indices, :2].astype(np.float64)          # [N, K, 2]
+    visible = np.all(np.isfinite(xy), axis=2) & (xy[..., 0] >= 0) & (xy[..., 0] < width) \
+        & (xy[..., 1] >= 0) & (xy[..., 1] < height)
+    a, b = (points[:, i, :2] for i in topology.EYE_OUTER_CORNERS)
+    return np.nan_to_num(xy), visible, np.linalg.norm(a - b, axis=1).astype(np.float64)
 
 
 def _model_iod(problem: _fit.Problem) -> float:
@@ -91,66 +165,65 @@ def _model_iod(problem: _fit.Problem) -> float:
     return float(np.linalg.norm(a - b))
 
 
-def _keyframes(ok: np.ndarray, count: int) -> np.ndarray:
-    frames = np.nonzero(ok)[0]
+def _keyframes(frames: np.ndarray, count: int) -> np.ndarray:
+    """Up to `count` of the frame numbers `frames`, evenly spread."""
     return frames[np.unique(np.linspace(0, len(frames) - 1, min(count, len(frames))).round().astype(int))]
 
 
-def _identity(problem, target, visible, iod, ok, model_iod, reporter) -> float:
-    """Choose the field of view and the shape on keyframes; returns the field of view (degrees)."""
-    keys = _keyframes(ok, problem.settings.keyframes)
-    reporter.stage("fitting identity and camera", len(_fit.FOV_CHOICES) + 1)
+def _identity(problem, target, visible, iod, keys) -> float:
+    """Choose the field of view and the shape on keyframes `keys` [N]; returns the field of view (degrees)
+    and the keyframes' parameters [N, 13 + E]."""
+    model_iod = _model_iod(problem)
     best = None
-    for k, fov in enumerate(_fit.FOV_CHOICES):
+    for fov in _fit.FOV_CHOICES:
         problem.shape[:] = 0.0
-        err, shape = _fit_keyframes(problem, fov, keys[::2], target, visible, iod, model_iod, rounds=1)
+        err, shape, _ = _fit_keyframes(problem, fov, keys[::2], target, visible, iod, model_iod, rounds=1)
         if best is None or err < best[0]:
             best = (err, fov, shape)
-        reporter.update(k + 1)
     problem.shape[:] = best[2]
-    _fit_keyframes(problem, best[1], keys, target, visible, iod, model_iod, problem.settings.identity_rounds,
-                   refine=True)
-    reporter.update(len(_fit.FOV_CHOICES) + 1)
-    return best[1]
+    _, _, q = _fit_keyframes(problem, best[1], keys, target, visible, iod, model_iod,
+                             problem.settings.identity_rounds, refine=True)
+    return best[1], q
 
 
 def _fit_keyframes(problem, fov, keys, target, visible, iod, model_iod, rounds: int, refine: bool = False):
+    """Fit keyframes `keys` [N] with this field of view, then the shape (and offsets) `rounds` times;
+    returns the keyframes' mean median point error, the shape and their parameters [N, 13 + E]."""
     _fit.set_fov(problem, fov, 2 * problem.centre[1])
     problem.distance = problem.focal * model_iod / float(np.median(iod[keys]))
-    qs = {}
-    for t in keys:
-        q = _fit.initial_parameters(problem, target[t])
-        qs[t] = _fit.solve_frame(problem, target[t], visible[t], iod[t], q, iterations=6, free_expression=False)
+    target, visible, iod = target[keys], visible[keys], iod[keys]
+    q = np.stack([_fit.initial_parameters(problem, t) for t in target])
+    q = _fit.solve_frames(problem, target, visible, iod, q, iterations=6, free_expression=False)
     for _ in range(rounds):
-        for t in keys:
-            qs[t] = _fit.solve_frame(problem, target[t], visible[t], iod[t], qs[t], iterations=3,
-                                     fresh_jacobian=False)
-        frames, scales = [(qs[t], target[t], visible[t]) for t in keys], [iod[t] for t in keys]
-        problem.shape = _fit.solve_shape(problem, frames, scales)
+        q = _fit.solve_frames(problem, target, visible, iod, q, iterations=3, fresh_jacobian=False)
+        problem.shape = _fit.solve_shape(problem, q, target, visible, iod)
         if refine:
-            problem.rig.rest = problem.embedded + _fit.solve_offsets(problem, frames, scales, problem.embedded)
-    errors = [np.median(_fit.frame_residuals(problem, qs[t], target[t], iod[t])[0][visible[t]]) for t in keys]
-    return float(np.mean(errors)), problem.shape.copy()
+            problem.rig.rest = problem.embedded + _fit.solve_offsets(problem, q, target, visible, iod,
+                                                                     problem.embedded)
+    errors = [np.median(_fit.frame_residuals(problem, q[k], target[k], iod[k])[0][visible[k]])
+              for k in range(len(keys))]
+    return float(np.mean(errors)), problem.shape.copy(), q
 
 
-def _every_frame(problem, target, visible, iod, ok, reporter) -> np.ndarray:
-    T = len(ok)
-    params = np.zeros((T, _fit.NUM_POSE + problem.num_expressions))
-    reporter.stage("fitting frames", T)
-    previous = None
-    for t in range(T):
-        if ok[t]:
-            if previous is None:
-                q0 = _fit.initial_parameters(problem, target[t])
-                q0 = _fit.solve_frame(problem, target[t], visible[t], iod[t], q0, iterations=6,
-                                      free_expression=False)
-            else:
-                q0 = previous
-            params[t] = _fit.solve_frame(problem, target[t], visible[t], iod[t], q0, previous,
-                                         fresh_jacobian=False)
-            previous = params[t]
-        reporter.update(t + 1)
-    return params
+def _depth_scale(problem, q: np.ndarray, depth: np.ndarray) -> float:
+    """MediaPipe's z [N, K] over the fitted keyframes' (q [N, 13 + E]) relative depth: the least-squares
+    ratio (about 0.75: MediaPipe's depths are flatter than the head's)."""
+    expression, pose, translation = _fit.unpack(q, problem.num_expressions)
+    points, _ = _fit._rig.posed(problem.rig, problem.shape, expression, pose, translation)
+    model = _fit.relative_depth(problem, points)
+    seen = depth - depth.mean(axis=1, keepdims=True)
+    scale = float(max(np.sum(model * seen) / max(np.sum(model * model), 1e-12), 0.0))
+    return scale, np.mean(seen - scale * model, axis=0)
+
+
+def _fit_frame(problem, target, visible, iod, previous) -> np.ndarray:
+    """One frame's parameters, warm-started from the previous fitted frame (None: from scratch)."""
+    if previous is None:
+        q0 = _fit.initial_parameters(problem, target)
+        q0 = _fit.solve_frame(problem, target, visible, iod, q0, iterations=6, free_expression=False)
+    else:
+        q0 = previous
+    return _fit.solve_frame(problem, target, visible, iod, q0, previous, fresh_jacobian=False)
 
 
 def _bridge(params: np.ndarray, ok: np.ndarray) -> None:

@@ -23,8 +23,8 @@ from ..progress import Reporter, silent
 from . import decode, topology
 from . import fit as _fit
 from .embedding import embedding_for
-from .landmarks import track_landmarks
-from .solve import VideoFit, fit_video
+from .landmarks import NUM_POINTS, LandmarkReader
+from .solve import StreamingFit, VideoFit
 
 TRACKER = "mediapipe 0.10.14 face mesh (478 points) + engine.video fit"
 SIDECAR_SUFFIX = ".track.npz"
@@ -56,19 +56,41 @@ def track_video(path, head=None, landmarks=None, start: float = 0.0, end: Option
     start, end = _checked_range(info, start, end)
     model = {"head": head}
 
-    def prepare_head():                        # runs while the MediaPipe child starts and works
-        model["head"] = model["head"] if model["head"] is not None else load_head()
-        model["embedding"] = embedding_for(model["head"], landmarks)
+    def prepare_head():
+        if "embedding" not in model:
+            model["head"] = model["head"] if model["head"] is not None else load_head()
+            model["embedding"] = embedding_for(model["head"], landmarks)
 
     if head is not None:
         prepare_head()                         # a head's embedding errors come before any tracking
-    marks = track_landmarks(info, start, end, reporter, meanwhile=prepare_head)
-    head, embedding = model["head"], model["embedding"]
+    with LandmarkReader(info, start, end) as reader:
+        prepare_head()                         # while the MediaPipe child starts
+        stream = StreamingFit(model["head"], model["embedding"], info.width, info.height, float(info.fps),
+                              settings, f"'{info.name}'")
+        with _one_thread():
+            _follow(reader, stream, reporter, info.frame_count(start, end))
+    marks = reader.landmarks()
     _warn_faces(marks, info)
     _warn_short(len(marks.faces), info.frame_count(start, end), info)
     with _one_thread():
-        fit = fit_video(head, embedding, marks, settings, reporter, f"'{info.name}'")
+        fit = stream.finish()
+    head = model["head"]
     return Take(take_clip(head, fit, info, start, end), fit, info, start, end)
+
+
+def _follow(reader: LandmarkReader, stream: StreamingFit, reporter: Reporter, expected: int) -> None:
+    """Fit frames as the MediaPipe child sends their landmarks, until it ends and all came in."""
+    reporter.stage("tracking the face", 2 * expected)
+    fitted = 0
+    while True:
+        count, ended = reader.wait(stream.count, timeout=0.0 if fitted else 0.05)
+        if count > stream.count:
+            records = reader.records(stream.count, count)
+            stream.add(records[:, 2:].reshape(-1, NUM_POINTS, 3), records[:, 0] > 0)
+        fitted = stream.fit(ended, limit=4)
+        reporter.update(min(stream.count + stream.fitted, 2 * expected))
+        if ended and not fitted and count == stream.count:
+            return
 
 
 def _checked_range(info: decode.VideoInfo, start, end):
