@@ -39,6 +39,6 @@ def run_batch(args) -> int:
                    device=args.device, models_dir=args.models_dir)
     result = run(job, Reporter(TerminalBar(delay=0.0)))
     skipped = f", {result.skipped} finished earlier" if result.skipped else ""
-    print(f"{result.done} lines done, {result.failed} failed{skipped} in {result.seconds:.1f} s; "
-          f"wrote {result.summary}")
+    print(f"{result.done} line{'' if result.done == 1 else 's'} done, {result.failed} failed{skipped} in "
+          f"{result.seconds:.1f} s; wrote {result.summary}")
     return 1 if result.failed else 0

@@ -1,12 +1,15 @@
 """`engine batch --cluster ADDRESS`: the same lines on a Ray cluster that the test starts on this machine
 (two CPUs), reached by its address from the batch's own process, with the same files and summary as
-local workers give."""
+local workers give, and a Ray worker killed mid-line costing only that line."""
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -53,3 +56,40 @@ def test_a_manifest_runs_on_a_ray_cluster_as_on_local_workers(tmp_path, cluster)
     again = subprocess.run(command, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True,
                            timeout=300)
     assert "0 lines done, 1 failed, 3 finished earlier" in again.stdout, again.stderr[-2000:]
+
+
+def _actor_pids() -> list:
+    """The process ids of this machine's Ray workers that hold a LineActor (their title names it)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and b"ray::LineActor" in (entry / "cmdline").read_bytes():
+                pids.append(int(entry.name))
+        except OSError:
+            continue
+    return pids
+
+
+def test_a_ray_worker_killed_mid_line_costs_only_that_line(tmp_path, cluster):
+    voice_cuts(tmp_path / "vo", (0.5, 8.0, 1.0, 1.0))  # line1 on one actor ends while line2 is being done
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "engine", "batch", str(tmp_path / "vo"), "--out", str(out), "--cluster", cluster,
+               "--workers", "2", "--driver", "phonetic"]
+    batch = subprocess.Popen(command, env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while not (out / "line1" / "line.json").exists():
+        assert batch.poll() is None and time.monotonic() < deadline, batch.communicate()
+        time.sleep(0.01)
+    first = int(json.loads((out / "line1" / "line.json").read_text())["worker"].rpartition(":")[2])
+    os.kill(next(pid for pid in _actor_pids() if pid != first), signal.SIGKILL)  # the actor doing line2
+    stdout, stderr = batch.communicate(timeout=240)
+    rows = {r["id"]: r for r in summary(out)}
+    assert {k: r["status"] for k, r in rows.items()} == {"line1": "ok", "line2": "failed", "line3": "ok",
+                                                         "line4": "ok"}, stderr[-2000:]
+    assert rows["line2"]["error"].startswith("The Ray worker stopped unexpectedly while doing this line")
+    assert not (out / "line2").exists() and leftovers(out) == []
+    again = subprocess.run(command, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True,
+                           timeout=300)
+    assert "1 line done, 0 failed, 3 finished earlier" in again.stdout, again.stderr[-2000:]
+    assert MotionClip.load(out / "line2" / "line2.npz").num_frames == 240
