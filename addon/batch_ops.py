@@ -23,6 +23,7 @@ import bpy
 from . import audio_source, existing_action, fitting, jobs, keying, operators, preferences, properties, scene_timing, sequencer
 from .action_compat import OWNER_TAG
 from .engine_link import engine
+from .panel import SidebarPanel
 from .run_book import RunBook
 
 RUNS = RunBook()           # the batch working for each scene, and each scene's last failure
@@ -263,6 +264,9 @@ class TALKINGHEAD_OT_lipsync_lines(bpy.types.Operator):
         return BatchRun(context, lines).start()
 
     def execute(self, context):
+        """Scripts and background mode: every line, waited for. After the folder browser of `invoke`: modal."""
+        if getattr(self, "_browsed", False):
+            return self._start_modal(context)
         try:
             run = self._start(context)
         except engine.EngineError as error:
@@ -279,6 +283,14 @@ class TALKINGHEAD_OT_lipsync_lines(bpy.types.Operator):
     def invoke(self, context, event):
         if bpy.app.background or context.window is None:
             return self.execute(context)
+        if self.source == 'FOLDER' and not self.folder:
+            self._browsed = True  # Blender calls execute once a folder is chosen
+            context.window_manager.fileselect_add(self)
+            return {'RUNNING_MODAL'}
+        return self._start_modal(context)
+
+    def _start_modal(self, context):
+        """Start the lines with a window timer polling them; the panel and status bar show their progress."""
         try:
             self._run = self._start(context)
         except engine.EngineError as error:
@@ -296,15 +308,44 @@ class TALKINGHEAD_OT_lipsync_lines(bpy.types.Operator):
         if not self._run.tick(context):
             if context.workspace is not None:
                 context.workspace.status_text_set(f"Talking Head: {self._run.progress_text()} (Esc to cancel)")
+            operators.redraw_sidebars(context)
             return {'PASS_THROUGH'}
         context.window_manager.event_timer_remove(self._timer)
-        return self._run.finish(context, self.report)
+        result = self._run.finish(context, self.report)
+        operators.redraw_sidebars(context)
+        return result
 
     def cancel(self, context):
         """Blender ends the operator (a file is loaded, the window closes): stop the engine."""
         context.window_manager.event_timer_remove(self._timer)
         self._run.cancel()
         self._run.close(context)
+
+
+class TALKINGHEAD_PT_lines(SidebarPanel, bpy.types.Panel):
+    """Every dialogue line at once: the sequencer's sound strips or a folder's files, one Action per line"""
+
+    bl_label = "Dialogue Lines"
+    bl_idname = "TALKINGHEAD_PT_lines"
+    bl_parent_id = "TALKINGHEAD_PT_main"
+    bl_options = {'DEFAULT_CLOSED'}
+
+    def draw(self, context):
+        layout = self.layout
+        run = RUNS.running(context.scene)
+        if run is not None:
+            layout.label(text=run.progress_text(), icon='TIME')
+            layout.label(text="Esc cancels; the lines already done are keyed.")
+            return
+        count = len(audio_source.sound_strips(sequencer.sequencer_scene(context)))
+        strips = layout.operator(TALKINGHEAD_OT_lipsync_lines.bl_idname, icon='SPEAKER',
+                                 text=f"Lip-sync {count} Sound Strip{'' if count == 1 else 's'}")
+        strips.source = 'STRIPS'
+        layout.operator(TALKINGHEAD_OT_lipsync_lines.bl_idname, icon='FILE_FOLDER',
+                        text="Lip-sync a Folder...").source = 'FOLDER'
+        failure = RUNS.last_failure(context.scene)
+        if failure:
+            layout.label(text=failure, icon='ERROR')
 
 
 def cancel_all() -> None:
@@ -314,4 +355,4 @@ def cancel_all() -> None:
     RUNS.runs.clear()
 
 
-CLASSES = (TALKINGHEAD_OT_lipsync_lines,)
+CLASSES = (TALKINGHEAD_OT_lipsync_lines, TALKINGHEAD_PT_lines)

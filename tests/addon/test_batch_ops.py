@@ -85,3 +85,35 @@ def test_no_lines_is_one_sentence_and_nothing_changes(blender, tmp_path):
     with pytest.raises(RuntimeError, match="has no audio files"):
         bpy.ops.talking_head.lipsync_lines(source='FOLDER', folder=str(tmp_path))
     assert len(bpy.data.actions) == 0
+
+
+class ButtonLog:
+    """Stands in for a UILayout: records each button (its text and the properties set on it) and label."""
+
+    def __init__(self):
+        self.buttons, self.labels = [], []
+
+    def operator(self, idname, text="", **_):
+        from types import SimpleNamespace
+
+        self.buttons.append((idname, text, SimpleNamespace()))
+        return self.buttons[-1][2]
+
+    def label(self, text="", **_):
+        self.labels.append(text)
+
+
+def test_the_dialogue_lines_panel_offers_the_strips_and_a_folder(blender, tmp_path):
+    from types import SimpleNamespace
+
+    from addon import batch_ops, sequencer
+
+    tiny_target(blender)
+    sequencer.editor_strips(blender.scene.sequence_editor_create()).new_sound(
+        "Hello", str(write_voice(tmp_path, 0.5, name="hello.wav")), 1, 1)
+    layout = ButtonLog()
+    batch_ops.TALKINGHEAD_PT_lines.draw(SimpleNamespace(layout=layout), blender)
+    assert [(i, t, vars(p)) for i, t, p in layout.buttons] == [
+        ("talking_head.lipsync_lines", "Lip-sync 1 Sound Strip", {"source": 'STRIPS'}),
+        ("talking_head.lipsync_lines", "Lip-sync a Folder...", {"source": 'FOLDER'})]
+    assert "TALKINGHEAD_PT_lines" in dir(bpy.types)  # registered under the main panel
