@@ -1,5 +1,6 @@
 """python -m engine.training.nldf distill --look toon --out runs/nldf_toon [--config run.json] [--set key=value ...]
-   python -m engine.training.nldf export runs/nldf_toon/checkpoint.pt --out engine/models/nldf_toon"""
+   python -m engine.training.nldf export runs/nldf_toon/checkpoint.pt --out engine/models/nldf_toon
+   python -m engine.training.nldf look-from-video talk.mp4 --out looks/NAME [--models MODELS_DIR]"""
 
 from __future__ import annotations
 
@@ -30,9 +31,14 @@ def main(argv=None) -> int:
     ex.add_argument("--out", required=True, help="output path without suffix, e.g. engine/models/nldf_toon")
     ex.add_argument("--command", default="", help="the distillation command to record in the sidecar "
                                                    "(default: the run's config.json)")
+    add_look_from_video(sub)
     args = parser.parse_args(argv)
     try:
-        if args.command == "distill":
+        if args.command == "look-from-video":
+            from .from_video import run_command
+
+            run_command(args)
+        elif args.command == "distill":
             from .distill import distill
 
             path = distill(read_config(args), Path(args.out), reporter=Reporter(TerminalBar()))
@@ -47,6 +53,26 @@ def main(argv=None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
     return 0
+
+
+def add_look_from_video(sub) -> None:
+    """The look-from-video subcommand's arguments."""
+    lv = sub.add_parser("look-from-video", help="make a look from a talking video: track, matte, fit a NeRF "
+                                                "teacher, distil and export (resumes; prints its expected time)")
+    lv.add_argument("video", help="a video of one face talking to the camera")
+    lv.add_argument("--out", required=True, help="work folder; the look nldf_<name>.onnx/.json lands in it")
+    lv.add_argument("--name", help="the look's name (default: the --out folder's name)")
+    lv.add_argument("--models", help="also copy the look into this models folder (the add-on's, or engine/models)")
+    lv.add_argument("--size", type=int, default=128, help="pixels of the square head crop the look learns (128)")
+    lv.add_argument("--nerf-steps", type=int, help="NeRF teacher fit steps (default: NeRFConfig's)")
+    lv.add_argument("--nldf-steps", type=int, help="NLDF distillation steps (default: NLDFConfig's)")
+    lv.add_argument("--nerf-set", action="append", default=[], metavar="KEY=VALUE", help="a NeRFConfig field")
+    lv.add_argument("--nldf-set", action="append", default=[], metavar="KEY=VALUE", help="an NLDFConfig field")
+    lv.add_argument("--eval-frames", type=int, default=8, help="held-out frames scored against the real ones")
+    lv.add_argument("--start", type=float, default=0.0, help="seconds into the video to start at")
+    lv.add_argument("--end", type=float, help="seconds into the video to end at (default: its end)")
+    lv.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    lv.add_argument("--estimate", action="store_true", help="print the expected time of each stage and stop")
 
 
 def read_config(args) -> NLDFConfig:
