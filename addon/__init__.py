@@ -18,20 +18,21 @@ bl_info = {  # read only when loaded as a legacy add-on folder (development); no
 
 import bpy
 
-from . import (batch_ops, export_ops, flame_heads, mapping_ops, mapping_panel, operators, panel, preferences,
-               properties, render_ops, render_panel, track_ops)
+from . import (batch_ops, export_ops, export_panel, flame_heads, mapping_ops, mapping_panel, operators, panel,
+               preferences, properties, render_ops, render_panel, track_ops, track_panel, video_source)
 
 CLASSES = (operators.CLASSES + flame_heads.CLASSES + render_ops.CLASSES + panel.CLASSES + render_panel.CLASSES
-           + mapping_ops.CLASSES + mapping_panel.CLASSES + export_ops.CLASSES + track_ops.CLASSES + batch_ops.CLASSES)
+           + mapping_ops.CLASSES + mapping_panel.CLASSES + export_ops.CLASSES + export_panel.CLASSES + track_ops.CLASSES
+           + track_panel.CLASSES + batch_ops.CLASSES)
 
 
 def register() -> None:
     preferences.register()
     properties.register()
-    track_ops.register()
+    video_source.register()
     for cls in CLASSES:
         bpy.utils.register_class(cls)
-    render_ops.register()  # Follow Frame's frame-change handler
+    render_ops.register()  # Follow Frame: the frame-change handler, the switch's listener
 
 
 def unregister() -> None:
@@ -41,6 +42,6 @@ def unregister() -> None:
     render_ops.unregister()  # nor a render, nor the frame-change handler
     for cls in reversed(CLASSES):
         bpy.utils.unregister_class(cls)
-    track_ops.unregister()
+    video_source.unregister()
     properties.unregister()
     preferences.unregister()

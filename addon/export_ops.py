@@ -11,7 +11,6 @@ from bpy_extras.io_utils import ExportHelper
 
 from . import mapping_store, results, target_rig
 from .engine_link import engine
-from .panel import SidebarPanel
 
 CLIP_FORMATS = {"NPZ": ".npz", "JSON": ".json", "CSV": ".csv"}
 GLTF_FORMATS = {"GLB": ".glb", "GLTF_SEPARATE": ".gltf"}
@@ -196,24 +195,4 @@ def selected_only(context, objects):
         view_layer.objects.active = active
 
 
-def draw_export(layout) -> None:
-    """The export buttons, for a panel section."""
-    col = layout.column(align=True)
-    col.operator(TALKINGHEAD_OT_export_clip.bl_idname, icon='EXPORT')
-    row = col.row(align=True)
-    row.operator(TALKINGHEAD_OT_export_gltf.bl_idname, text="glTF")
-    row.operator(TALKINGHEAD_OT_export_fbx.bl_idname, text="FBX")
-
-
-class TALKINGHEAD_PT_export(SidebarPanel, bpy.types.Panel):
-    bl_label = "Export"
-    bl_idname = "TALKINGHEAD_PT_export"
-    bl_parent_id = "TALKINGHEAD_PT_main"
-    bl_options = {'DEFAULT_CLOSED'}
-
-    def draw(self, _context):
-        draw_export(self.layout)
-
-
-CLASSES = (TALKINGHEAD_OT_export_clip, TALKINGHEAD_OT_export_gltf, TALKINGHEAD_OT_export_fbx, TALKINGHEAD_PT_export)
-
+CLASSES = (TALKINGHEAD_OT_export_clip, TALKINGHEAD_OT_export_gltf, TALKINGHEAD_OT_export_fbx)

@@ -84,6 +84,14 @@ def follow_frame(scene) -> None:
         frame_changed(scene)
 
 
+def follow_frame_switched(settings, context) -> None:
+    """Follow Frame turned on: show the current frame at once (the render child starts); off: it stops."""
+    if settings.follow_frame:
+        follow_frame(context.scene)
+    else:
+        stop()
+
+
 def frame_changed(scene) -> None:
     """Ask for `scene`'s current frame (or, while a frame renders, make it the next one); a frame that cannot
     be rendered says why in the Render panel and nothing is raised."""

@@ -22,7 +22,7 @@ import shutil
 import bpy
 from bpy.app.handlers import persistent
 
-from . import image_editor, jobs, live_preview, operators, render_spec, render_status, sequencer
+from . import image_editor, jobs, live_preview, operators, render_properties, render_spec, render_status, sequencer
 from .engine_link import engine
 from .render_spec import PREVIEW, SEQUENCE
 from .run_book import RENDER
@@ -221,6 +221,8 @@ HANDLERS = ((bpy.app.handlers.frame_change_post, on_frame_change), (bpy.app.hand
 
 
 def register() -> None:
+    if live_preview.follow_frame_switched not in render_properties.SWITCH_LISTENERS:
+        render_properties.SWITCH_LISTENERS.append(live_preview.follow_frame_switched)
     for handlers, handler in HANDLERS:
         if handler not in handlers:
             handlers.append(handler)
@@ -228,6 +230,8 @@ def register() -> None:
 
 def unregister() -> None:
     cancel_all()
+    while live_preview.follow_frame_switched in render_properties.SWITCH_LISTENERS:
+        render_properties.SWITCH_LISTENERS.remove(live_preview.follow_frame_switched)
     for handlers, handler in HANDLERS:
         while handler in handlers:
             handlers.remove(handler)

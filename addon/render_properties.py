@@ -1,7 +1,8 @@
 """The Render settings (`scene.talking_head.render`): the look, the frame size, Follow Frame, the status line.
 
-Turning Follow Frame on shows the current frame at once; off stops the live preview's child. The looks
-to choose from are `render_settings`.
+Switching Follow Frame calls each of SWITCH_LISTENERS: the live preview adds itself when the add-on
+registers (`render_ops.register`: on, the current frame at once; off, its child stops), so these settings
+never import the operators' side. The looks to choose from are `render_settings`.
 """
 
 from __future__ import annotations
@@ -9,19 +10,20 @@ from __future__ import annotations
 import bpy
 from bpy.props import BoolProperty, EnumProperty, StringProperty
 
-from . import live_preview, render_settings
+from . import render_settings
 
 SIZES = (('128', "128", "128 pixels on the longer side: quick previews"),
          ('256', "256", "256 pixels on the longer side, the size looks are usually distilled at"),
          ('512', "512", "512 pixels on the longer side: slower, sharper only if the look was distilled at it"))
 
 
+SWITCH_LISTENERS: list = []  # functions (settings, context) called when Follow Frame is switched on or off
+
+
 def follow_frame_changed(settings, context) -> None:
-    """On: show the current frame at once (the live preview's render engine starts); off: it stops."""
-    if settings.follow_frame:
-        live_preview.follow_frame(context.scene)
-    else:
-        live_preview.stop()
+    """Follow Frame was switched: tell every listener (the live preview)."""
+    for listener in list(SWITCH_LISTENERS):
+        listener(settings, context)
 
 
 class TalkingHeadRenderSettings(bpy.types.PropertyGroup):

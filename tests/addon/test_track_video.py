@@ -48,7 +48,7 @@ def curve(id_block, path, index=0):
 
 def panel_labels(context) -> list:
     """The label texts the Track Video panel draws."""
-    from addon.track_ops import TALKINGHEAD_PT_track
+    from addon.track_panel import TALKINGHEAD_PT_track
 
     from test_retarget import Recorder
 
