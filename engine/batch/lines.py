@@ -77,8 +77,9 @@ def read_lines(source, defaults: BatchLine) -> Iterator[BatchLine]:
         try:
             line = _line(cells, folder, defaults, number)
         except InputError as error:  # one bad row fails alone
-            line = replace(defaults, id=_safe_id(Path(cells.get("audio") or f"row{number}").stem),
-                           audio=str(cells.get("audio") or ""), row=number, problem=str(error))
+            audio = next((str(v or "").strip() for k, v in cells.items() if (k or "").strip().lower() == "audio"), "")
+            line = replace(defaults, id=_safe_id(Path(audio or f"row{number}").stem), audio=audio, row=number,
+                           problem=str(error))
         yield replace(line, id=_unique(line.id, seen))
 
 
