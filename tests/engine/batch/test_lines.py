@@ -71,3 +71,12 @@ def test_the_batch_job_round_trips_and_checks_its_values(tmp_path):
         fields.pop("kind"), fields.pop("version")
         with pytest.raises(InputError, match=sentence):
             BatchJob(**fields).validate()
+
+
+def test_column_names_are_read_whatever_their_case(tmp_path):
+    manifest = write_manifest(tmp_path / "lines.csv", [{"Audio": "vo/a.wav", "FPS": "fast"}, {"Audio": "b.wav",
+                                                                                              "FPS": "25"}],
+                              columns=("Audio", "FPS"))
+    bad, good = read_lines(manifest, DEFAULTS)
+    assert (bad.id, bad.audio, bad.problem) == ("a", "vo/a.wav", "The fps 'fast' of row 1 (a.wav) is not a number.")
+    assert (good.id, good.fps, good.problem) == ("b", 25.0, None)
