@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from batch_voices import leftovers, silent_voice, summary, voice_cuts, write_manifest
 from engine.batch import BatchJob, run
@@ -86,6 +87,7 @@ def _wait_for_records(out: Path, count: int, process: subprocess.Popen, timeout:
         time.sleep(0.01)
 
 
+@pytest.mark.slow
 def test_a_killed_worker_costs_only_its_line_and_the_rerun_does_only_the_missing_ones(tmp_path):
     voice_cuts(tmp_path / "vo", (0.5, 8.0, 1.0, 1.0, 1.0))  # line1 on one worker ends while line2 is being done
     out = tmp_path / "out"
@@ -109,6 +111,7 @@ def test_a_killed_worker_costs_only_its_line_and_the_rerun_does_only_the_missing
     assert MotionClip.load(out / "line2" / "line2.npz").num_frames == 240
 
 
+@pytest.mark.slow
 def test_a_run_killed_midway_leaves_no_half_files_and_the_rerun_finishes_only_the_missing_lines(tmp_path):
     voice_cuts(tmp_path / "vo", (1.5,) * 6)
     out = tmp_path / "out"

@@ -18,6 +18,7 @@ from batch_voices import leftovers, silent_voice, summary, voice_cuts, write_man
 from engine.motion import MotionClip
 
 ray = pytest.importorskip("ray")
+pytestmark = pytest.mark.slow  # a Ray cluster takes 15-30 s to start on 2 shared cores
 ROOT = Path(__file__).resolve().parents[3]
 
 
