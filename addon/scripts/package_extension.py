@@ -3,8 +3,11 @@
     python addon/scripts/package_extension.py --dist dist/                        # this machine's platform
     python addon/scripts/package_extension.py --dist dist/ --platform windows-x64 # another (repeatable)
 
-The engine's training code (torch) and development scripts stay out; the
-add-on imports the bundled engine relatively (`from . import engine`). The
+Only what runs inside Blender ships: the engine's training code (torch), its
+benchmarks, command line and evaluation (ENGINE_LEFT_OUT: nothing the add-on
+runs imports them, which tests/addon/test_extension_imports.py checks on the
+zip itself) and the development scripts stay out; the add-on imports the
+bundled engine relatively (`from . import engine`). The
 runtime wheels of `extension_wheels` (scipy, soundfile, soxr, audioread,
 onnxruntime, pocketsphinx and their dependencies; never numpy, Blender has
 it), one set for Python 3.11 (Blender 4.2-5.0) and one for 3.13 (5.1-5.3) per
@@ -32,6 +35,8 @@ MANIFEST = ROOT / "addon" / "blender_manifest.toml"
 ENGINE_INIT = ROOT / "engine" / "__init__.py"
 WRITTEN_BY_BUILD = ("version", "platforms", "wheels")
 EXCLUDED_PARTS = {"__pycache__", "scripts", "training"}
+ENGINE_LEFT_OUT = {"training", "bench", "cli", "evaluation", "__main__.py"}  # the engine's top-level parts for
+                                                                          # development, never run in Blender
 EXCLUDED_SUFFIXES = {".pyc", ".pyo"}
 
 
@@ -54,7 +59,8 @@ def package_files() -> list[tuple[Path, str]]:
     for folder, prefix in ((ROOT / "addon", ""), (ROOT / "engine", "engine/")):
         for path in sorted(folder.rglob("*")):
             relative = path.relative_to(folder)
-            if path.is_file() and not (EXCLUDED_PARTS & set(relative.parts)) \
+            left_out = prefix == "engine/" and relative.parts[0] in ENGINE_LEFT_OUT
+            if path.is_file() and not (EXCLUDED_PARTS & set(relative.parts)) and not left_out \
                     and path.suffix not in EXCLUDED_SUFFIXES and path != MANIFEST:
                 files.append((path, prefix + relative.as_posix()))
     files.append((ROOT / "LICENSE", "LICENSE"))
