@@ -53,7 +53,7 @@ class ADFConfig(ConfigFile):
     style_weight: float = 0.2        # style encoder regression of the style code
     phone_weight: float = 0.0        # auxiliary cross-entropy on the corpus phones (0 = off)
     closure_weight: float = 0.0      # extra L1 on the lip gap where the target's lips are closed
-    gap_weight: float = 0.0          # L1 (mm, + velocity) on the inner-lip gap of tracked clips
+    gap_weight: float = 0.0          # 1 - r of the inner-lip gap with a tracked clip's (its shape, not its size)
     # augmentation of the features (SpecAugment-style; the corpus already degrades the audio)
     time_masks: int = 0              # spans of up to 10 mel frames per window set to the mean
     freq_masks: int = 0              # bands of up to 8 mel bins per window set to the mean

@@ -1,6 +1,7 @@
 """ADF losses: channel L1 (jaw weighted), velocity L1, lip-landmark L1 on the built-in head,
 a closure term (lips that should touch and do not), an auxiliary phone cross-entropy, and on
-tracked videos an L1 on the inner-lip gap about its mean (the mouth opening a viewer sees).
+tracked videos 1 - the correlation of the inner-lip gap with the tracked one (the mouth
+opening a viewer sees, as eval-lipsync --videos scores it).
 
 The lip loss is linearised: the 20 iBUG lip landmarks move by J @ channels
 (J measured on the built-in head around a slightly open mouth, in mm), which
@@ -87,12 +88,17 @@ def lip_gap(channels: torch.Tensor, gap) -> torch.Tensor:
     return gap0 + (channels - base) @ grad
 
 
-def centred(values: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """values [B, T] minus each row's weighted mean (weights [B, T]) -> [B, T, 1]: the shape of a
-    tracked lip gap without the person's resting opening, which a tracker on the built-in head
-    reads with an offset of its own."""
-    mean = (values * weights).sum(dim=1, keepdim=True) / weights.sum(dim=1, keepdim=True).clamp_min(1e-6)
-    return (values - mean).unsqueeze(-1)
+def weighted_correlation(a: torch.Tensor, b: torch.Tensor, weights: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+    """The mean over `rows` [B] (0/1) of each row's weighted Pearson r of a and b [B, T] (weights [B, T]).
+
+    On a tracked clip the lip gap's shape is what is learned: when the mouth opens and closes,
+    not how far (the tracker reads the person's resting opening and range on the built-in head
+    with offsets of its own; the performances teach the amplitude). A flat row scores r = 0."""
+    total = weights.sum(dim=1, keepdim=True).clamp_min(1e-6)
+    a = a - (a * weights).sum(dim=1, keepdim=True) / total
+    b = b - (b * weights).sum(dim=1, keepdim=True) / total
+    r = (weights * a * b).sum(dim=1) / torch.sqrt((weights * a * a).sum(dim=1) * (weights * b * b).sum(dim=1) + 1e-6)
+    return (r * rows).sum() / rows.sum().clamp_min(1.0)
 
 
 def adf_loss(pred, target, mask, jacobian, config, gap=None, learn=None, tracked=None) -> dict:
@@ -100,8 +106,8 @@ def adf_loss(pred, target, mask, jacobian, config, gap=None, learn=None, tracked
 
     pred, target [B, T, C]; mask [B, T] frame weights; learn [B, C] the channels each example's
     L1 reads (None: all); tracked [B] 1.0 for tracked clips (None: none), whose lips are read as
-    the inner-lip gap about its window mean ("gap_mm", needs `gap`) instead of the landmarks
-    and blendshapes a tracker fits loosely.
+    the correlation of the inner-lip gap with the tracked one ("gap_r" = 1 - r, needs `gap`)
+    instead of the landmarks and blendshapes a tracker fits loosely.
     `gap` is lip_gap_model() as tensors (needed for the closure and gap terms)."""
     w = channel_weights(config.jaw_weight).to(pred)
     performed = mask if tracked is None else mask * (1.0 - tracked).unsqueeze(-1)
@@ -116,8 +122,6 @@ def adf_loss(pred, target, mask, jacobian, config, gap=None, learn=None, tracked
         terms["total"] = terms["total"] + config.closure_weight * terms["closure_mm"]
     if gap is not None and tracked is not None and bool((tracked > 0).any()):
         seen = mask * tracked.unsqueeze(-1)
-        a, b = centred(lip_gap(pred, gap), seen), centred(lip_gap(target, gap), seen)
-        terms["gap_mm"] = masked_l1(a, b, seen) + config.velocity_weight * \
-            masked_l1(a[:, 1:] - a[:, :-1], b[:, 1:] - b[:, :-1], seen[:, 1:] * seen[:, :-1])
-        terms["total"] = terms["total"] + config.gap_weight * terms["gap_mm"]
+        terms["gap_r"] = 1.0 - weighted_correlation(lip_gap(pred, gap), lip_gap(target, gap), seen, tracked)
+        terms["total"] = terms["total"] + config.gap_weight * terms["gap_r"]
     return terms
