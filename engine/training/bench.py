@@ -29,7 +29,7 @@ def run(out: Path, quick: bool = False, only: tuple = ()) -> list:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m engine.training.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, help="output JSON file of rows (figures go beside it)")
     parser.add_argument("--quick", action="store_true", help="smaller workloads")
     parser.add_argument("--only", action="append", default=[], help="run only this suite (repeatable)")
