@@ -44,9 +44,9 @@ class FitSettings:
     offset_prior: float = 5.0          # per metre of a point's offset from the embedding
     iterations: int = 3                # Gauss-Newton steps per frame (warm-started; 2 lag on a blink)
     keyframes: int = 16                # frames that decide identity and camera
-    identity_seconds: float = 3.0      # ... spread over this much of the video's opening (its usable frames)
+    identity_seconds: float = 10.0     # ... spread over this much of the video's opening (its usable frames)
     identity_rounds: int = 3
-    depth_weight: float = 0.0          # of MediaPipe's relative depth (z) beside the pixels, per frame
+    depth_weight: float = 0.25         # of MediaPipe's relative depth (z) beside the pixels, per frame
     weights: dict = field(default_factory=lambda: {"oval": 0.3, "slit": 2.0, "iris": 3.0, "other": 1.0})
 
 

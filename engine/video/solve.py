@@ -7,6 +7,7 @@ frames around them, and they are flagged.
 
 from __future__ import annotations
 
+import time
 import warnings
 from dataclasses import dataclass
 from typing import Optional
@@ -61,7 +62,7 @@ def fit_video(head, embedding, marks: VideoLandmarks, settings: Optional[_fit.Fi
               reporter: Optional[Reporter] = None, name: str = "the video") -> VideoFit:
     """Fit `head` to every frame of `marks` (see the module docstring)."""
     reporter = reporter or silent()
-    stream = StreamingFit(head, embedding, marks.width, marks.height, marks.fps, settings, name)
+    stream = StreamingFit(head, embedding, marks.width, marks.height, marks.fps, settings, name, len(marks.faces))
     stream.add(marks.points, marks.found)
     reporter.stage("fitting frames", stream.count)
     while stream.fit(ended=True, limit=16):
@@ -79,16 +80,18 @@ class StreamingFit:
     """
 
     def __init__(self, head, embedding, width: int, height: int, fps: float,
-                 settings: Optional[_fit.FitSettings] = None, name: str = "the video") -> None:
+                 settings: Optional[_fit.FitSettings] = None, name: str = "the video", capacity: int = 0) -> None:
         self.settings = settings or _fit.FitSettings()
         self.problem = _fit.make_problem(head, embedding, width, height, self.settings)
         self.width, self.height, self.name = width, height, name
         self.window = max(1, int(round(self.settings.identity_seconds * fps)))
         self.model_iod = _model_iod(self.problem)
         K, P = self.problem.rig.num_points, _fit.NUM_POSE + self.problem.num_expressions
-        self.target, self.visible, self.depth = np.zeros((0, K, 2)), np.zeros((0, K), bool), np.zeros((0, K))
-        self.iod, self.ok, self.params = np.zeros(0), np.zeros(0, bool), np.zeros((0, P))
+        n = max(int(capacity), 0)                  # the frames expected: room made once, not grown by copies
+        self.target, self.visible, self.depth = np.zeros((n, K, 2)), np.zeros((n, K), bool), np.zeros((n, K), np.float32)
+        self.iod, self.ok, self.params = np.zeros(n), np.zeros(n, bool), np.zeros((n, P))
         self.count, self.fitted, self.fov, self._previous = 0, 0, None, None
+        self.cpu = {"identity_cpu_s": 0.0, "frames_cpu_s": 0.0}       # this process's CPU seconds per stage
 
     def add(self, points: np.ndarray, found: np.ndarray) -> None:
         """The next frames' MediaPipe points [N, 478, 3] (NaN without a face) and found [N] bool."""
@@ -97,7 +100,7 @@ class StreamingFit:
             grow = max(self.count + n, 2 * len(self.ok), 64) - len(self.ok)
             self.target = np.concatenate([self.target, np.zeros((grow,) + self.target.shape[1:])])
             self.visible = np.concatenate([self.visible, np.zeros((grow,) + self.visible.shape[1:], bool)])
-            self.depth = np.concatenate([self.depth, np.zeros((grow,) + self.depth.shape[1:])])
+            self.depth = np.concatenate([self.depth, np.zeros((grow,) + self.depth.shape[1:], np.float32)])
             self.iod, self.ok = np.concatenate([self.iod, np.zeros(grow)]), np.concatenate([self.ok, np.zeros(grow, bool)])
             self.params = np.concatenate([self.params, np.zeros((grow, self.params.shape[1]))])
         span = slice(self.count, self.count + n)
@@ -114,9 +117,12 @@ class StreamingFit:
             usable = np.nonzero(self.ok[:self.count])[0]
             if not usable.size or (not ended and self.count < usable[0] + self.window):
                 return 0
+            began = time.process_time()
             keys = _keyframes(usable[usable < usable[0] + self.window], self.settings.keyframes)
             self.fov, q = _identity(self.problem, self.target, self.visible, self._scales(), keys)
             self.problem.depth_scale, self.problem.depth_offsets = _depth_scale(self.problem, q, self.depth[keys])
+            self.cpu["identity_cpu_s"] += time.process_time() - began
+        began = time.process_time()
         stop = self.count if limit is None else min(self.count, self.fitted + limit)
         scales = self._scales()
         for t in range(self.fitted, stop):
@@ -125,6 +131,7 @@ class StreamingFit:
                 self.params[t] = self._previous = _fit_frame(self.problem, seen, self.visible[t], scales[t],
                                                              self._previous)
         done, self.fitted = stop - self.fitted, stop
+        self.cpu["frames_cpu_s"] += time.process_time() - began
         return done
 
     def _scales(self) -> np.ndarray:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
@@ -39,6 +39,7 @@ class Take:
     info: decode.VideoInfo
     start: float
     end: Optional[float]
+    timings: dict = field(default_factory=dict)     # seconds per stage, see `track_video`
 
 
 def track_video(path, head=None, landmarks=None, start: float = 0.0, end: Optional[float] = None,
@@ -63,19 +64,46 @@ def track_video(path, head=None, landmarks=None, start: float = 0.0, end: Option
 
     if head is not None:
         prepare_head()                         # a head's embedding errors come before any tracking
+    clock = _Clock()
     with LandmarkReader(info, start, end) as reader:
         prepare_head()                         # while the MediaPipe child starts
+        clock.mark("head_ready")
         stream = StreamingFit(model["head"], model["embedding"], info.width, info.height, float(info.fps),
-                              settings, f"'{info.name}'")
+                              settings, f"'{info.name}'", info.frame_count(start, end) + 8)
         with _one_thread():
             _follow(reader, stream, reporter, info.frame_count(start, end))
+    clock.mark("landmarks_done")
     marks = reader.landmarks()
     _warn_faces(marks, info)
     _warn_short(len(marks.faces), info.frame_count(start, end), info)
     with _one_thread():
         fit = stream.finish()
-    head = model["head"]
-    return Take(take_clip(head, fit, info, start, end), fit, info, start, end)
+    take = Take(take_clip(model["head"], fit, info, start, end), fit, info, start, end)
+    take.timings = dict(clock.marks, **stream.cpu, landmark_child_cpu_s=clock.children_cpu())
+    return take
+
+
+class _Clock:
+    """Wall seconds since tracking began at named points, and the CPU the finished children used."""
+
+    def __init__(self) -> None:
+        import resource
+        import time
+
+        self._time, self._resource = time, resource
+        self.started, self.marks = time.perf_counter(), {}
+        self._children = self._children_cpu_now()
+
+    def mark(self, name: str) -> None:
+        self.marks[f"{name}_wall_s"] = self._time.perf_counter() - self.started
+
+    def _children_cpu_now(self) -> float:
+        used = self._resource.getrusage(self._resource.RUSAGE_CHILDREN)
+        return used.ru_utime + used.ru_stime
+
+    def children_cpu(self) -> float:
+        """CPU seconds of the children that ended since the clock started (the MediaPipe child and its ffmpeg)."""
+        return self._children_cpu_now() - self._children
 
 
 def _follow(reader: LandmarkReader, stream: StreamingFit, reporter: Reporter, expected: int) -> None:

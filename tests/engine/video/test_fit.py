@@ -88,3 +88,20 @@ def test_no_face_at_all_is_an_error(head):
     marks.faces[:] = 0
     with pytest.raises(NoFaceError, match="No face was found"):
         fit_video(head, embedding_for(head), marks)
+
+
+def test_a_flatter_depth_like_mediapipes_is_scaled_and_keeps_the_exact_pose(head):
+    """MediaPipe's z is the depth pattern at about 0.75 of the head's: the fit finds that scale on the
+    keyframes and, the depth agreeing with the pixels, still gives back the pose."""
+    marks, truth = _known_marks(head)
+    emb = embedding_for(head)
+    problem = vfit.make_problem(head, emb, W, H, vfit.FitSettings())
+    problem.distance = 0.9
+    rig = point_rig(head, emb.faces, emb.bary)
+    expression, pose, translation = vfit.unpack(truth, len(head.expression_names))
+    points, _ = posed(rig, np.zeros(len(head.shape_names)), expression, pose, translation)
+    marks.points[:, emb.indices, 2] = 0.75 * vfit.relative_depth(problem, points) + 40.0   # MediaPipe's own origin
+    fit = fit_video(head, emb, marks)
+    assert abs(fit.problem.depth_scale - 0.75) < 0.05, fit.problem.depth_scale
+    rotation = np.degrees(np.abs(fit.params[:, :3] - truth[:, :3]))
+    assert rotation.max() < 1.5 and rotation.mean() < 0.5, rotation.max(axis=0)

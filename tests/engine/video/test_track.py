@@ -1,8 +1,9 @@
 """Tracking known answers: the built-in head rendered with known parameters is tracked back.
 
-Measured on this fixture (40 frames, 256²): head rotation mean error yaw ~1.1°, roll ~0.7°,
-pitch ~2.9° (MediaPipe underestimates nods of the rendered head); inner-lip gap correlation
-~0.94 with the truth (MediaPipe's own points reach ~0.95); both blinks found.
+Measured on this fixture (40 frames, 256²): head rotation mean error yaw ~1.5°, roll ~0.6°,
+pitch ~2.4° (MediaPipe's 2D points understate nods of the rendered head by half; fitting its
+depth too brings the nod to ~0.55 of the truth); inner-lip gap correlation ~0.96 with the truth
+(MediaPipe's own two points: ~0.95); both blinks found.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def test_head_rotation_matches_the_truth(known_take):
     fitted = np.stack([clip.channel(f"neck_r{a}") for a in "xyz"], axis=1)
     error = np.degrees(np.abs(fitted - pose[:, 1]))              # [T, 3] pitch, yaw, roll
     assert error[:, 1].mean() < 2.0 and error[:, 2].mean() < 2.0, error.mean(axis=0)
-    assert error[:, 0].mean() < 4.0 and error.max() < 8.0, (error.mean(axis=0), error.max(axis=0))
+    assert error[:, 0].mean() < 3.0 and error.max() < 8.0, (error.mean(axis=0), error.max(axis=0))
 
 
 def test_inner_lip_gap_follows_the_truth(known_take):
@@ -50,7 +51,7 @@ def test_inner_lip_gap_follows_the_truth(known_take):
     where = {int(i): k for k, i in enumerate(side["mediapipe_indices"])}
     fitted = side["fitted_landmarks"]
     gap = np.linalg.norm(fitted[:, where[13]] - fitted[:, where[14]], axis=1)
-    assert np.corrcoef(gap, ka.inner_lip_gap(expression, pose))[0, 1] > 0.9    # measured 0.93-0.94
+    assert np.corrcoef(gap, ka.inner_lip_gap(expression, pose))[0, 1] > 0.95   # measured 0.959
 
 
 def test_every_blink_is_found(known_take):
