@@ -23,7 +23,6 @@ import bpy
 from . import audio_source, existing_action, fitting, jobs, keying, operators, preferences, properties, scene_timing, sequencer
 from .action_compat import OWNER_TAG
 from .engine_link import engine
-from .panel import SidebarPanel
 from .run_book import RunBook
 
 RUNS = RunBook()           # the batch working for each scene, and each scene's last failure
@@ -322,32 +321,6 @@ class TALKINGHEAD_OT_lipsync_lines(bpy.types.Operator):
         self._run.close(context)
 
 
-class TALKINGHEAD_PT_lines(SidebarPanel, bpy.types.Panel):
-    """Every dialogue line at once: the sequencer's sound strips or a folder's files, one Action per line"""
-
-    bl_label = "Dialogue Lines"
-    bl_idname = "TALKINGHEAD_PT_lines"
-    bl_parent_id = "TALKINGHEAD_PT_main"
-    bl_options = {'DEFAULT_CLOSED'}
-
-    def draw(self, context):
-        layout = self.layout
-        run = RUNS.running(context.scene)
-        if run is not None:
-            layout.label(text=run.progress_text(), icon='TIME')
-            layout.label(text="Esc cancels; the lines already done are keyed.")
-            return
-        count = len(audio_source.sound_strips(sequencer.sequencer_scene(context)))
-        strips = layout.operator(TALKINGHEAD_OT_lipsync_lines.bl_idname, icon='SPEAKER',
-                                 text=f"Lip-sync {count} Sound Strip{'' if count == 1 else 's'}")
-        strips.source = 'STRIPS'
-        layout.operator(TALKINGHEAD_OT_lipsync_lines.bl_idname, icon='FILE_FOLDER',
-                        text="Lip-sync a Folder...").source = 'FOLDER'
-        failure = RUNS.last_failure(context.scene)
-        if failure:
-            layout.label(text=failure, icon='ERROR')
-
-
 def cancel_all() -> None:
     """Stop every batch's running line (the add-on is being disabled)."""
     for run in list(RUNS.runs.values()):
@@ -355,4 +328,4 @@ def cancel_all() -> None:
     RUNS.runs.clear()
 
 
-CLASSES = (TALKINGHEAD_OT_lipsync_lines, TALKINGHEAD_PT_lines)
+CLASSES = (TALKINGHEAD_OT_lipsync_lines,)

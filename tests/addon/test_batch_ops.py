@@ -106,13 +106,13 @@ class ButtonLog:
 def test_the_dialogue_lines_panel_offers_the_strips_and_a_folder(blender, tmp_path):
     from types import SimpleNamespace
 
-    from addon import batch_ops, sequencer
+    from addon import batch_panel, sequencer
 
     tiny_target(blender)
     sequencer.editor_strips(blender.scene.sequence_editor_create()).new_sound(
         "Hello", str(write_voice(tmp_path, 0.5, name="hello.wav")), 1, 1)
     layout = ButtonLog()
-    batch_ops.TALKINGHEAD_PT_lines.draw(SimpleNamespace(layout=layout), blender)
+    batch_panel.TALKINGHEAD_PT_lines.draw(SimpleNamespace(layout=layout), blender)
     assert [(i, t, vars(p)) for i, t, p in layout.buttons] == [
         ("talking_head.lipsync_lines", "Lip-sync 1 Sound Strip", {"source": 'STRIPS'}),
         ("talking_head.lipsync_lines", "Lip-sync a Folder...", {"source": 'FOLDER'})]
