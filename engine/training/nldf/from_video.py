@@ -285,7 +285,24 @@ class LookFromVideo:
         params = [videoset.params[int(i)] for i in videoset.train]
         motion = {key: np.stack([p[key] for p in params]) for key in params[0]}
         config = self.settings.nldf_config(self.folder("nerf") / "checkpoint.pt")
+        self.drop_stale_student(config)
         distill(config, self.folder("nldf"), reporter=self.reporter, head=self.head, motion=motion)
+
+    def drop_stale_student(self, config: NLDFConfig) -> None:
+        """Clear the nldf folder when its student (or its settings) is not the one asked for now: one
+        distilled from an earlier NeRF fit, or with other settings, starts again instead of being continued."""
+        from .distill import load_checkpoint
+
+        path = self.folder("nldf") / "checkpoint.pt"
+        if not path.is_file():
+            return
+        teacher = f"nerf-{hashlib.sha256(Path(config.teacher).read_bytes()).hexdigest()[:12]}"
+        saved_config, _, data = load_checkpoint(path)
+        mine, theirs = config.to_dict(), saved_config.to_dict()
+        same = all(mine[k] == theirs.get(k) for k in mine if k not in ("steps", "threads", "log_every",
+                                                                          "checkpoint_every", "cache_dir"))
+        if data.get("teacher") != teacher or not same:
+            shutil.rmtree(self.folder("nldf"))
 
     def stage_export(self) -> None:
         from ...nldf.condition import condition_vectors
@@ -348,6 +365,11 @@ class LookFromVideo:
                 f"--size {s.size} {sets}").strip()
 
     # ---- expected time -----------------------------------------------------------------------------------
+    def steps_done(self, stage: str) -> int:
+        """Steps a resumable fit (nerf, nldf) has checkpointed already: its run continues from there."""
+        folder = self.folder(stage)
+        return _last_step(folder / "log.jsonl") if (folder / "checkpoint.pt").is_file() else 0
+
     def print_estimates(self, todo: list) -> None:
         """Print the expected seconds of each stage still to run (from a short timing probe)."""
         if not todo:
@@ -372,9 +394,19 @@ class LookFromVideo:
             if {"nerf", "nldf", "export"} & set(todo) else {"nerf_step": 0, "nerf_frame": 0, "nldf_step": 0}
         return {"track": CHILD_START_S + TRACK_S_PER_FRAME * frames,
                 "matte": CHILD_START_S + MATTE_S_PER_FRAME * frames, "teacher_set": 0.01 * frames + 1.0,
-                "nerf": nerf.steps * probe["nerf_step"] + s.eval_frames * probe["nerf_frame"],
-                "nldf": (nldf.frames + nldf.eval_frames) * probe["nerf_frame"] + nldf.steps * probe["nldf_step"],
+                "nerf": max(0, nerf.steps - self.steps_done("nerf")) * probe["nerf_step"]
+                + s.eval_frames * probe["nerf_frame"],
+                "nldf": (nldf.frames + nldf.eval_frames) * probe["nerf_frame"]
+                + max(0, nldf.steps - self.steps_done("nldf")) * probe["nldf_step"],
                 "export": 10.0 + s.eval_frames * 0.05 * probe["nerf_frame"]}
+
+
+def _last_step(log: Path) -> int:
+    """The step of the last line of a fit's log.jsonl (0 without one)."""
+    if not log.is_file():
+        return 0
+    lines = [line for line in log.read_text().splitlines() if line.strip()]
+    return int(json.loads(lines[-1]).get("step", 0)) if lines else 0
 
 
 def timing_probe(nerf: NeRFConfig, nldf: NLDFConfig, head: HeadModel, size: int, threads: int) -> dict:
@@ -420,7 +452,13 @@ def timing_probe(nerf: NeRFConfig, nldf: NLDFConfig, head: HeadModel, size: int,
 
         model = build_model(nldf, conditions)
         adam = torch.optim.Adam(model.parameters(), lr=1e-4)
-        inputs = torch.rand(nldf.batch_rays, 3 * nldf.num_points), torch.rand(nldf.batch_rays, conditions)
+        if nldf.mode == "superres":      # batch_frames whole frames of one ray per stride x stride pixels
+            grid = size // nldf.sr_stride
+            rays_ = nldf.batch_frames * grid * grid
+            inputs = (torch.rand(rays_, 3 * nldf.num_points), torch.arange(rays_), torch.rand(rays_, conditions),
+                      nldf.batch_frames, grid, grid)
+        else:
+            inputs = torch.rand(nldf.batch_rays, 3 * nldf.num_points), torch.rand(nldf.batch_rays, conditions)
 
         def nldf_step():
             loss = model(*inputs).square().mean()
@@ -429,8 +467,7 @@ def timing_probe(nerf: NeRFConfig, nldf: NLDFConfig, head: HeadModel, size: int,
             adam.step()
 
         hit_share = 0.6  # of a crop's pixels whose rays cross the head's box, about
-        return {"nerf_step": best_time(nerf_step), "nldf_step": best_time(nldf_step) if nldf.mode == "rays"
-                else 4 * best_time(nldf_step),
+        return {"nerf_step": best_time(nerf_step), "nldf_step": best_time(nldf_step),
                 "nerf_frame": best_time(nerf_chunk) * hit_share * size * size / chunk}
     finally:
         torch.set_num_threads(previous)
