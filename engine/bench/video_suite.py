@@ -154,9 +154,9 @@ def tracking_memory(quick: bool, out: Path = None) -> list:
 
 
 def _stored_bytes_per_frame() -> float:
-    """What the tracker keeps per frame: MediaPipe points, targets and fitted pixels, parameters."""
+    """What the tracker keeps per frame: MediaPipe points, targets, depths and fitted pixels, parameters."""
     points, K, params = 478 * 3 * 4 + 8, 468, 66
-    return points + 2 * K * 2 * 8 + K * 8 + 2 * params * 8
+    return points + 2 * K * 2 * 8 + K * 8 + K * 4 + 2 * params * 8
 
 
 def clip_accuracy(path: Path) -> dict:

@@ -85,7 +85,6 @@ class StreamingFit:
         self.problem = _fit.make_problem(head, embedding, width, height, self.settings)
         self.width, self.height, self.name = width, height, name
         self.window = max(1, int(round(self.settings.identity_seconds * fps)))
-        self.model_iod = _model_iod(self.problem)
         K, P = self.problem.rig.num_points, _fit.NUM_POSE + self.problem.num_expressions
         n = max(int(capacity), 0)                  # the frames expected: room made once, not grown by copies
         self.target, self.visible, self.depth = np.zeros((n, K, 2)), np.zeros((n, K), bool), np.zeros((n, K), np.float32)
@@ -124,11 +123,11 @@ class StreamingFit:
             self.cpu["identity_cpu_s"] += time.process_time() - began
         began = time.process_time()
         stop = self.count if limit is None else min(self.count, self.fitted + limit)
-        scales = self._scales()
         for t in range(self.fitted, stop):
             if self.ok[t]:
+                scale = self.iod[t] if np.isfinite(self.iod[t]) and self.iod[t] > 1 else self._scales()[t]
                 seen = np.concatenate([self.target[t], self.depth[t, :, None]], axis=1)         # pixels and z
-                self.params[t] = self._previous = _fit_frame(self.problem, seen, self.visible[t], scales[t],
+                self.params[t] = self._previous = _fit_frame(self.problem, seen, self.visible[t], scale,
                                                              self._previous)
         done, self.fitted = stop - self.fitted, stop
         self.cpu["frames_cpu_s"] += time.process_time() - began
