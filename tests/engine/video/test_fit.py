@@ -105,3 +105,21 @@ def test_a_flatter_depth_like_mediapipes_is_scaled_and_keeps_the_exact_pose(head
     assert abs(fit.problem.depth_scale - 0.75) < 0.05, fit.problem.depth_scale
     rotation = np.degrees(np.abs(fit.params[:, :3] - truth[:, :3]))
     assert rotation.max() < 1.5 and rotation.mean() < 0.5, rotation.max(axis=0)
+
+
+def test_frames_arriving_in_pieces_are_fitted_once_the_identity_window_has_come(head):
+    """The streaming fit waits for the opening window's frames (here 0.4 s, 10 frames), then fits each
+    frame as it comes, and ends with the same exact pose as a whole-video fit."""
+    from engine.video.solve import StreamingFit
+
+    marks, truth = _known_marks(head)
+    stream = StreamingFit(head, embedding_for(head), W, H, marks.fps, vfit.FitSettings(identity_seconds=0.4))
+    fitted = []
+    for first in range(0, 30, 4):
+        stream.add(marks.points[first:first + 4], marks.found[first:first + 4])
+        fitted.append(stream.fit(ended=False))
+    assert fitted[:2] == [0, 0] and fitted[2] == 12 and fitted[3:] == [4, 4, 4, 4, 2], fitted
+    fit = stream.finish()
+    rotation = np.degrees(np.abs(fit.params[:, :3] - truth[:, :3]))
+    assert rotation.max() < 1.5 and rotation.mean() < 0.5, rotation.max(axis=0)
+    assert stream.cpu["identity_cpu_s"] > 0 and stream.cpu["frames_cpu_s"] > 0
