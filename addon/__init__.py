@@ -18,8 +18,9 @@ bl_info = {  # read only when loaded as a legacy add-on folder (development); no
 
 import bpy
 
-from . import (batch_ops, batch_panel, export_ops, export_panel, flame_heads, mapping_ops, mapping_panel, operators, panel,
-               preferences, properties, render_ops, render_panel, track_ops, track_panel, video_source)
+from .ops import batch_ops, export_ops, flame_heads, mapping_ops, operators, render_ops, track_ops
+from .ui import batch_panel, export_panel, mapping_panel, panel, render_panel, track_panel
+from .settings import preferences, properties, video_source
 
 CLASSES = (operators.CLASSES + flame_heads.CLASSES + render_ops.CLASSES + panel.CLASSES + render_panel.CLASSES
            + mapping_ops.CLASSES + mapping_panel.CLASSES + export_ops.CLASSES + export_panel.CLASSES + track_ops.CLASSES

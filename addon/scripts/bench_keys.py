@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 import bpy  # noqa: E402
 
 import addon  # noqa: E402
-from addon import bone_rotations, head_object, keying, target_rig  # noqa: E402
+from addon.blender import bone_rotations, head_object, keying, target_rig  # noqa: E402
 from engine import animate, load_head  # noqa: E402
 from engine.bench.report import Row  # noqa: E402
 from engine.bench.measure import long_speech  # noqa: E402

@@ -27,8 +27,10 @@ import bpy  # noqa: E402
 from mathutils import Matrix, Vector  # noqa: E402
 
 import addon  # noqa: E402
-from addon import head_object, image_editor, keying, live_preview, render_camera, results  # noqa: E402
-from addon.axes import to_blender  # noqa: E402
+from addon.blender import head_object, image_editor, keying, render_camera  # noqa: E402
+from addon.ops import live_preview  # noqa: E402
+from addon.engine_link import results  # noqa: E402
+from addon.blender.axes import to_blender  # noqa: E402
 from engine import animate, load_head  # noqa: E402
 from engine.bench.report import Row  # noqa: E402
 from engine.bench.measure import SAMPLE_VOICE  # noqa: E402
@@ -89,7 +91,7 @@ def show(scene, frame: int, timeout: float = 120.0) -> float:
         if len(live_preview.LATENCIES) > shown:
             break
         if (more is None and not live_preview.busy()) or time.perf_counter() > deadline:
-            raise RuntimeError(f"the live preview did not show frame {frame}: {addon.render_ops.last_failure(scene)}")
+            raise RuntimeError(f"the live preview did not show frame {frame}: {addon.ops.render_ops.last_failure(scene)}")
         time.sleep(0.001)
     return live_preview.LATENCIES[-1][1]
 

@@ -152,13 +152,13 @@ def main(argv=None) -> int:
     blend = out / "demo.blend"
     bpy.ops.wm.save_as_mainfile(filepath=str(blend))
     head = load_head()
-    vertices = evaluated_frames(head_obj, importlib.import_module(f"{package.__name__}.target_rig"))
+    vertices = evaluated_frames(head_obj, importlib.import_module(f"{package.__name__}.blender.target_rig"))
     video = write_video(out / "demo.mp4", video_frames(render_frames(head, vertices, args.size)),
                         fps=args.fps, audio_path=args.audio, total=len(vertices))
     picks = np.linspace(0, len(vertices) - 1, SHEET_FRAMES).round().astype(int)
     sheet_frames = list(render_frames(head, vertices[picks], 200))
     labels = [f"frame {bpy.context.scene.frame_start + p}" for p in picks]
-    clip = importlib.import_module(f"{package.__name__}.results").latest(head_obj)
+    clip = importlib.import_module(f"{package.__name__}.engine_link.results").latest(head_obj)
     videos, look_rows = render_looks(clip, out, args.audio, args.fps, 256)
     if videos:
         bpy.ops.wm.save_as_mainfile(filepath=str(blend))   # with the look's image strip

@@ -23,7 +23,7 @@ def blender():
 @pytest.fixture
 def prefs(blender):
     """The add-on's preferences, as when it is enabled (its entry in Blender's add-on list)."""
-    from addon import preferences
+    from addon.settings import preferences
 
     entry = blender.preferences.addons.new()
     entry.module = preferences.TalkingHeadPreferences.bl_idname

@@ -61,9 +61,9 @@ def blender_facts(zip_path: str, voice: str) -> dict:
     bpy.ops.wm.read_factory_settings(use_empty=True)
     before = [m for m in RUNTIME_MODULES if importlib.util.find_spec(m) is not None]
     bpy.ops.extensions.package_install_files(filepath=zip_path, repo='user_default', enable_on_install=True)
-    sequencer = importlib.import_module(PACKAGE + ".sequencer")
-    image_editor = importlib.import_module(PACKAGE + ".image_editor")
-    results = importlib.import_module(PACKAGE + ".results")
+    sequencer = importlib.import_module(PACKAGE + ".blender.sequencer")
+    image_editor = importlib.import_module(PACKAGE + ".blender.image_editor")
+    results = importlib.import_module(PACKAGE + ".engine_link.results")
     sounds = []
     if not bpy.app.build_options.audaspace:  # PyPI's bpy 4.2 has no sound: strips cannot exist, note the call
         sequencer.place_sound = lambda scene, filepath, frame_start: sounds.append([filepath, frame_start])
@@ -100,7 +100,7 @@ def keyed_curves(mesh) -> dict:
     """How many F-Curves our Actions hold on the shape keys and on the rig's bones."""
     import importlib
 
-    compat = importlib.import_module(PACKAGE + ".action_compat")
+    compat = importlib.import_module(PACKAGE + ".blender.action_compat")
     shapes, pose = mesh.data.shape_keys.animation_data.action, mesh.parent.animation_data.action
     return {"shape_curves": len(list(compat.fcurves_of(shapes))), "bone_curves": len(list(compat.fcurves_of(pose)))}
 

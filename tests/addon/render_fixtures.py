@@ -22,8 +22,8 @@ def add_camera(scene, head_obj, local: Matrix, lens: float, sensor_fit='AUTO', r
 def orbit_camera_local(yaw: float, pitch: float = 0.0, distance: float = 0.6) -> Matrix:
     """A camera matrix in the head's Blender-axes frame looking at the built-in head's framing centre from
     `yaw`, `pitch` degrees (as the engine's orbit_direction), pointed the way Blender points cameras."""
-    from addon import render_camera
-    from addon.axes import to_blender
+    from addon.blender import render_camera
+    from addon.blender.axes import to_blender
     from engine.render.camera import orbit_direction
 
     pivot = render_camera._rest_framing()["pivot"]

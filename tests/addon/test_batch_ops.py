@@ -13,7 +13,7 @@ FPS = 24
 
 
 def tiny_target(context):
-    from addon import head_object
+    from addon.blender import head_object
 
     mesh_obj, rig = head_object.add_head(context, tiny_head())
     context.scene.render.fps, context.scene.render.fps_base = FPS, 1.0
@@ -24,8 +24,8 @@ def tiny_target(context):
 
 def line_strips(id_block) -> list:
     """(strip name, first frame, Action name, keys on its first F-Curve) of the lines on `id_block`'s NLA."""
-    from addon.action_compat import fcurves_of
-    from addon.batch_ops import LINE_TRACK
+    from addon.blender.action_compat import fcurves_of
+    from addon.ops.batch_ops import LINE_TRACK
 
     tracks = [t for t in id_block.animation_data.nla_tracks if t.name.startswith(LINE_TRACK)]
     return sorted((s.name, round(s.frame_start), s.action.name, len(fcurves_of(s.action)[0].keyframe_points))
@@ -34,7 +34,7 @@ def line_strips(id_block) -> list:
 
 def test_two_sound_strips_become_two_actions_on_the_nla_and_a_missing_sound_is_reported(blender, tmp_path):
     mesh_obj, rig = tiny_target(blender)
-    from addon import sequencer
+    from addon.blender import sequencer
 
     strips = sequencer.editor_strips(blender.scene.sequence_editor_create())  # 4.2 calls them sequences
     strips.new_sound("Hello", str(write_voice(tmp_path, 1.0, name="hello.wav")), 1, 5)
@@ -61,7 +61,7 @@ def test_two_sound_strips_become_two_actions_on_the_nla_and_a_missing_sound_is_r
 
 
 def test_a_folders_files_follow_one_another_with_their_sound_strips(blender, tmp_path):
-    from addon import sequencer
+    from addon.blender import sequencer
 
     _, rig = tiny_target(blender)
     folder = tmp_path / "lines"
@@ -106,7 +106,8 @@ class ButtonLog:
 def test_the_dialogue_lines_panel_offers_the_strips_and_a_folder(blender, tmp_path):
     from types import SimpleNamespace
 
-    from addon import batch_panel, sequencer
+    from addon.ui import batch_panel
+    from addon.blender import sequencer
 
     tiny_target(blender)
     sequencer.editor_strips(blender.scene.sequence_editor_create()).new_sound(

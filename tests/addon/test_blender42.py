@@ -137,7 +137,9 @@ def register_cycle() -> dict:
 def keying_facts(voice: str) -> dict:
     """Built-in head with the artist's Actions, an energy-driver clip written twice as Animate does."""
     import bpy
-    from talking_head import action_compat, operators, results, sequencer
+    from talking_head.blender import action_compat, sequencer
+    from talking_head.ops import operators
+    from talking_head.engine_link import results
     from talking_head.engine_link import engine
 
     scene = bpy.context.scene
@@ -178,8 +180,10 @@ def keying_facts(voice: str) -> dict:
 def replace_facts(voice: str) -> dict:
     """The artist deletes our Actions and keys new takes (…Retake); two runs in Replace mode follow."""
     import bpy
-    from talking_head import existing_action, operators, results
-    from talking_head.action_compat import OWNER_TAG
+    from talking_head.blender import existing_action
+    from talking_head.ops import operators
+    from talking_head.engine_link import results
+    from talking_head.blender.action_compat import OWNER_TAG
 
     scene = bpy.context.scene
     mesh = scene.talking_head.target
@@ -208,7 +212,7 @@ def run_facts(made: list) -> dict:
     """The Actions one run made, and every Action tagged as ours afterwards."""
     import bpy
 
-    from talking_head.action_compat import OWNER_TAG
+    from talking_head.blender.action_compat import OWNER_TAG
 
     return {"made": made, "ours": [a.name for a in bpy.data.actions if a.get(OWNER_TAG)]}
 

@@ -85,7 +85,7 @@ def speech_clip(T=48, start_frame=1):
 
 def key_curve(obj, name):
     """Keyed values [T] of shape key `name` on `obj`, or None when it has no Action or no such F-Curve."""
-    from addon.action_compat import fcurves_of
+    from addon.blender.action_compat import fcurves_of
 
     ad = obj.data.shape_keys.animation_data
     if ad is None or ad.action is None:
@@ -102,7 +102,7 @@ def target_scene(context, tmp_path, target):
 
 
 def test_every_mesh_of_the_character_is_keyed_alike(blender):
-    from addon import keying, target_rig
+    from addon.blender import keying, target_rig
     from addon.engine_link import retarget
 
     _, meshes = rpm_character(blender)
@@ -128,7 +128,7 @@ def test_every_mesh_of_the_character_is_keyed_alike(blender):
 def test_a_character_creator_teeth_and_tongue_take_the_heads_mapping_on_their_own_keys(blender):
     """CC-style names; the teeth and tongue carry only some of the head's keys; the head's stored
     mapping (its weights) is the character's."""
-    from addon import keying, mapping_store
+    from addon.blender import keying, mapping_store
     from engine.retarget import Mapping
 
     rig = bpy.data.objects.new("CC_Base_BoneRoot", bpy.data.armatures.new("CC_Base_BoneRoot"))
@@ -150,7 +150,7 @@ def test_a_character_creator_teeth_and_tongue_take_the_heads_mapping_on_their_ow
 
 
 def test_animate_keys_all_meshes_in_one_undo_step_and_skips_an_unticked_one(blender, tmp_path):
-    from addon import mapping_store
+    from addon.blender import mapping_store
 
     _, meshes = rpm_character(blender)
     head = meshes["Wolf3D_Head"]
@@ -172,7 +172,7 @@ def test_animate_keys_all_meshes_in_one_undo_step_and_skips_an_unticked_one(blen
 
 
 def test_the_mapping_panel_lists_the_meshes_and_unticking_survives_a_reload(blender, tmp_path):
-    from addon import mapping_store, target_rig
+    from addon.blender import mapping_store, target_rig
     from addon.engine_link import retarget
 
     from test_retarget import drawn_labels
@@ -201,7 +201,7 @@ def test_the_mapping_panel_lists_the_meshes_and_unticking_survives_a_reload(blen
 def test_gltf_export_carries_every_keyed_mesh(blender, tmp_path):
     import json
 
-    from addon import keying, mapping_store
+    from addon.blender import keying, mapping_store
 
     _, meshes = rpm_character(blender)
     head = meshes["Wolf3D_Head"]
@@ -227,7 +227,7 @@ def viseme_rig(context):
 
 
 def test_a_viseme_rig_speaks_through_its_visemes(blender):
-    from addon import keying
+    from addon.blender import keying
 
     face, teeth = viseme_rig(blender)
     clip, phones, times = speech_clip()
@@ -249,7 +249,7 @@ def test_a_viseme_rig_speaks_through_its_visemes(blender):
 
 
 def test_the_panel_maps_a_viseme_rig_by_name(blender):
-    from addon import keying, mapping_store
+    from addon.blender import keying, mapping_store
 
     face, _ = viseme_rig(blender)
     blender.scene.talking_head.target = face
@@ -298,7 +298,7 @@ def face_part(context, name, neutral, faces, targets, parent=None):
 
 @pytest.mark.skipif(not ARKIT_RIG.is_dir(), reason="the shared ARKit reference rig is not here")
 def test_the_arkit_reference_face_split_in_two_moves_as_the_whole_face(blender):
-    from addon import keying, target_rig
+    from addon.blender import keying, target_rig
 
     neutral, faces = read_obj(ARKIT_RIG / "Neutral.obj")
     targets = {p.stem: read_obj(p)[0] for p in sorted(ARKIT_RIG.glob("*.obj")) if p.stem != "Neutral"}

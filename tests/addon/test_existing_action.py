@@ -16,7 +16,7 @@ SHAPES, POSE = "TalkingHead_TalkingHead_Shapes", "TalkingHead_TalkingHead_Rig_Po
 
 def artist_head(context):
     """The tiny head with the artist's own keys on its shape keys (ArtistShapes) and rig (ArtistPose)."""
-    from addon import head_object
+    from addon.blender import head_object
 
     mesh_obj, rig = head_object.add_head(context, tiny_head())
     key = mesh_obj.data.shape_keys
@@ -32,7 +32,7 @@ def artist_head(context):
 
 def curves(action) -> list:
     """Every F-Curve of `action` as (data path, index, keys [(frame, value), ...]), sorted."""
-    from addon.action_compat import fcurves_of
+    from addon.blender.action_compat import fcurves_of
 
     return sorted((fc.data_path, fc.array_index, [tuple(k.co) for k in fc.keyframe_points])
                   for fc in fcurves_of(action))
@@ -46,14 +46,14 @@ def nla_actions() -> list:
 
 
 def ours() -> list:
-    from addon.action_compat import OWNER_TAG
+    from addon.blender.action_compat import OWNER_TAG
 
     return sorted(a.name for a in bpy.data.actions if a.get(OWNER_TAG))
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_artists_actions_are_kept_and_ours_assigned_once_per_id(blender, mode):
-    from addon import keying
+    from addon.blender import keying
 
     mesh_obj, rig = artist_head(blender)
     key = mesh_obj.data.shape_keys
@@ -74,7 +74,7 @@ def test_artists_actions_are_kept_and_ours_assigned_once_per_id(blender, mode):
 
 
 def test_replace_after_push_leaves_the_nla_track_as_it_was(blender):
-    from addon import keying
+    from addon.blender import keying
 
     mesh_obj, _ = artist_head(blender)
     keying.key_clip(make_clip(), mesh_obj, existing="PUSH_TO_NLA")
@@ -84,7 +84,7 @@ def test_replace_after_push_leaves_the_nla_track_as_it_was(blender):
 
 
 def test_an_unknown_mode_is_refused_before_anything_changes(blender):
-    from addon import keying
+    from addon.blender import keying
 
     mesh_obj, rig = artist_head(blender)
     with pytest.raises(ValueError, match="Unknown Existing Action mode 'OVERWRITE'"):
@@ -94,8 +94,8 @@ def test_an_unknown_mode_is_refused_before_anything_changes(blender):
 
 
 def test_the_panels_choice_reaches_the_animate_operator(blender, tmp_path):
-    from addon import job_spec
-    from addon.action_compat import fcurves_of
+    from addon.ops import job_spec
+    from addon.blender.action_compat import fcurves_of
 
     mesh_obj, rig = artist_head(blender)
     blender.scene.render.fps, blender.scene.render.fps_base = 24, 1.0

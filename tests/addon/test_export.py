@@ -19,7 +19,8 @@ WIDTHS = {"SCALAR": 1, "VEC3": 3, "VEC4": 4}
 @pytest.fixture
 def keyed(blender):
     """(context, mesh, clip): the tiny head keyed from a clip, the clip remembered as its latest result."""
-    from addon import head_object, keying, results
+    from addon.blender import head_object, keying
+    from addon.engine_link import results
     from engine.motion import MotionClip
 
     mesh, _ = head_object.add_head(blender, tiny_head())
@@ -99,7 +100,7 @@ def test_gltf_has_morph_weight_animation(keyed, tmp_path):
 
 
 def test_glb_and_fbx_files(keyed, tmp_path):
-    from addon.action_compat import fcurves_of
+    from addon.blender.action_compat import fcurves_of
 
     _, _, clip = keyed
     assert bpy.ops.talking_head.export_gltf(filepath=str(tmp_path / "head.glb"), gltf_format="GLB") == {'FINISHED'}
@@ -119,7 +120,7 @@ def test_glb_and_fbx_files(keyed, tmp_path):
 
 
 def test_extensions_follow_the_format():
-    from addon.export_ops import with_extension
+    from addon.ops.export_ops import with_extension
 
     assert with_extension("/a/take.npz", ".csv") == "/a/take.csv"
     assert with_extension("/a/take", ".json") == "/a/take.json"

@@ -55,7 +55,7 @@ def extension_zip(tmp_path_factory):
 def test_zip_layout(extension_zip):
     archive = zipfile.ZipFile(extension_zip)
     names = set(archive.namelist())
-    assert {"blender_manifest.toml", "__init__.py", "keying.py", "engine/__init__.py",
+    assert {"blender_manifest.toml", "__init__.py", "blender/keying.py", "engine/__init__.py",
             "engine/head/builtin/__init__.py", "engine/data/voices/sample_en.wav", "LICENSE"} <= names
     assert not any("training/" in n or "__pycache__" in n or n.startswith("scripts/") for n in names)
 

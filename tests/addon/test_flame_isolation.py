@@ -31,7 +31,7 @@ def scene_is_empty() -> bool:
 
 
 def test_a_reader_that_crashes_is_a_report_and_the_scene_is_unchanged(blender, tmp_path, monkeypatch):
-    from addon import flame_heads
+    from addon.ops import flame_heads
 
     path = tmp_path / "generic_model.pkl"
     flame_fixture.write_flame2020(path, flame_fixture.make_flame_arrays(n_vertices=50, n_faces=40))

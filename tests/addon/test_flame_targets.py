@@ -79,7 +79,7 @@ def speaking_clip(T=10):
 
 def keyed(id_block, path, index=0):
     """(frames [n], values [n]) keyed on `path[index]` in the ID's active Action, or None."""
-    from addon.action_compat import fcurves_of
+    from addon.blender.action_compat import fcurves_of
 
     fcurve = next((fc for fc in fcurves_of(id_block.animation_data.action)
                    if fc.data_path == path and fc.array_index == index), None)
@@ -105,7 +105,7 @@ def expected_vertices(builtin, clip, frame: int) -> np.ndarray:
 
 def local_vertices(context, obj) -> np.ndarray:
     """The object's evaluated vertices [V, 3] in its own coordinates, FLAME axes."""
-    from addon.axes import to_flame
+    from addon.blender.axes import to_flame
 
     evaluated = obj.evaluated_get(context.evaluated_depsgraph_get())
     mesh = evaluated.to_mesh()
@@ -138,7 +138,7 @@ def check_keys_follow_the_mapping(mesh, clip, mapping) -> None:
 def check_mouth_opens_as_the_builtin_head(context, mesh, clip, builtin) -> None:
     """The keyed FLAME head's landmarks move as the built-in head's would (within 5% of their motion), and
     its lips part, by expressions alone and then with the jaw."""
-    from addon import fitting
+    from addon.blender import fitting
 
     landmarks = fitting.landmark_indices(mesh)
     rest = builtin.v_template[landmarks]
@@ -196,7 +196,8 @@ def test_bad_flame_files_add_nothing(blender, tmp_path, make, words):
 
 
 def test_animating_a_flame_head_keys_its_expressions_and_jaw(blender, tmp_path, builtin, mixing):
-    from addon import mapping_store, operators
+    from addon.blender import mapping_store
+    from addon.ops import operators
 
     path = flame_like_file(tmp_path, builtin, mixing)
     assert bpy.ops.talking_head.add_flame_head(filepath=str(path)) == {'FINISHED'}
@@ -222,7 +223,7 @@ def flame_addon_head(context, builtin, mixing):
     """What the FLAME Blender add-on adds: mesh 'FLAME-generic' (Z up) with keys Shape1.., Exp1..Exp100 and
     Pose1..Pose18 (neck, jaw), skinned to and parented under armature 'FLAME2020' (bones root, neck, jaw,
     left_eye, right_eye at the joints, pointing up); moved off the origin, turned and scaled."""
-    from addon.axes import to_blender
+    from addon.blender.axes import to_blender
 
     data = bpy.data.armatures.new("FLAME2020")
     rig = bpy.data.objects.new("FLAME2020", data)
@@ -263,7 +264,8 @@ def flame_addon_head(context, builtin, mixing):
 
 
 def test_a_flame_addon_head_is_fitted_and_keyed_by_animate(blender, tmp_path, builtin, mixing):
-    from addon import fitting, mapping_store, operators, target_rig
+    from addon.blender import fitting, mapping_store, target_rig
+    from addon.ops import operators
     from engine.head.lbs import batch_rodrigues
 
     mesh, rig = flame_addon_head(blender, builtin, mixing)
@@ -291,7 +293,7 @@ def test_a_flame_addon_head_is_fitted_and_keyed_by_animate(blender, tmp_path, bu
 
 
 def test_a_mapping_made_by_hand_is_kept(blender, builtin, mixing):
-    from addon import fitting, mapping_store
+    from addon.blender import fitting, mapping_store
     from engine.retarget import Mapping
 
     mesh, _ = flame_addon_head(blender, builtin, mixing)
@@ -301,7 +303,7 @@ def test_a_mapping_made_by_hand_is_kept(blender, builtin, mixing):
 
 
 def test_a_landmark_embedding_file_places_the_landmarks(blender, tmp_path, builtin, mixing):
-    from addon import fitting, mapping_store
+    from addon.blender import fitting, mapping_store
 
     path = flame_like_file(tmp_path, builtin, mixing)
     emb = builtin.landmark_embedding
@@ -329,7 +331,7 @@ def test_a_landmark_embedding_file_places_the_landmarks(blender, tmp_path, built
 
 
 def test_fit_mapping_button_finds_a_flame_heads_landmarks(blender, builtin, mixing):
-    from addon import fitting, mapping_store
+    from addon.blender import fitting, mapping_store
 
     mesh, rig = flame_addon_head(blender, builtin, mixing)
     blender.scene.talking_head.target = mesh

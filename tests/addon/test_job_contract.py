@@ -24,7 +24,7 @@ def cli(capsys, *argv):
 
 def worker_failure(job):
     """The failure (sentence, kind) the worker process reports for `job`, through the add-on's Job."""
-    from addon import jobs
+    from addon.engine_link import jobs
 
     run = jobs.Job(job).start()
     assert run.wait(timeout=120)
@@ -62,7 +62,7 @@ def filled(value, files):
 
 @pytest.mark.parametrize("case", sorted(ANIMATE_CASES))
 def test_the_cli_and_the_worker_refuse_an_animate_job_with_one_sentence(files, capsys, case):
-    from addon import jobs
+    from addon.engine_link import jobs
 
     argv, fields = ANIMATE_CASES[case]
     job = jobs.AnimateJob(audio=files["voice"], fps=24.0, **{k: filled(v, files) for k, v in fields.items()})
@@ -76,7 +76,7 @@ def test_the_cli_and_the_worker_refuse_an_animate_job_with_one_sentence(files, c
 
 
 def test_an_out_of_range_value_is_the_same_sentence_as_a_usage_error(files, capsys):
-    from addon import jobs
+    from addon.engine_link import jobs
 
     job = jobs.AnimateJob(audio=files["voice"], fps=500.0, driver="energy")
     code, err = cli(capsys, "animate", files["voice"], "-o", files["out"], "--fps", "500")
@@ -86,7 +86,7 @@ def test_an_out_of_range_value_is_the_same_sentence_as_a_usage_error(files, caps
 
 
 def test_render_and_track_jobs_are_refused_alike(files, tmp_path, capsys):
-    from addon import jobs
+    from addon.engine_link import jobs
 
     overlay = str(tmp_path / "overlay.gif")
     code, err = cli(capsys, "track", str(tmp_path / "talk.mp4"), "-o", files["out"], "--overlay", overlay)
@@ -107,7 +107,7 @@ def test_a_job_the_worker_cannot_read_is_one_sentence(tmp_path):
     import subprocess
     import sys
 
-    from addon import jobs
+    from addon.engine_link import jobs
 
     data = jobs.AnimateJob(audio="v.wav").to_json()
     data["version"] = 99
@@ -123,7 +123,7 @@ def test_a_job_the_worker_cannot_read_is_one_sentence(tmp_path):
 
 
 def test_the_child_runs_the_job_into_its_own_folder(tmp_path):
-    from addon import jobs
+    from addon.engine_link import jobs
 
     job = jobs.AnimateJob(audio="v.wav", outputs=("elsewhere.csv",))
     assert jobs.staged(job, tmp_path).outputs == (str(tmp_path / "clip.npz"),)
@@ -135,7 +135,8 @@ def test_the_child_runs_the_job_into_its_own_folder(tmp_path):
 def test_the_reference_rule_has_one_home(blender, files, capsys, monkeypatch):
     """Change the rule's sentence in the job layer: the CLI, Animate's poll message and the add-on's job
     builder all say the new one, so none of them keeps a copy."""
-    from addon import head_object, job_spec, operators
+    from addon.blender import head_object
+    from addon.ops import job_spec, operators
     from engine.jobs import rules
 
     monkeypatch.setattr(rules, "REFERENCE_NEEDS_ADF", "Only the ADF driver reads a reference, said once.")
@@ -155,7 +156,8 @@ def test_the_add_on_builds_the_job_the_cli_builds(blender, files):
     """The same voice, rate, driver, seed and style from the panel and from the command line: one job."""
     from dataclasses import replace
 
-    from addon import head_object, job_spec
+    from addon.blender import head_object
+    from addon.ops import job_spec
     from engine.cli.job_commands import animate_job
     from engine.cli.main import build_parser
 

@@ -20,7 +20,7 @@ CRASH_MESSAGE = "The animation engine stopped unexpectedly (exit code 3); your s
 
 
 def start_job(audio, **spec):
-    from addon import jobs
+    from addon.engine_link import jobs
 
     return jobs.Job(jobs.AnimateJob(audio=str(audio), fps=spec.pop("fps", 24.0), driver="energy", **spec)).start()
 
@@ -56,7 +56,7 @@ def test_bad_audio_gives_the_engines_sentence_and_kind(tmp_path):
 
 
 def test_cancel_stops_the_child_quickly_and_leaves_no_result(tmp_path, monkeypatch):
-    from addon import jobs, worker
+    from addon.engine_link import jobs, worker
 
     monkeypatch.setenv(worker.TEST_HOOK, "hang:60")
     job = start_job(write_voice(tmp_path))
@@ -69,7 +69,7 @@ def test_cancel_stops_the_child_quickly_and_leaves_no_result(tmp_path, monkeypat
 
 
 def test_a_crashing_child_is_reported_as_a_sentence(tmp_path, monkeypatch):
-    from addon import worker
+    from addon.engine_link import worker
 
     monkeypatch.setenv(worker.TEST_HOOK, "crash:3")
     job = start_job(write_voice(tmp_path))
@@ -79,14 +79,14 @@ def test_a_crashing_child_is_reported_as_a_sentence(tmp_path, monkeypatch):
 
 
 def test_crash_message_names_a_signal():
-    from addon.jobs import crash_message
+    from addon.engine_link.jobs import crash_message
 
     assert crash_message(-11) == ("The animation engine stopped unexpectedly (signal SIGSEGV); "
                                   "your scene is unchanged.")
 
 
 def test_an_interpreter_that_cannot_start_is_a_sentence(tmp_path):
-    from addon import jobs
+    from addon.engine_link import jobs
 
     job = jobs.Job(jobs.AnimateJob(audio=str(tmp_path / "v.wav"), fps=24.0), python=str(tmp_path / "no-python"))
     with pytest.raises(jobs.JobError, match=r"^The animation engine could not start \(.+\); reinstall"):
@@ -94,7 +94,7 @@ def test_an_interpreter_that_cannot_start_is_a_sentence(tmp_path):
 
 
 def test_the_child_exits_when_its_parent_goes(tmp_path, monkeypatch):
-    from addon import jobs, worker
+    from addon.engine_link import jobs, worker
 
     monkeypatch.setenv(worker.TEST_HOOK, "hang:60")
     child = subprocess.Popen([sys.executable, str(jobs.WORKER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -128,7 +128,7 @@ class LayoutRecorder:
 
 def tiny_scene(context, tmp_path, artist_key=False):
     """The tiny head as the target of a 1 s voice, energy driver; optionally with an artist's key."""
-    from addon import head_object
+    from addon.blender import head_object
 
     mesh_obj, rig = head_object.add_head(context, tiny_head())
     settings = context.scene.talking_head
@@ -151,7 +151,7 @@ def scene_state(context, mesh_obj, rig) -> dict:
 
 
 def jaw_keys(rig) -> np.ndarray:
-    from addon.action_compat import fcurves_of
+    from addon.blender.action_compat import fcurves_of
 
     fcurve = next(fc for fc in fcurves_of(rig.animation_data.action)
                   if fc.data_path == 'pose.bones["jaw"].rotation_quaternion' and fc.array_index == 0)
@@ -159,7 +159,7 @@ def jaw_keys(rig) -> np.ndarray:
 
 
 def test_animate_in_background_waits_for_the_job_and_keys(blender, tmp_path):
-    from addon import operators
+    from addon.ops import operators
 
     _, rig = tiny_scene(blender, tmp_path)
     assert bpy.ops.talking_head.animate() == {'FINISHED'}
@@ -170,7 +170,8 @@ def test_animate_in_background_waits_for_the_job_and_keys(blender, tmp_path):
 
 
 def test_a_crashing_engine_leaves_the_scene_unchanged(blender, tmp_path, monkeypatch):
-    from addon import operators, worker
+    from addon.ops import operators
+    from addon.engine_link import worker
 
     mesh_obj, rig = tiny_scene(blender, tmp_path, artist_key=True)
     before = scene_state(blender, mesh_obj, rig)
@@ -184,7 +185,7 @@ def test_a_crashing_engine_leaves_the_scene_unchanged(blender, tmp_path, monkeyp
 
 def test_the_timer_path_shows_progress_then_keys(blender, tmp_path):
     """What the modal operator does on each timer tick, driven by hand (no window events headless)."""
-    from addon import operators
+    from addon.ops import operators
 
     _, rig = tiny_scene(blender, tmp_path)
     run = operators.AnimateRun.start(blender)
@@ -201,7 +202,9 @@ def test_the_timer_path_shows_progress_then_keys(blender, tmp_path):
 
 
 def test_cancel_button_stops_the_job_and_writes_nothing(blender, tmp_path, monkeypatch):
-    from addon import jobs, operators, panel, worker
+    from addon.engine_link import jobs, worker
+    from addon.ops import operators
+    from addon.ui import panel
 
     mesh_obj, rig = tiny_scene(blender, tmp_path, artist_key=True)
     before = scene_state(blender, mesh_obj, rig)
@@ -226,7 +229,7 @@ def test_cancel_button_stops_the_job_and_writes_nothing(blender, tmp_path, monke
 
 def test_a_head_deleted_while_the_engine_works_is_a_sentence_and_nothing_is_keyed(blender, tmp_path):
     """The run holds names: the user may delete the head meanwhile; its clip then goes nowhere."""
-    from addon import operators
+    from addon.ops import operators
 
     mesh_obj, rig = tiny_scene(blender, tmp_path)
     run = operators.AnimateRun.start(blender)

@@ -20,7 +20,7 @@ def make_clip(T=12, start_frame=5):
 
 
 def test_keys_paths_frames_and_unmapped(blender):
-    from addon import head_object, keying
+    from addon.blender import head_object, keying
 
     head = tiny_head()
     mesh_obj, rig = head_object.add_head(blender, head)
@@ -31,7 +31,7 @@ def test_keys_paths_frames_and_unmapped(blender):
     assert result.keyed["jaw_rx"] == 'pose.bones["jaw"].rotation_quaternion'
     assert result.unmapped == ["notAKey"]
     assert result.frames == (5, 16)
-    from addon.action_compat import fcurves_of
+    from addon.blender.action_compat import fcurves_of
 
     fcurve = next(fc for fc in fcurves_of(mesh_obj.data.shape_keys.animation_data.action)
                   if fc.data_path == 'key_blocks["mouthClose"].value')
@@ -41,7 +41,7 @@ def test_keys_paths_frames_and_unmapped(blender):
 
 
 def test_bone_frames_are_flame_axes(blender):
-    from addon import axes, head_object
+    from addon.blender import axes, head_object
 
     _, rig = head_object.add_head(blender, tiny_head())
     for bone in rig.data.bones:
@@ -49,7 +49,7 @@ def test_bone_frames_are_flame_axes(blender):
 
 
 def test_blender_mesh_matches_engine_skinning(blender):
-    from addon import head_object, keying, target_rig
+    from addon.blender import head_object, keying, target_rig
     from engine.motion.channels import head_params
 
     head = tiny_head()
@@ -64,7 +64,7 @@ def test_blender_mesh_matches_engine_skinning(blender):
 
 
 def test_artist_action_survives(blender):
-    from addon import head_object, keying
+    from addon.blender import head_object, keying
 
     mesh_obj, _ = head_object.add_head(blender, tiny_head())
     key = mesh_obj.data.shape_keys
@@ -83,7 +83,7 @@ def test_artist_action_survives(blender):
 
 
 def test_quaternions_are_sign_continuous():
-    from addon.bone_rotations import quaternions
+    from addon.blender.bone_rotations import quaternions
 
     angle = np.linspace(0, 2.5 * np.pi, 50)
     aa = np.stack([angle, 0 * angle, 0 * angle], axis=1)

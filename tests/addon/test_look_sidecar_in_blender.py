@@ -14,7 +14,8 @@ pytest.importorskip("bpy")
                                   b'{"camera_range": {"yaw": "wide", "pitch": [5, -5]}, "training": 3}',
                                   b'{"image_sizes": ["big"], "ray_stride": true}'])
 def test_a_malformed_sidecar_gives_only_what_is_well_formed(tmp_path, text):
-    from addon import render_camera, render_settings
+    from addon.blender import render_camera
+    from addon.settings import render_settings
     from engine.render.camera import look_at
 
     (tmp_path / "nldf_odd.onnx").write_bytes(b"graph")
@@ -25,7 +26,7 @@ def test_a_malformed_sidecar_gives_only_what_is_well_formed(tmp_path, text):
 
 
 def test_a_good_sidecar_keeps_its_camera_fields(tmp_path):
-    from addon import render_settings
+    from addon.settings import render_settings
 
     fields = {"camera_range": {"yaw": [-5, 60], "distance": [0.8, 1.2]}, "image_sizes": [256, 512],
               "ray_stride": 4, "training": {"config": {"yaw_range": 10.0, "pitch_range": 15.0}}}

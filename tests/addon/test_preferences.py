@@ -15,7 +15,7 @@ bpy = pytest.importorskip("bpy")
 
 def tiny_target(context, tmp_path):
     """The tiny head as the target of a 1 s synthetic voice file, energy driver."""
-    from addon import head_object
+    from addon.blender import head_object
 
     mesh_obj, rig = head_object.add_head(context, tiny_head())
     settings = context.scene.talking_head
@@ -34,7 +34,7 @@ def scene_state(context) -> dict:
 
 def test_preferences_are_registered_under_the_package_name():
     import addon
-    from addon import preferences
+    from addon.settings import preferences
 
     assert preferences.TalkingHeadPreferences.bl_idname == addon.__name__ == "addon"
 
@@ -78,7 +78,7 @@ def custom_head(context):
 
 
 def keyed_paths(obj) -> list:
-    from addon.action_compat import fcurves_of
+    from addon.blender.action_compat import fcurves_of
 
     ad = obj.data.shape_keys.animation_data
     return sorted(fc.data_path for fc in fcurves_of(ad.action)) if ad is not None and ad.action else []
@@ -98,7 +98,8 @@ def test_the_alias_table_lets_a_custom_shape_key_receive_keys(blender, prefs, tm
 
 
 def test_an_adf_network_in_the_models_folder_runs_on_the_cpu(blender, prefs, tmp_path):
-    from addon import properties, results
+    from addon.settings import properties
+    from addon.engine_link import results
 
     models = tmp_path / "models"
     models.mkdir()
@@ -116,7 +117,7 @@ def test_an_adf_network_in_the_models_folder_runs_on_the_cpu(blender, prefs, tmp
 
 
 def test_a_reference_clip_gives_the_style_and_ticked_sliders_override_it(blender, prefs, tmp_path):
-    from addon import results
+    from addon.engine_link import results
     from engine.drivers.adf.channels import OUTPUT_CHANNELS
     from engine.motion import MotionClip
     from engine.style import RANGES

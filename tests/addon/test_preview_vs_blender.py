@@ -18,7 +18,7 @@ FRAME = 3
 
 def animated_head(context):
     """The built-in head keyed with a clip that opens the jaw, purses the lips and turns the neck; its clip."""
-    from addon import head_object, keying
+    from addon.blender import head_object, keying
     from engine import MotionClip, load_head
 
     mesh_obj, rig = head_object.add_head(context, load_head())
@@ -32,8 +32,8 @@ def animated_head(context):
 
 
 def place_camera(scene, head_obj, yaw, pitch, distance, lens):
-    from addon import render_camera
-    from addon.axes import to_blender
+    from addon.blender import render_camera
+    from addon.blender.axes import to_blender
     from engine.render.camera import orbit_direction
 
     pivot = render_camera._rest_framing()["pivot"]
@@ -70,7 +70,8 @@ def iou(a, b) -> float:
 
 
 def test_the_toon_look_covers_the_pixels_blender_renders_from_the_same_camera(blender, tmp_path):
-    from addon import render_camera, render_spec
+    from addon.blender import render_camera
+    from addon.ops import render_spec
     from engine.nldf import load_look, render_clip
 
     scene = blender.scene

@@ -54,7 +54,7 @@ def answer(worker, timeout=120.0) -> dict:
 
 
 def test_one_warm_engine_answers_frame_after_frame_and_a_bad_request_in_a_sentence(look, tmp_path):
-    from addon.preview_worker import PreviewWorker
+    from addon.engine_link.preview_worker import PreviewWorker
     from engine import MotionClip
     from engine.nldf import load_look, render_clip
 
@@ -79,8 +79,8 @@ def test_one_warm_engine_answers_frame_after_frame_and_a_bad_request_in_a_senten
 
 
 def test_an_engine_that_dies_is_a_sentence(look, tmp_path, monkeypatch):
-    from addon import worker as worker_module
-    from addon.preview_worker import PreviewWorker
+    from addon.engine_link import worker as worker_module
+    from addon.engine_link.preview_worker import PreviewWorker
 
     monkeypatch.setenv(worker_module.TEST_HOOK, "crash:3")
     worker = PreviewWorker(str(look), device="cpu").start()
@@ -96,7 +96,7 @@ def test_an_engine_that_dies_is_a_sentence(look, tmp_path, monkeypatch):
 BLENDER = """
 import sys, time
 sys.path.insert(0, {root!r})
-from addon.preview_worker import PreviewWorker
+from addon.engine_link.preview_worker import PreviewWorker
 worker = PreviewWorker({look!r}, device="cpu").start()
 while not worker.ready:
     worker.poll()

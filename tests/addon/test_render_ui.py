@@ -40,7 +40,9 @@ def look_folder(tmp_path_factory):
 def no_shipped_looks_nor_earlier_clips(tmp_path_factory, monkeypatch):
     """The engine's own models folder as an empty one (only the looks a test installs exist), and no clip
     or failure remembered from another test."""
-    from addon import render_ops, render_settings, results
+    from addon.ops import render_ops
+    from addon.settings import render_settings
+    from addon.engine_link import results
 
     monkeypatch.setattr(render_settings.nldf_look, "MODELS", tmp_path_factory.mktemp("engine_models"))
     monkeypatch.setattr(results, "_LATEST", {})
@@ -51,7 +53,8 @@ def no_shipped_looks_nor_earlier_clips(tmp_path_factory, monkeypatch):
 def shot(blender, prefs, look_folder, tmp_path):
     """A saved .blend: the tiny head (moved and turned) with a 3-frame clip from frame 1, our voice strip on
     channel 1, frames 1-3, the tiny look installed through the preferences' models folder, size 128."""
-    from addon import head_object, results, sequencer
+    from addon.blender import head_object, sequencer
+    from addon.engine_link import results
 
     prefs.models_dir = str(look_folder)
     mesh_obj, rig = head_object.add_head(blender, tiny_head())
@@ -76,7 +79,7 @@ def clip(frames: int, start: int = 1):
 
 def engine_frame(look_folder, frame: int) -> np.ndarray:
     """Scene frame `frame` of the test clip rendered by the engine in this process: RGBA uint8 [128, 128, 4]."""
-    from addon import render_spec
+    from addon.ops import render_spec
     from engine.nldf import load_look, render_clip
 
     (rgba,) = render_clip(render_spec.part(clip(3), frame, frame), load_look(look_folder / "nldf_tiny.onnx"),
@@ -91,14 +94,14 @@ def why(operator) -> str:
 
 
 def our_strips(scene, tag="frames") -> list:
-    from addon import sequencer
+    from addon.blender import sequencer
 
     return [s for s in sequencer.all_strips(scene) if s.get("talking_head") == tag]
 
 
 def strip_state(scene) -> list:
     """Every strip as (name, type, channel, first frame, files), to compare before and after."""
-    from addon import sequencer
+    from addon.blender import sequencer
 
     return sorted((s.name, s.type, s.channel, s.frame_final_start,
                    tuple(e.filename for e in s.elements) if s.type == 'IMAGE' else ())
@@ -121,7 +124,10 @@ def alpha_of(image) -> np.ndarray:
 # -- the panel's state --------------------------------------------------------------------------------
 
 def test_no_look_installed_explains_how_to_make_one(blender, prefs, tmp_path):
-    from addon import head_object, render_panel, render_settings, results
+    from addon.blender import head_object
+    from addon.ui import render_panel
+    from addon.settings import render_settings
+    from addon.engine_link import results
 
     prefs.models_dir = str(tmp_path)  # an empty folder
     mesh_obj, _ = head_object.add_head(blender, tiny_head())
@@ -142,7 +148,8 @@ def test_no_look_installed_explains_how_to_make_one(blender, prefs, tmp_path):
 def test_the_look_is_kept_by_name_and_the_buttons_wait_for_a_clip(blender, prefs, look_folder, tmp_path):
     import shutil
 
-    from addon import head_object, results
+    from addon.blender import head_object
+    from addon.engine_link import results
 
     for name in ("tiny", "other"):  # a second look sorts before the first: the choice stays by name
         for suffix in (".onnx", ".json"):
@@ -164,7 +171,7 @@ def test_the_look_is_kept_by_name_and_the_buttons_wait_for_a_clip(blender, prefs
 # -- Preview ------------------------------------------------------------------------------------------
 
 def test_preview_renders_the_current_frame_into_the_preview_image(shot, look_folder):
-    from addon import image_editor
+    from addon.blender import image_editor
 
     shot.frame_set(2)
     assert bpy.ops.talking_head.render_preview() == {'FINISHED'}
@@ -184,7 +191,7 @@ def test_preview_renders_the_current_frame_into_the_preview_image(shot, look_fol
 
 
 def test_preview_through_a_scene_camera_outside_the_trained_range_warns_and_renders(shot):
-    from addon import image_editor
+    from addon.blender import image_editor
 
     add_camera(shot, shot.talking_head.target, orbit_camera_local(yaw=50.0), lens=85.0, resolution=(1920, 1080))
     assert bpy.ops.talking_head.render_preview() == {'FINISHED'}
@@ -247,7 +254,7 @@ def test_an_unsaved_file_renders_into_the_temporary_folder(blender):
     import tempfile
     from pathlib import Path
 
-    from addon import render_spec
+    from addon.ops import render_spec
 
     blender.scene.name = "Shot 1/a"
     expected = Path(tempfile.gettempdir()) / "talking_head_frames" / "Shot_1_a"
@@ -282,7 +289,10 @@ class LayoutRecorder:
 
 
 def test_cancel_leaves_no_strip_no_image_and_no_frames(shot, tmp_path, monkeypatch):
-    from addon import image_editor, jobs, render_ops, render_panel, worker
+    from addon.blender import image_editor
+    from addon.engine_link import jobs, worker
+    from addon.ops import render_ops
+    from addon.ui import render_panel
 
     before = scene_state(shot)
     monkeypatch.setenv(worker.TEST_HOOK, "hang:60")
@@ -314,7 +324,9 @@ def test_cancel_leaves_no_strip_no_image_and_no_frames(shot, tmp_path, monkeypat
 def test_a_crash_or_a_broken_look_leaves_the_scene_as_it_was(shot, prefs, look_folder, tmp_path, monkeypatch):
     import shutil
 
-    from addon import image_editor, render_ops, worker
+    from addon.blender import image_editor
+    from addon.ops import render_ops
+    from addon.engine_link import worker
 
     assert bpy.ops.talking_head.render_sequence() == {'FINISHED'}
     before = scene_state(shot)
@@ -344,7 +356,7 @@ def test_a_crash_or_a_broken_look_leaves_the_scene_as_it_was(shot, prefs, look_f
 
 def drain_until_idle(timeout=120.0):
     """Call the live preview's timer function as Blender would, until nothing is being rendered."""
-    from addon import live_preview
+    from addon.ops import live_preview
 
     deadline = time.monotonic() + timeout
     while live_preview.drain() is not None:
@@ -353,13 +365,15 @@ def drain_until_idle(timeout=120.0):
 
 
 def shown_frames(since: int) -> list:
-    from addon import live_preview
+    from addon.ops import live_preview
 
     return [frame for frame, _ in list(live_preview.LATENCIES)[since:]]
 
 
 def test_follow_frame_keeps_one_warm_engine_and_shows_the_latest_frame(shot, look_folder, monkeypatch):
-    from addon import image_editor, live_preview, operators, render_ops, results
+    from addon.blender import image_editor
+    from addon.ops import live_preview, operators, render_ops
+    from addon.engine_link import results
 
     monkeypatch.setattr(live_preview, "interactive", lambda: True)
     shot.frame_set(1)
@@ -401,7 +415,9 @@ def test_follow_frame_keeps_one_warm_engine_and_shows_the_latest_frame(shot, loo
 
 def test_a_live_engine_that_dies_is_a_sentence_and_the_next_frame_starts_another(shot, monkeypatch):
     import addon
-    from addon import image_editor, live_preview, render_ops, worker
+    from addon.blender import image_editor
+    from addon.ops import live_preview, render_ops
+    from addon.engine_link import worker
 
     monkeypatch.setattr(live_preview, "interactive", lambda: True)
     monkeypatch.setenv(worker.TEST_HOOK, "crash:3")
@@ -428,7 +444,7 @@ def test_a_live_engine_that_dies_is_a_sentence_and_the_next_frame_starts_another
 
 def test_unregister_removes_the_handlers():
     import addon
-    from addon import render_ops
+    from addon.ops import render_ops
 
     bpy.ops.wm.read_factory_settings(use_empty=True)
     addon.register()

@@ -46,7 +46,7 @@ def arkit_character(context, name="ArkitFace", keys=ARKIT_KEYS):
 
 def key_values(id_block, path, index=0):
     """(frames [n], values [n]) keyed on `path[index]` in the ID's active Action."""
-    from addon.action_compat import fcurves_of
+    from addon.blender.action_compat import fcurves_of
 
     fcurve = next(fc for fc in fcurves_of(id_block.animation_data.action)
                   if fc.data_path == path and fc.array_index == index)
@@ -55,7 +55,7 @@ def key_values(id_block, path, index=0):
 
 
 def test_arkit_character_gets_keys_by_alias(blender):
-    from addon import keying
+    from addon.blender import keying
 
     obj = arkit_character(blender)
     clip = make_clip()
@@ -76,7 +76,7 @@ def test_arkit_character_gets_keys_by_alias(blender):
 
 
 def test_weighted_and_stored_mappings(blender):
-    from addon import keying, mapping_store
+    from addon.blender import keying, mapping_store
     from engine.retarget import Mapping, MappingError
 
     obj = arkit_character(blender)
@@ -131,8 +131,8 @@ def world_delta(rig, bone):
 
 
 def test_foreign_bones_turn_as_flame_says(blender):
-    from addon import keying
-    from addon.axes import FLAME_TO_BLENDER as C
+    from addon.blender import keying
+    from addon.blender.axes import FLAME_TO_BLENDER as C
     from engine.head.lbs import batch_rodrigues
 
     mesh, rig = foreign_rig(blender)
@@ -151,7 +151,7 @@ def test_foreign_bones_turn_as_flame_says(blender):
 
 
 def test_bones_named_like_joints_and_missing_bones(blender):
-    from addon import keying
+    from addon.blender import keying
     from engine.retarget import MappingError
 
     mesh, rig = foreign_rig(blender)
@@ -164,7 +164,7 @@ def test_bones_named_like_joints_and_missing_bones(blender):
 
 
 def test_artist_actions_survive_on_a_foreign_rig(blender):
-    from addon import keying
+    from addon.blender import keying
 
     mesh, rig = foreign_rig(blender)
     rig.pose.bones["Jaw_Bone"].keyframe_insert("rotation_quaternion", frame=1)
@@ -198,7 +198,7 @@ class Recorder:
 
 
 def drawn_labels(context):
-    from addon.mapping_panel import TALKINGHEAD_PT_mapping
+    from addon.ui.mapping_panel import TALKINGHEAD_PT_mapping
 
     texts = []
     panel = type("FakePanel", (), {"layout": Recorder(texts)})()
@@ -207,7 +207,7 @@ def drawn_labels(context):
 
 
 def test_map_by_name_choose_bone_and_panel(ui):
-    from addon import mapping_store
+    from addon.blender import mapping_store
 
     mesh, _ = foreign_rig(ui)
     ui.scene.talking_head.target = mesh
@@ -226,7 +226,8 @@ def test_map_by_name_choose_bone_and_panel(ui):
 
 
 def test_edit_as_text_round_trip_and_errors(ui):
-    from addon import mapping_ops, mapping_store
+    from addon.ops import mapping_ops
+    from addon.blender import mapping_store
 
     obj = arkit_character(ui)
     ui.scene.talking_head.target = obj
@@ -247,8 +248,8 @@ def test_edit_as_text_round_trip_and_errors(ui):
 
 
 def test_find_landmarks_then_fit(ui):
-    from addon import fitting, head_object, mapping_store
-    from addon.axes import to_blender
+    from addon.blender import fitting, head_object, mapping_store
+    from addon.blender.axes import to_blender
     from engine import load_head
 
     head = load_head()

@@ -22,8 +22,8 @@ SIZE = 128
 def test_a_blender_camera_at_the_default_framing_projects_landmarks_like_it(blender):
     """The engine's default camera rebuilt the Blender way (eye, look-at, lens, sensor) around a moved, turned
     head: the converted camera projects the built-in head's landmarks to the same pixels."""
-    from addon import head_object, render_camera
-    from addon.axes import to_blender
+    from addon.blender import head_object, render_camera
+    from addon.blender.axes import to_blender
     from engine import load_head
     from engine.head.landmarks import landmarks
     from engine.render.camera import PORTRAIT_FOV_Y, default_framing
@@ -51,8 +51,8 @@ def test_lens_shift_sensor_fit_and_frame_shape_match_blenders_own_projection(ble
     converted camera, on frames of the resolution's shape and on square frames (the middle of the view)."""
     from bpy_extras.object_utils import world_to_camera_view
 
-    from addon import head_object, render_camera
-    from addon.axes import to_blender
+    from addon.blender import head_object, render_camera
+    from addon.blender.axes import to_blender
 
     mesh_obj, rig = head_object.add_head(blender, tiny_head())
     rig.location, rig.rotation_euler = (-0.4, 0.3, 1.2), (0.0, 0.3, -0.7)
@@ -79,7 +79,7 @@ def test_lens_shift_sensor_fit_and_frame_shape_match_blenders_own_projection(ble
 
 
 def test_the_trained_range_comes_from_the_sidecar_or_the_training_default():
-    from addon import render_camera
+    from addon.blender import render_camera
     from engine.render.camera import Camera
 
     def camera_at(yaw, pitch, distance=1.0):
@@ -103,7 +103,7 @@ def test_the_trained_range_comes_from_the_sidecar_or_the_training_default():
 
 
 def test_an_orthographic_camera_is_a_sentence(blender):
-    from addon import head_object, render_camera
+    from addon.blender import head_object, render_camera
     from engine import InputError
 
     mesh_obj, _ = head_object.add_head(blender, tiny_head())
@@ -118,7 +118,8 @@ def test_an_orthographic_camera_is_a_sentence(blender):
 def test_add_built_in_head_in_the_startup_file_adds_a_camera_that_frames_it(blender):
     """The startup camera looks from yaw 47°, pitch 26° (outside every look): a new camera sees the head from
     the front as the looks were trained to, and becomes the scene camera; the startup camera is untouched."""
-    from addon import head_object, render_camera, render_panel
+    from addon.blender import head_object, render_camera
+    from addon.ui import render_panel
     from engine import load_head
     from engine.head.landmarks import landmarks
 
@@ -143,8 +144,9 @@ def test_add_built_in_head_in_the_startup_file_adds_a_camera_that_frames_it(blen
 
 
 def test_a_camera_the_user_set_up_is_kept_and_the_panel_offers_one_that_frames_the_head(blender):
-    from addon import head_object, render_camera, render_panel
-    from addon.axes import to_blender
+    from addon.blender import head_object, render_camera
+    from addon.ui import render_panel
+    from addon.blender.axes import to_blender
 
     bpy.ops.wm.read_factory_settings(use_empty=False)
     theirs = bpy.context.scene.camera
@@ -163,7 +165,8 @@ def test_a_camera_the_user_set_up_is_kept_and_the_panel_offers_one_that_frames_t
 
 
 def test_a_scene_without_a_camera_gets_one(blender):
-    from addon import head_object, render_panel
+    from addon.blender import head_object
+    from addon.ui import render_panel
 
     assert blender.scene.camera is None
     mesh_obj, rig = head_object.add_head(blender, tiny_head())

@@ -34,7 +34,7 @@ def talk(tmp_path_factory) -> Path:
 
 def curve(id_block, path, index=0):
     """(frames [n], values [n]) keyed on `path[index]` in the ID's Action, or None."""
-    from addon.action_compat import fcurves_of
+    from addon.blender.action_compat import fcurves_of
 
     ad = getattr(id_block, "animation_data", None)
     if ad is None or ad.action is None:
@@ -48,7 +48,7 @@ def curve(id_block, path, index=0):
 
 def panel_labels(context) -> list:
     """The label texts the Track Video panel draws."""
-    from addon.track_panel import TALKINGHEAD_PT_track
+    from addon.ui.track_panel import TALKINGHEAD_PT_track
 
     from test_retarget import Recorder
 
@@ -58,14 +58,14 @@ def panel_labels(context) -> list:
 
 
 def strip_facts(scene) -> list:
-    from addon import sequencer
+    from addon.blender import sequencer
 
     return sorted((s.name, s.type, s.channel, s.frame_start, s.frame_offset_start, s.frame_offset_end)
                   for s in sequencer.all_strips(scene))
 
 
 def test_track_video_keys_the_builtin_head_with_its_movie_and_sound_in_one_undo_step(blender, talk, tmp_path):
-    from addon import target_rig
+    from addon.blender import target_rig
 
     from addon_fixtures import write_voice
 
@@ -104,7 +104,7 @@ def test_track_video_keys_the_builtin_head_with_its_movie_and_sound_in_one_undo_
 
 
 def test_a_users_movie_strip_keys_an_arkit_face_and_the_take_exports(blender, talk, tmp_path):
-    from addon import results
+    from addon.engine_link import results
     from engine.motion import MotionClip
 
     from test_retarget import arkit_character
@@ -137,7 +137,7 @@ def test_a_users_movie_strip_keys_an_arkit_face_and_the_take_exports(blender, ta
 
 
 def test_a_video_without_a_face_is_a_sentence_and_the_scene_is_unchanged(blender, tmp_path):
-    from addon import track_ops
+    from addon.ops import track_ops
 
     from test_retarget import arkit_character
 
@@ -156,7 +156,7 @@ def test_a_video_without_a_face_is_a_sentence_and_the_scene_is_unchanged(blender
 
 
 def test_a_tracker_python_without_mediapipe_is_a_sentence(blender, prefs, talk):
-    from addon import track_ops
+    from addon.ops import track_ops
 
     from test_retarget import arkit_character
 
@@ -175,7 +175,7 @@ def test_a_tracker_python_without_mediapipe_is_a_sentence(blender, prefs, talk):
 
 def test_a_video_as_the_reference_clip_gives_its_style_through_the_animate_job(talk, tmp_path):
     """The add-on's reference field takes a video: the Animate job's child tracks it, then reads its style."""
-    from addon import jobs
+    from addon.engine_link import jobs
     from addon_fixtures import write_voice
     from engine.style import NEUTRAL, RANGES
 
@@ -192,7 +192,7 @@ def test_a_video_as_the_reference_clip_gives_its_style_through_the_animate_job(t
 
 def test_the_worst_and_bridged_frames_are_shown_as_scene_frames(blender):
     """A 25 fps take keyed from frame 10 of a 50 fps scene: video frame t is scene frame 10 + 2t."""
-    from addon import track_ops
+    from addon.ops import track_ops
     from engine.motion import MotionClip
 
     meta = {"video_fps": 25.0, "bridged_frames": [3, 4, 5, 9],
@@ -208,7 +208,8 @@ def test_the_worst_and_bridged_frames_are_shown_as_scene_frames(blender):
 
 
 def test_cancel_stops_the_tracker_and_the_scene_is_unchanged(blender, talk, monkeypatch):
-    from addon import track_ops, worker
+    from addon.ops import track_ops
+    from addon.engine_link import worker
 
     from test_retarget import arkit_character
 
@@ -230,7 +231,8 @@ def test_cancel_stops_the_tracker_and_the_scene_is_unchanged(blender, talk, monk
 
 
 def test_the_scene_takes_the_videos_frame_rate_or_says_the_picture_drifts(blender):
-    from addon import scene_timing, track_ops
+    from addon.blender import scene_timing
+    from addon.ops import track_ops
 
     scene = blender.scene
     scene.render.fps, scene.render.fps_base = 24, 1.0

@@ -16,7 +16,7 @@ FPS = 24
 
 def tiny_target(context, tmp_path, driver="energy", seconds=1.0):
     """The tiny head as the target of a synthetic voice file at 24 fps; returns (mesh, rig)."""
-    from addon import head_object
+    from addon.blender import head_object
 
     mesh_obj, rig = head_object.add_head(context, tiny_head())
     context.scene.render.fps, context.scene.render.fps_base = FPS, 1.0
@@ -28,7 +28,7 @@ def tiny_target(context, tmp_path, driver="energy", seconds=1.0):
 
 def keyed_frames(rig) -> np.ndarray:
     """The frames of the jaw bone's keys [T]."""
-    from addon.action_compat import fcurves_of
+    from addon.blender.action_compat import fcurves_of
 
     fcurve = next(fc for fc in fcurves_of(rig.animation_data.action)
                   if fc.data_path == 'pose.bones["jaw"].rotation_quaternion')
@@ -54,7 +54,7 @@ def test_a_users_sound_strip_is_the_voice_and_stays_as_it_was(blender, tmp_path)
 
 
 def test_the_strip_start_can_be_replaced_and_a_missing_sound_is_a_sentence(blender, tmp_path):
-    from addon import job_spec
+    from addon.ops import job_spec
 
     tiny_target(blender, tmp_path)
     settings = blender.scene.talking_head
@@ -74,7 +74,8 @@ def test_the_strip_start_can_be_replaced_and_a_missing_sound_is_a_sentence(blend
 
 
 def test_only_the_users_sound_strips_are_offered(blender, tmp_path):
-    from addon import audio_source, sequencer
+    from addon.settings import audio_source
+    from addon.blender import sequencer
 
     voice = str(write_voice(tmp_path))
     editor = blender.scene.sequence_editor_create()
@@ -94,7 +95,7 @@ def head_motion_range(clip) -> float:
 
 
 def test_presets_and_sliders_reach_the_engine(blender, tmp_path):
-    from addon import results
+    from addon.engine_link import results
 
     mesh_obj, _ = tiny_target(blender, tmp_path, driver="phonetic", seconds=2.0)
     settings = blender.scene.talking_head
@@ -114,7 +115,7 @@ def test_presets_and_sliders_reach_the_engine(blender, tmp_path):
 
 
 def test_a_preset_shows_its_values_on_the_sliders_it_does_not_override(blender):
-    from addon import properties
+    from addon.settings import properties
 
     settings = blender.scene.talking_head
     assert properties.style_items(settings) == ("neutral",)
@@ -174,7 +175,7 @@ class RecordingLayout:
 
 
 def test_the_panel_draws_the_voice_source_and_explains_the_reference_clip(blender, tmp_path):
-    from addon import panel
+    from addon.ui import panel
 
     tiny_target(blender, tmp_path)
     settings = blender.scene.talking_head

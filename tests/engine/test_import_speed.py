@@ -45,5 +45,5 @@ def test_animating_loads_none_of_the_slow_scipy_modules(driver):
 def test_enabling_the_addon_imports_no_scipy():
     pytest.importorskip("bpy")
     loaded = modules_after("import bpy, addon; addon.register()")
-    assert "addon.operators" in loaded and "engine" in loaded
+    assert "addon.ops.operators" in loaded and "engine" in loaded
     assert [m for m in loaded if m == "scipy" or m.startswith("scipy.")] == []
