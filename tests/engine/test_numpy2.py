@@ -17,7 +17,7 @@ from engine.errors import shown
 
 ROOT = Path(__file__).resolve().parents[2]
 NUMPY2_PYTHON = ROOT / ".venv-blender52" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-ENGINE_TESTS = ["motion", "audio", "animate", "drivers", "head", "retarget", "render", "cli", "test_nldf_runtime.py",
+ENGINE_TESTS = ["motion", "audio", "animate", "drivers", "jobs", "head", "retarget", "render", "cli", "test_nldf_runtime.py",
                 "test_style.py"]
 # librosa is the audio features' reference, not installed there; the recogniser's worker-pool tests
 # exercise multiprocessing, not numpy, and take half the time
