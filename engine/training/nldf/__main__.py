@@ -35,7 +35,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "look-from-video":
-            from .from_video import run_command
+            from .video_command import run_command
 
             run_command(args)
         elif args.command == "distill":

@@ -28,6 +28,10 @@ depends on, chained through the stages before it):
 
 Stages 1-3 and 6 write into --out/.work and move into place when complete, so a
 killed stage leaves nothing half-written and restarts cleanly.
+
+Kept in one file, just over 400 lines: the six stages and the keys that chain them (each stage's key
+holds the one before it) read as one recipe; the expected times are `video_estimate`, the command
+`video_command`.
 """
 
 from __future__ import annotations
@@ -41,7 +45,6 @@ from pathlib import Path
 from typing import Optional
 
 import numpy as np
-import torch
 
 from ...errors import InputError
 from ...head import load_head
@@ -50,11 +53,9 @@ from ...motion import MotionClip
 from ...progress import Reporter, silent
 from ..teachers.nerf.config import NeRFConfig
 from .config import NLDFConfig
+from .video_estimate import expected_seconds, fmt_seconds, last_step
 
 STAGES = ("track", "matte", "teacher_set", "nerf", "nldf", "export")
-TRACK_S_PER_FRAME = 0.12   # measured on the shared 2 cores (landmarks and fit, 256²-960² video)
-MATTE_S_PER_FRAME = 0.03   # Selfie Segmentation on one crop, measured likewise
-CHILD_START_S = 4.0        # starting a MediaPipe child
 NLDF_VIDEO_DEFAULTS = {    # a video's NeRF has seen only the tracked views and expressions: stay near them
     "yaw_range": 10.0, "pitch_range": 5.0, "expression_jitter": 0.05, "jaw_jitter": 0.03,
     "neck_jitter": 0.05, "eye_jitter": 0.05, "eval_frames": 4}
@@ -368,7 +369,7 @@ class LookFromVideo:
     def steps_done(self, stage: str) -> int:
         """Steps a resumable fit (nerf, nldf) has checkpointed already: its run continues from there."""
         folder = self.folder(stage)
-        return _last_step(folder / "log.jsonl") if (folder / "checkpoint.pt").is_file() else 0
+        return last_step(folder / "log.jsonl") if (folder / "checkpoint.pt").is_file() else 0
 
     def print_estimates(self, todo: list) -> None:
         """Print the expected seconds of each stage still to run (from a short timing probe)."""
@@ -383,114 +384,8 @@ class LookFromVideo:
                  + f"\n  {'total':<12} {fmt_seconds(total)}")
 
     def estimates(self, todo: list) -> dict:
-        from ...video.decode import probe_video
-
-        s = self.settings
-        info = probe_video(self.video)
-        frames = info.frame_count(s.start, s.end)
-        nerf = s.nerf_config()
-        nldf = s.nldf_config(Path("teacher"))
-        probe = timing_probe(nerf, nldf, self.head, s.size, s.threads) \
-            if {"nerf", "nldf", "export"} & set(todo) else {"nerf_step": 0, "nerf_frame": 0, "nldf_step": 0}
-        return {"track": CHILD_START_S + TRACK_S_PER_FRAME * frames,
-                "matte": CHILD_START_S + MATTE_S_PER_FRAME * frames, "teacher_set": 0.01 * frames + 1.0,
-                "nerf": max(0, nerf.steps - self.steps_done("nerf")) * probe["nerf_step"]
-                + s.eval_frames * probe["nerf_frame"],
-                "nldf": (nldf.frames + nldf.eval_frames) * probe["nerf_frame"]
-                + max(0, nldf.steps - self.steps_done("nldf")) * probe["nldf_step"],
-                "export": 10.0 + s.eval_frames * 0.05 * probe["nerf_frame"]}
-
-
-def _last_step(log: Path) -> int:
-    """The step of the last line of a fit's log.jsonl (0 without one)."""
-    if not log.is_file():
-        return 0
-    lines = [line for line in log.read_text().splitlines() if line.strip()]
-    return int(json.loads(lines[-1]).get("step", 0)) if lines else 0
-
-
-def timing_probe(nerf: NeRFConfig, nldf: NLDFConfig, head: HeadModel, size: int, threads: int) -> dict:
-    """Seconds of one NeRF fit step, one NeRF teacher frame of size x size, and one NLDF step, timed on
-    untrained networks of the configs (a frame's cost is scaled from one chunk of rays; about a second)."""
-    from ...nldf.condition import condition_names
-    from ...render.rays import HEAD_BOX
-    from ..rays import light_segments
-    from ..teachers.nerf.field import HeadField, code_size
-    from ..teachers.nerf.fit import make_optimizer
-    from ..teachers.nerf.volume import render_rays
-    from .model import build_model
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        generator = torch.Generator().manual_seed(0)
-        expressions, conditions = len(head.expression_names), len(condition_names(head))
-        field_ = HeadField(nerf, code_size(expressions))
-        optimizer = make_optimizer(field_, nerf)
-
-        def rays(n):
-            target = torch.rand(n, 3, generator=generator) * (torch.tensor(HEAD_BOX.high) - torch.tensor(HEAD_BOX.low)) \
-                + torch.tensor(HEAD_BOX.low)
-            origins = torch.tensor([0.0, 0.0, 1.0]).expand(n, 3)
-            directions = torch.nn.functional.normalize(target - origins, dim=1)
-            near, far, _ = light_segments(origins, directions)
-            return origins, directions, near, far, torch.zeros(n, code_size(expressions))
-
-        def nerf_step():
-            colour, opacity = render_rays(field_, *rays(nerf.rays_per_step), nerf.samples, nerf.importance_samples,
-                                          jitter=True, generator=generator)
-            loss = colour.square().mean() + opacity.square().mean()
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-
-        chunk = min(nerf.render_chunk, size * size)
-
-        @torch.no_grad()
-        def nerf_chunk():
-            render_rays(field_, *rays(chunk), nerf.samples, nerf.importance_samples)
-
-        model = build_model(nldf, conditions)
-        adam = torch.optim.Adam(model.parameters(), lr=1e-4)
-        if nldf.mode == "superres":      # batch_frames whole frames of one ray per stride x stride pixels
-            grid = size // nldf.sr_stride
-            rays_ = nldf.batch_frames * grid * grid
-            inputs = (torch.rand(rays_, 3 * nldf.num_points), torch.arange(rays_), torch.rand(rays_, conditions),
-                      nldf.batch_frames, grid, grid)
-        else:
-            inputs = torch.rand(nldf.batch_rays, 3 * nldf.num_points), torch.rand(nldf.batch_rays, conditions)
-
-        def nldf_step():
-            loss = model(*inputs).square().mean()
-            adam.zero_grad()
-            loss.backward()
-            adam.step()
-
-        hit_share = 0.6  # of a crop's pixels whose rays cross the head's box, about
-        return {"nerf_step": best_time(nerf_step), "nldf_step": best_time(nldf_step),
-                "nerf_frame": best_time(nerf_chunk) * hit_share * size * size / chunk}
-    finally:
-        torch.set_num_threads(previous)
-
-
-def best_time(function, repeats: int = 2) -> float:
-    """Seconds of the fastest of `repeats` calls after one warm-up."""
-    function()
-    best = float("inf")
-    for _ in range(repeats):
-        began = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - began)
-    return best
-
-
-def fmt_seconds(seconds: float) -> str:
-    seconds = float(seconds)
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+        """{stage: expected seconds} of the stages in `todo` on this machine (`video_estimate`)."""
+        return expected_seconds(self, todo)
 
 
 def write_sheet(path: Path, reals, nerf_images, nldf_images) -> Path:
@@ -509,43 +404,3 @@ def look_from_video(video, out, settings: LookSettings, reporter: Optional[Repor
                     head: Optional[HeadModel] = None, say=say_now, estimate_only: bool = False) -> Optional[Path]:
     """Make (or finish) the look of `video` in folder `out`; returns its .onnx path (None: estimate_only)."""
     return LookFromVideo(video, out, settings, reporter, head, say).run(estimate_only)
-
-
-
-def parse_sets(items) -> dict:
-    """KEY=VALUE items (VALUE as JSON, or a bare string) -> {key: value}; InputError for one without '='."""
-    values = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise InputError(f"Cannot read '{item}'; write it as KEY=VALUE.")
-        try:
-            values[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            values[key.strip()] = value
-    return values
-
-
-def run_command(args) -> Optional[Path]:
-    """`python -m engine.training.nldf look-from-video` (parsed args): make the look, copy it to --models."""
-    from ...progress import TerminalBar
-
-    out = Path(args.out)
-    nerf, nldf = parse_sets(args.nerf_set), parse_sets(args.nldf_set)
-    if args.nerf_steps is not None:
-        nerf["steps"] = args.nerf_steps
-    if args.nldf_steps is not None:
-        nldf["steps"] = args.nldf_steps
-    settings = LookSettings(name=args.name or out.resolve().name, size=args.size, nerf=nerf, nldf=nldf,
-                            eval_frames=args.eval_frames, start=args.start, end=args.end, threads=args.threads)
-    path = look_from_video(args.video, out, settings, Reporter(TerminalBar()), estimate_only=args.estimate)
-    if path is None:
-        return None
-    if args.models:
-        models = Path(args.models)
-        models.mkdir(parents=True, exist_ok=True)
-        for suffix in (".json", ".onnx"):
-            shutil.copyfile(path.with_suffix(suffix), models / path.with_suffix(suffix).name)
-        print(f"installed the look '{settings.name}' in {models}")
-    print(f"wrote {path} and {path.with_suffix('.json')}")
-    return path
