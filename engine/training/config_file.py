@@ -41,3 +41,18 @@ class ConfigFile:
             return cls.from_dict(json.loads(Path(path).read_text()))
         except (OSError, json.JSONDecodeError) as error:
             raise InputError(f"Cannot read the {cls.KIND} config '{path}' ({error}).") from None
+
+
+def key_values(items, option: str = "--set") -> dict:
+    """`option KEY=VALUE` items of a command line -> {key: value}, VALUE read as JSON or else kept as the
+    string; InputError naming the item when it has no '='."""
+    values = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise InputError(f"Cannot read '{option} {item}'; write it as KEY=VALUE.")
+        try:
+            values[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            values[key.strip()] = value
+    return values

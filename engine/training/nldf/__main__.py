@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ...errors import EngineError, InputError
 from ...progress import Reporter, TerminalBar
+from ..config_file import key_values
 from .config import NLDFConfig
 
 
@@ -83,14 +84,7 @@ def read_config(args) -> NLDFConfig:
         raise InputError(f"Cannot read the config '{args.config}' ({error}).") from None
     if args.look:
         values["look"] = args.look
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise InputError(f"Cannot read '--set {item}'; write it as KEY=VALUE.")
-        try:
-            values[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            values[key.strip()] = value
+    values.update(key_values(args.set, "--set"))
     return NLDFConfig.from_dict(values)
 
 

@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Optional
 
-from ...errors import InputError
 from ...progress import Reporter
+from ..config_file import key_values
 from .from_video import LookSettings, look_from_video
-
-
-def parse_sets(items) -> dict:
-    """KEY=VALUE items (VALUE as JSON, or a bare string) -> {key: value}; InputError for one without '='."""
-    values = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise InputError(f"Cannot read '{item}'; write it as KEY=VALUE.")
-        try:
-            values[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            values[key.strip()] = value
-    return values
 
 
 def run_command(args) -> Optional[Path]:
@@ -31,7 +16,7 @@ def run_command(args) -> Optional[Path]:
     from ...progress import TerminalBar
 
     out = Path(args.out)
-    nerf, nldf = parse_sets(args.nerf_set), parse_sets(args.nldf_set)
+    nerf, nldf = key_values(args.nerf_set, "--nerf-set"), key_values(args.nldf_set, "--nldf-set")
     if args.nerf_steps is not None:
         nerf["steps"] = args.nerf_steps
     if args.nldf_steps is not None:
