@@ -44,11 +44,7 @@ def missing(context, settings) -> str:
     """Why the voice cannot be taken yet (for the Animate button's poll), or "" when it can."""
     if settings.audio_source == 'FILE':
         return "" if settings.audio_path else "Choose a voice clip first."
-    if not settings.sound_strip_name:
-        return "Choose a sound strip of the sequencer first."
-    if chosen_strip(context, settings) is None:
-        return f"The sound strip '{settings.sound_strip_name}' is not in the sequencer any more; choose another."
-    return ""
+    return SOUND.missing(context, settings)
 
 
 def resolve(context, settings) -> AudioSource:

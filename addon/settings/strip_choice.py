@@ -57,6 +57,15 @@ class StripChoice:
         name = getattr(settings, self.name_property)
         return next((s for s in self.strips(sequencer.sequencer_scene(context)) if s.name == name), None) if name else None
 
+    def missing(self, context, settings) -> str:
+        """Why the chosen strip cannot be taken (none chosen, or gone from the sequencer), or "" when it can."""
+        name = getattr(settings, self.name_property)
+        if not name:
+            return f"Choose a {self.noun} of the sequencer first."
+        if self.chosen(context, settings) is None:
+            return f"The {self.noun} '{name}' is not in the sequencer any more; choose another."
+        return ""
+
     def _names(self) -> list:
         """The names of items 1, 2, ... (not rebuilding the items Blender may be showing)."""
         return [s.name for s in self.strips(sequencer.sequencer_scene(bpy.context))]

@@ -64,11 +64,7 @@ def missing(context, settings) -> str:
     """Why the video cannot be taken yet (the button's poll message), or "" when it can."""
     if settings.video_source == 'FILE':
         return "" if settings.video_path.strip() else "Choose a video file first."
-    if not settings.movie_strip_name:
-        return "Choose a movie strip of the sequencer first."
-    if chosen_strip(context, settings) is None:
-        return f"The movie strip '{settings.movie_strip_name}' is not in the sequencer any more; choose another."
-    return ""
+    return MOVIE.missing(context, settings)
 
 
 def resolve(context, settings) -> VideoSource:
