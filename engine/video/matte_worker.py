@@ -1,7 +1,7 @@
 """Person mattes of every frame, run as a script by a Python that has MediaPipe 0.10.14.
 
-Self-contained (numpy and mediapipe only, no engine imports), like
-`mediapipe_worker.py` beside it, so the same `.venv-video` Python runs it. It
+Self-contained (numpy, mediapipe and `mediapipe_worker.py` beside it, whose frame loop it
+shares; no engine imports), so the same `.venv-video` Python runs it. It
 uses MediaPipe's legacy Selfie Segmentation (the general model: a 256x256
 input, resized inside MediaPipe, one float mask in [0, 1] per frame), which
 ships in the same wheel as Face Mesh. Started by `engine.video.matte` with one
@@ -15,10 +15,10 @@ one line "error: <sentence>", exit status 3 when MediaPipe cannot start.
 """
 
 import json
-import subprocess
 import sys
 
 import numpy as np
+from mediapipe_worker import serve_frames  # beside this script: its folder is on the path
 
 
 def selfie_segmentation():
@@ -26,17 +26,6 @@ def selfie_segmentation():
     from mediapipe.python.solutions import selfie_segmentation as module
 
     return module.SelfieSegmentation(model_selection=0)
-
-
-def read_frame(stream, size: int):
-    """Exactly `size` bytes from the decoder, or None at its end."""
-    data = stream.read(size)
-    while data and len(data) < size:
-        more = stream.read(size - len(data))
-        if not more:
-            break
-        data += more
-    return data if len(data) == size else None
 
 
 def record(image: np.ndarray, mask: np.ndarray) -> bytes:
@@ -53,26 +42,7 @@ def main(argv) -> int:
         print(f"error: MediaPipe Selfie Segmentation could not start ({type(error).__name__}: {error}).",
               file=sys.stderr, flush=True)
         return 3
-    w, h = int(job["width"]), int(job["height"])
-    decoder = subprocess.Popen(job["command"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=w * h * 3)
-    out = sys.stdout.buffer
-    try:
-        while True:
-            data = read_frame(decoder.stdout, w * h * 3)
-            if data is None:
-                break
-            image = np.frombuffer(data, np.uint8).reshape(h, w, 3)
-            out.write(record(image, segmenter.process(image).segmentation_mask))
-            out.flush()
-    except BrokenPipeError:
-        return 0
-    finally:
-        if decoder.poll() is None:
-            decoder.kill()
-        err = decoder.communicate()[1].decode(errors="replace").strip()
-        if decoder.returncode not in (0, -9) and err:
-            print(f"decoder: {err.splitlines()[-1]}", file=sys.stderr, flush=True)
-    return 0
+    return serve_frames(job, lambda image: record(image, segmenter.process(image).segmentation_mask))
 
 
 if __name__ == "__main__":

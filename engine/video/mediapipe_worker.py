@@ -107,22 +107,35 @@ def main(argv) -> int:
         print(f"error: MediaPipe Face Mesh could not start ({type(error).__name__}: {error}).",
               file=sys.stderr, flush=True)
         return 3
+    return serve_frames(job, lambda image: record(mesh.process(image), job["full_width"],
+                                                  job["full_height"]).tobytes())
+
+
+def read_frame(stream, size: int):
+    """Exactly `size` bytes from the decoder, or None at its end."""
+    data = stream.read(size)
+    while data and len(data) < size:
+        more = stream.read(size - len(data))
+        if not more:
+            break
+        data += more
+    return data if len(data) == size else None
+
+
+def serve_frames(job: dict, frame_record) -> int:
+    """Run the job's decoder (rawvideo rgb24 of job["width"] x job["height"] on its stdout) and write
+    `frame_record(image [h, w, 3] uint8) -> bytes` of every frame to stdout; the decoder's last error
+    line goes to stderr as "decoder: ...". Also the matte worker's loop (`matte_worker.py`)."""
     w, h = int(job["width"]), int(job["height"])
     size = w * h * 3
     decoder = subprocess.Popen(job["command"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=size)
     out = sys.stdout.buffer
     try:
         while True:
-            data = decoder.stdout.read(size)
-            while data and len(data) < size:
-                more = decoder.stdout.read(size - len(data))
-                if not more:
-                    break
-                data += more
-            if len(data) < size:
+            data = read_frame(decoder.stdout, size)
+            if data is None:
                 break
-            image = np.frombuffer(data, np.uint8).reshape(h, w, 3)
-            out.write(record(mesh.process(image), job["full_width"], job["full_height"]).tobytes())
+            out.write(frame_record(np.frombuffer(data, np.uint8).reshape(h, w, 3)))
             out.flush()
     except BrokenPipeError:
         return 0
