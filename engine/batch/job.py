@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import ClassVar, Optional
 
 from ..drivers.models import check_models_dir
-from ..drivers.registry import available_drivers
+from ..drivers.registry import runnable_driver
 from ..errors import InputError
 from ..jobs import rules
 from ..jobs.base import Job
@@ -65,9 +65,8 @@ class BatchJob(Job):
         check_models_dir(self.models_dir)
         self._check_formats()
         from_items(self.style_items)
-        if self.driver is not None and self.driver not in available_drivers(self.models_dir):
-            raise InputError(f"Unknown driver '{self.driver}'; choose one of: "
-                             f"{', '.join(sorted(available_drivers(self.models_dir)))}.")
+        if self.driver is not None:
+            runnable_driver(self.driver, self.models_dir)  # unknown, or its model not installed: the drivers' sentence
 
     def _check_formats(self) -> None:
         unknown = [f for f in self.formats if f not in FORMATS]
