@@ -19,7 +19,7 @@ from ..drivers.adf import MODEL_FILE as ADF_MODEL_FILE
 from ..drivers.interface import DEVICES, DriveRequest, check_device, check_fps
 from ..drivers.models import check_models_dir, user_model
 from ..drivers.registry import available_drivers, default_driver, drive, runnable_driver
-from ..motion import MotionClip
+from ..motion import MotionClip, read_clip_file
 from ..progress import Reporter, silent
 from ..style import NEUTRAL, SpeakingStyle
 
@@ -91,4 +91,4 @@ def reference_clip(path, reporter: Optional[Reporter] = None) -> MotionClip:
         from ..video import track_video  # MediaPipe runs in its own child Python
 
         return track_video(path, reporter=reporter).clip
-    return MotionClip.from_arkit_csv(path) if path.suffix.lower() == ".csv" else MotionClip.load(path)
+    return read_clip_file(path)

@@ -16,7 +16,7 @@ from typing import Iterator, Optional
 from ..drivers.interface import DEVICES, check_device, check_fps  # noqa: F401 - the drivers' rules, for every job
 from ..drivers.registry import DRIVERS
 from ..errors import InputError, shown
-from ..motion import MotionClip
+from ..motion import MotionClip, read_clip_file
 from ..motion.clip import MAX_START_FRAME
 
 MAX_SEED = 2**32 - 1
@@ -97,8 +97,7 @@ def reference_refusal(driver: Optional[str], reference: Optional[str]) -> str:
 
 def read_clip(path) -> MotionClip:
     """A MotionClip from .npz / .json, or from an ARKit (Live Link Face) .csv."""
-    path = Path(path)
-    return MotionClip.from_arkit_csv(path) if path.suffix.lower() == ".csv" else MotionClip.load(path)
+    return read_clip_file(path)
 
 
 def write_clip(clip: MotionClip, path) -> Path:

@@ -214,3 +214,8 @@ def read_arkit_csv(path, **options) -> MotionClip:
     """Read a Live Link Face CSV into a MotionClip. Options (fps, start_frame, jaw_as_joint, jaw_open_max,
     jaw_side_max) and how rows become frames as `engine.motion.arkit.read_take`."""
     return MotionClip(**arkit.read_take(path, **options))
+
+
+def read_clip_file(path) -> MotionClip:
+    """A clip from any of its files: `.npz` / `.json` (`load_clip`) or a Live Link Face `.csv` (`read_arkit_csv`)."""
+    return read_arkit_csv(path) if Path(path).suffix.lower() == ".csv" else load_clip(path)
