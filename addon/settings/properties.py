@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import bpy
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, PointerProperty, StringProperty
 
@@ -11,13 +13,9 @@ from ..engine_link import jobs
 from ..engine_link import engine
 
 STYLE = engine.style
-DRIVER_LABELS = {
-    "phonetic": ("Phonetic", "Recognised phones become coarticulated mouth shapes; lips close on p, b, m"),
-    "energy": ("Audio energy", "Jaw and lips follow loudness and brightness (no phonemes)"),
-    "adf": ("ADF network", "The audio-driven FLAME network (adf.onnx); reads a reference clip's speaking style"),
-}
+DRIVERS = {d.name: d for d in importlib.import_module(engine.__name__ + ".drivers.registry").DRIVERS}
 # Stable enum numbers (the scene stores the number): the engine's default first, so it is the default.
-DRIVER_ORDER = [engine.default_driver()] + [n for n in DRIVER_LABELS if n != engine.default_driver()]
+DRIVER_ORDER = [engine.default_driver()] + [n for n in DRIVERS if n != engine.default_driver()]
 _DRIVER_ITEMS: list = []  # Blender needs Python to keep a dynamic enum's strings alive
 PRESET_DESCRIPTIONS = {
     "neutral": "Even, everyday speech", "subtle": "Small mouth, little head motion, few blinks",
@@ -48,8 +46,7 @@ def available_drivers(context=None) -> list:
 def driver_items(_self=None, context=None) -> list:
     """Enum items of the drivers that can run now, each with a stable number."""
     order = DRIVER_ORDER + sorted(n for n in engine.available_drivers() if n not in DRIVER_ORDER)
-    _DRIVER_ITEMS[:] = [(n, *DRIVER_LABELS.get(n, (n.title(), f"The {n} driver")), order.index(n))
-                        for n in available_drivers(context)]
+    _DRIVER_ITEMS[:] = [(n, DRIVERS[n].title, DRIVERS[n].summary, order.index(n)) for n in available_drivers(context)]
     return _DRIVER_ITEMS
 
 

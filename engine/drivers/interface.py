@@ -93,6 +93,12 @@ class Driver:
     reads_style: bool = False                    # the SpeakingStyle shapes its performance
     reads_reference: bool = False                # a reference clip's style can be read for it (a style encoder)
     model: Optional[str] = None                  # the model file it needs (searched in models_dir, then shipped)
+    label: str = ""                              # its name in menus ("ADF network"); the name titled when empty
+
+    @property
+    def title(self) -> str:
+        """The driver's name as a menu shows it."""
+        return self.label or self.name.title()
 
     def model_path(self, models_dir=None) -> Optional[Path]:
         """The model file this driver would load (the user's folder first), None when it needs none or

@@ -41,10 +41,12 @@ def _energy(request: DriveRequest) -> dict:
 DRIVERS = (
     Driver("adf", "The audio-driven FLAME network: mouth, brows, smile and nods learnt from the voice, in "
                   "the speaking style (a reference clip's, read by its style encoder)",
-           _adf, reads_style=True, reads_reference=True, model=ADF_MODEL_FILE),
+           _adf, reads_style=True, reads_reference=True, model=ADF_MODEL_FILE, label="ADF network"),
     Driver("phonetic", "Recognised (or, with a transcript, aligned) phones become coarticulated mouth "
-                       "shapes; lips close on p, b, m", _phonetic, reads_transcript=True, reads_style=True),
-    Driver("energy", "Jaw and lips follow loudness and brightness (no phones, no network, no style)", _energy),
+                       "shapes; lips close on p, b, m", _phonetic, reads_transcript=True, reads_style=True,
+           label="Phonetic"),
+    Driver("energy", "Jaw and lips follow loudness and brightness (no phones, no network, no style)", _energy,
+           label="Audio energy"),
 )
 DRIVER_NAMES = tuple(d.name for d in DRIVERS)
 

@@ -189,3 +189,15 @@ def test_the_panel_draws_the_voice_source_and_explains_the_reference_clip(blende
     panel.TALKINGHEAD_PT_main.draw(SimpleNamespace(layout=RecordingLayout(log)), blender)
     assert "sound_strip" in log and "use_strip_start" in log and "audio_path" not in log
     assert "Reference clips need the ADF driver." in log
+
+
+def test_the_driver_menu_names_each_driver_as_the_engine_declares_it(blender):
+    """The menu's label and tooltip are the engine's declaration (no second copy), the default first."""
+    from addon.settings import properties
+    from engine.drivers.registry import DRIVERS, default_driver
+
+    items = properties.driver_items(None, blender)
+    assert [(i[0], i[1], i[2]) for i in items] == [(d.name, d.title, d.summary) for d in
+                                                  sorted(DRIVERS, key=lambda d: d.name != default_driver())]
+    assert items[0][3] == 0 and len({i[3] for i in items}) == len(items)  # stable numbers, the default's 0
+    assert {i[1] for i in items} == {"ADF network", "Phonetic", "Audio energy"}

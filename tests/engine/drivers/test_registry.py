@@ -136,3 +136,7 @@ def test_the_registry_looks_nothing_up_and_loads_no_model_when_imported():
     heavy = {"onnxruntime", "pocketsphinx", "engine.drivers.adf.runtime", "engine.drivers.adf.driver",
              "engine.drivers.phonetic", "engine.drivers.energy"}
     assert not heavy & set(before) and not heavy & set(after)  # asking what can run loads no driver either
+
+
+def test_each_driver_has_a_menu_title():
+    assert [d.title for d in DRIVERS] == ["ADF network", "Phonetic", "Audio energy"]
