@@ -29,7 +29,7 @@ from ..engine_link import engine
 from ..engine_link.run_book import RunBook
 
 RUNS = RunBook()           # the batch working for each scene, and each scene's last failure
-AUDIO_SUFFIXES = importlib.import_module(engine.__name__ + ".batch.lines").AUDIO_SUFFIXES  # engine batch's own
+AUDIO_SUFFIXES = importlib.import_module(engine.__name__ + ".audio").AUDIO_SUFFIXES  # what the engine decodes
 LINE_STRIP = "batch line"  # OWNER_TAG of the sound strips a folder's lines get
 LINE_TRACK = "Talking Head lines"
 GAP_FRAMES = 12            # between a folder's lines on the timeline

@@ -22,9 +22,12 @@ from .stream import (ANALYSIS_RATE, MAX_RATE, MIN_RATE, NOT_AUDIO_SIGNATURES, RE
 LOAD_CHUNK_SECONDS = 10.0     # native audio decoded per block (and between progress/cancel points)
 GROWTH = 1.5                  # how much the result buffer grows when the length estimate was short
 SAMPLES_PER_BYTE = 64        # no codec packs more native samples than this into a byte of file
+# The file suffixes a folder of voices is read by (batch, training pairs): what `load_audio` decodes,
+# libsndfile's formats and the common ones ffmpeg brings.
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".aiff", ".aif", ".opus")
 MAX_SLACK = 0.1               # copy the result out when more than this fraction of its buffer is unused
 
-__all__ = ["ANALYSIS_RATE", "NOT_AUDIO_SIGNATURES", "Audio", "audio_from_array", "load_audio", "resample"]
+__all__ = ["ANALYSIS_RATE", "AUDIO_SUFFIXES", "NOT_AUDIO_SIGNATURES", "Audio", "audio_from_array", "load_audio", "resample"]
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,9 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Iterator, Optional
 
+from ..audio.load import AUDIO_SUFFIXES
 from ..errors import InputError
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
 FORMATS = ("npz", "json", "csv", "frames", "video")
 COLUMNS = ("audio", "id", "transcript", "style", "fps", "formats", "look", "driver", "seed")
 ID_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")

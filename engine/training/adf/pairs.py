@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from ...drivers.adf.channels import LIP_OUTPUTS
-from ...audio import load_audio
+from ...audio import AUDIO_SUFFIXES, load_audio
 from ...audio.features import FeatureConfig
 from ...errors import InputError
 from ...motion import MotionClip
@@ -22,7 +22,6 @@ from ...progress import Reporter, silent
 from ...style import NEUTRAL, SpeakingStyle
 from .data import Example, example_of
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".m4a")
 CLIP_SUFFIXES = (".npz", ".json", ".csv")
 
 
