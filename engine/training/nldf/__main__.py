@@ -1,6 +1,7 @@
 """python -m engine.training.nldf distill --look toon --out runs/nldf_toon [--config run.json] [--set key=value ...]
    python -m engine.training.nldf export runs/nldf_toon/checkpoint.pt --out engine/models/nldf_toon
-   python -m engine.training.nldf look-from-video talk.mp4 --out looks/NAME [--models MODELS_DIR]"""
+   python -m engine.training.nldf look-from-video talk.mp4 --out looks/NAME [--models MODELS_DIR]
+   python -m engine.training.nldf faster-graph engine/models/nldf_toon.onnx [more .onnx ...]"""
 
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ def main(argv=None) -> int:
     ex.add_argument("--out", required=True, help="output path without suffix, e.g. engine/models/nldf_toon")
     ex.add_argument("--command", default="", help="the distillation command to record in the sidecar "
                                                    "(default: the run's config.json)")
+    fg = sub.add_parser("faster-graph", help="rewrite exported looks' graphs in place into their faster, equivalent "
+                                             "form (the same weights and pixels; export does it already)")
+    fg.add_argument("looks", nargs="+", help="nldf_<look>.onnx files (their sidecars are updated)")
     add_look_from_video(sub)
     args = parser.parse_args(argv)
     try:
@@ -44,6 +48,11 @@ def main(argv=None) -> int:
 
             path = distill(read_config(args), Path(args.out), reporter=Reporter(TerminalBar()))
             print(f"wrote {path}")
+        elif args.command == "faster-graph":
+            from .export import rewrite_look
+
+            for path in args.looks:
+                print(f"rewrote {path} (largest RGBA difference {rewrite_look(Path(path)):.1g})")
         else:
             from .export import export
 
