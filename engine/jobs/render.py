@@ -83,6 +83,7 @@ def video_audio(job: RenderJob, clip) -> Optional[Path]:
 def run(job: RenderJob, reporter: Optional[Reporter] = None) -> RenderResult:
     """Validate the job, render every frame of its clip into its folder (and the video); the result."""
     from ..nldf import load_look, render_clip
+    from ..nldf.render import clip_workers
     from ..preview.frames import write_frames
 
     reporter = reporter or silent()
@@ -90,8 +91,10 @@ def run(job: RenderJob, reporter: Optional[Reporter] = None) -> RenderResult:
     clip = rules.read_clip(job.clip)
     audio = video_audio(job, clip) if job.video else None
     reporter.stage("loading the look", 1)
-    look = load_look(job.look, device=job.device, models_dir=job.models_dir)
-    frames = render_clip(clip, look, size=job.size, camera=camera_from_fields(job.camera), reporter=reporter)
+    workers, threads = clip_workers()  # on the CPU: a frame per core, each on one onnxruntime thread
+    look = load_look(job.look, device=job.device, models_dir=job.models_dir, threads=threads)
+    frames = render_clip(clip, look, size=job.size, camera=camera_from_fields(job.camera), reporter=reporter,
+                         workers=1 if look.on_gpu else workers)
     out = rules.make_folder(job.output)
     written = write_frames(frames, out, clip.start_frame)  # PNGs written while the next frames render
     if not job.video:

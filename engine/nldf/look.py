@@ -53,6 +53,12 @@ class Look:
         return int(self.sidecar.get("ray_stride", 1))
 
     @property
+    def on_gpu(self) -> bool:
+        """Whether onnxruntime runs the network on the GPU (its CUDA provider) rather than the CPU."""
+        providers = self.session.get_providers() if hasattr(self.session, "get_providers") else ()
+        return "CUDAExecutionProvider" in providers
+
+    @property
     def image_sizes(self):
         """"any", or the list of square frame sizes the network renders (super-resolution graphs are fixed)."""
         return self.sidecar.get("image_sizes", "any")

@@ -12,7 +12,7 @@ from engine.cli.main import main  # noqa: E402
 from engine.errors import Cancelled, ModelError  # noqa: E402
 from engine.motion import MotionClip  # noqa: E402
 from engine.nldf import condition_vectors, default_camera, load_look, render_clip, render_frame  # noqa: E402
-from engine.nldf.render import native_camera, resample  # noqa: E402
+from engine.nldf.render import EXTENT_BATCH, clip_workers, native_camera, resample  # noqa: E402
 from engine.preview.png import read_png  # noqa: E402
 from engine.progress import CancelToken, Reporter  # noqa: E402
 from engine.render.rays import head_rays, head_transform, light_segments  # noqa: E402
@@ -174,6 +174,39 @@ def test_rendering_stops_when_cancelled(looks):
     cancel.cancel()
     with pytest.raises(Cancelled):
         next(render_clip(clip(3), load_look(looks["rays"]), size=16, reporter=Reporter(cancel=cancel)))
+
+
+@pytest.mark.parametrize("mode", ["rays", "superres"])
+def test_frames_rendered_several_at_once_are_the_same_and_come_in_order(looks, mode):
+    look = load_look(looks[mode], device="cpu", threads=1)
+    frames = EXTENT_BATCH + 3  # across a batch of skinned head extents
+    one_by_one = list(render_clip(clip(frames), look, size=16))
+    done = []
+    at_once = list(render_clip(clip(frames), look, size=16, workers=3,
+                               reporter=Reporter(lambda p: done.append(p.done))))
+    assert len(at_once) == frames and all(np.array_equal(a, b) for a, b in zip(one_by_one, at_once))
+    assert done[1:] == list(range(1, frames + 1))  # the stage's 0, then every frame once, in order
+    assert at_once[0].flags.c_contiguous and at_once[0].dtype == np.uint8
+
+
+def test_a_clip_rendered_several_frames_at_once_stops_when_cancelled(looks):
+    cancel = CancelToken()
+
+    def cancel_after_two(progress):
+        if progress.done >= 2:
+            cancel.cancel()
+    frames = render_clip(clip(40), load_look(looks["rays"]), size=16, workers=2,
+                         reporter=Reporter(cancel_after_two, cancel))
+    taken = []
+    with pytest.raises(Cancelled):
+        for frame in frames:
+            taken.append(frame)
+    assert 1 <= len(taken) <= 3
+
+
+def test_a_clip_renders_a_frame_per_core_and_shares_out_the_rest_as_threads():
+    assert clip_workers(1) == (1, 1) and clip_workers(2) == (2, 1) and clip_workers(3) == (3, 1)
+    assert clip_workers(16) == (4, 4) and clip_workers(6) == (4, 1)
 
 
 def test_render_command_writes_one_png_per_frame(looks, tmp_path, capsys):
