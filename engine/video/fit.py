@@ -42,7 +42,7 @@ class FitSettings:
     temporal_translation: float = 0.5  # per metre
     temporal_expression: float = 0.02  # per coefficient (blinks must stay fast)
     offset_prior: float = 5.0          # per metre of a point's offset from the embedding
-    iterations: int = 3                # Gauss-Newton steps per frame (warm-started; 2 lag on a blink)
+    iterations: int = 2                # Gauss-Newton steps per frame, warm-started from the previous frame
     keyframes: int = 16                # frames that decide identity and camera
     identity_seconds: float = 10.0     # ... spread over this much of the video's opening (its usable frames)
     identity_rounds: int = 3
@@ -152,7 +152,8 @@ def solve_frame(problem: Problem, target: np.ndarray, visible: np.ndarray, scale
     `scale` is the frame's inter-ocular distance in pixels; `previous` the last
     frame's parameters (the temporal pull) or None. fresh_jacobian False keeps
     the first step's Jacobian for the later steps (only the residuals are
-    recomputed): for a warm start a frame away, where the steps are small.
+    recomputed): for a warm start a frame away, where the steps are small. The first step weighs every
+    point alike; each later one by the Cauchy weight of its error where the fit then is (IRLS).
     """
     return solve_frames(problem, target[None], visible[None], np.array([scale], float), q0[None],
                         None if previous is None else previous[None], iterations, free_expression, fresh_jacobian)[0]
@@ -165,7 +166,7 @@ def solve_frames(problem: Problem, target: np.ndarray, visible: np.ndarray, scal
     q0 [B, 13 + E], previous [B, 13 + E] or None -> [B, 13 + E] (one batch of array work, not B)."""
     s = problem.settings
     q = q0.copy()
-    robust = np.ones(visible.shape)
+    weights = np.ones(visible.shape)
     n = q.shape[1] if free_expression else NUM_POSE              # the coefficients solved for
     J = None
     for it in range(iterations or s.iterations):
@@ -173,15 +174,16 @@ def solve_frames(problem: Problem, target: np.ndarray, visible: np.ndarray, scal
             J, r = _linearised(problem, q, target, scale, n)
         else:
             r = _residuals(problem, q, target, scale)
-        w = problem.point_weights * robust * visible
+        if it:                                  # the errors where the fit is now weigh this step's points
+            err = np.sqrt(np.einsum("bkc,bkc->bk", r[..., :2], r[..., :2]))
+            weights = 1.0 / (1.0 + (err / ROBUST_SCALE) ** 2)
+        w = problem.point_weights * weights * visible
         A, g = _normal_equations(J, r, w)
         _add_priors(problem, A, g, q[:, :n], None if previous is None else previous[:, :n])
         diagonal = A.reshape(len(q), -1)[:, ::n + 1]                      # a view of every A's diagonal
         diagonal *= 1.0 + 1e-3
         diagonal += 1e-9
         q[:, :n] = np.clip(q[:, :n] + np.linalg.solve(A, -g[..., None])[..., 0], problem.lower[:n], problem.upper[:n])
-        err = np.sqrt(np.einsum("bkc,bkc->bk", r[..., :2], r[..., :2]))
-        robust = 1.0 / (1.0 + (err / ROBUST_SCALE) ** 2)
     return q
 
 
@@ -214,8 +216,7 @@ def _linearised(problem: Problem, q: np.ndarray, target: np.ndarray, scale: np.n
     batch = np.repeat(q[:, None], 1 + R, axis=1)               # each frame, then its rotations nudged
     batch[:, np.arange(1, 1 + R), np.arange(R)] += STEP[:R]
     expression, pose, translation = unpack(batch.reshape(B * (1 + R), P), E)
-    if B == 1:                                                  # one frame: one expression blend for all
-        expression, translation = expression[:1], translation[:1]
+    expression, translation = expression[::1 + R], translation[::1 + R]     # one blend a frame, its nudges share it
     points, blended = _rig.posed(problem.rig, problem.shape, expression, pose, translation)
     K = points.shape[1]
     points, blended = points.reshape(B, 1 + R, K, 3), blended.reshape(B, 1 + R, K, 3, 3)

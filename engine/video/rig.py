@@ -59,23 +59,24 @@ def point_rig(head: HeadModel, faces: np.ndarray, bary: np.ndarray) -> PointRig:
 def posed(rig: PointRig, shape: np.ndarray, expression: np.ndarray, pose: np.ndarray, translation: np.ndarray):
     """Posed points for B parameter sets.
 
-    shape [S], expression [B, E] (or [1, E]: the same for every pose), pose [B, 5, 3]
-    axis-angle, translation [B, 3] (or [1, 3]).
+    shape [S], expression [G, E] and translation [G, 3] for G groups of B / G consecutive poses
+    (G = B: one each; G = 1: the same for every pose; the fit's numeric Jacobian nudges a frame's
+    rotations with its expression fixed, so its blend is made once a frame), pose [B, 5, 3] axis-angle.
     Returns points [B, K, 3] and each point's blended linear transform [B, K, 3, 3]
     (what the expression displacements go through: d point = M d rest).
     """
-    B, K = pose.shape[0], rig.num_points
+    B, K, G = pose.shape[0], rig.num_points, expression.shape[0]
     rows = _rows(rig)
     rest = rig.rest.reshape(-1) + rows["shape"] @ shape                        # [K * 3]
     joints = (rig.joints0.reshape(-1) + rows["joint_shape"] @ shape) + expression @ rows["joint_expression"]
     rot = rodrigues(pose.reshape(-1, 3)).reshape(B, -1, 3, 3)
     eye = np.eye(3)
-    v = rest + expression @ rows["expression"] + (rot[:, 1:] - eye).reshape(B, -1) @ rows["pose"]
-    v = v.reshape(B, K, 3)
-    transforms = _rigid(rot, np.broadcast_to(joints.reshape(-1, *rig.joints0.shape), (B,) + rig.joints0.shape),
-                        rig.parents)                                           # [B, J, 12]
+    corrective = (rot[:, 1:] - eye).reshape(B, -1) @ rows["pose"]                # [B, K * 3]
+    v = ((rest + expression @ rows["expression"])[:, None] + corrective.reshape(G, B // G, -1)).reshape(B, K, 3)
+    joints = np.broadcast_to(joints.reshape(G, 1, *rig.joints0.shape), (G, B // G) + rig.joints0.shape)
+    transforms = _rigid(rot, joints.reshape((B,) + rig.joints0.shape), rig.parents)   # [B, J, 12]
     blended = (rig.weights @ transforms).reshape(B, K, 3, 4)
-    points = blended[..., 3] + translation[:, None, :]
+    points = (blended[..., 3].reshape(G, B // G, K, 3) + translation[:, None, None, :]).reshape(B, K, 3)
     for c in range(3):                        # M v per point, as three products (a batched matmul of 3 x 3s is slow)
         points += blended[..., c] * v[..., c, None]
     return points, blended[..., :3]

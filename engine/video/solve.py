@@ -22,6 +22,7 @@ from .landmarks import VideoLandmarks
 
 MIN_INSIDE = 0.75        # a face with less of its landmarks inside the picture counts as lost
 LOST_WARNING = 0.02      # warn when more than this fraction of the frames were bridged
+COLD_ITERATIONS = 3      # Gauss-Newton steps of a frame fitted from scratch (`FitSettings.iterations` warm)
 
 
 @dataclass
@@ -227,9 +228,8 @@ def _fit_frame(problem, target, visible, iod, previous) -> np.ndarray:
     if previous is None:
         q0 = _fit.initial_parameters(problem, target)
         q0 = _fit.solve_frame(problem, target, visible, iod, q0, iterations=6, free_expression=False)
-    else:
-        q0 = previous
-    return _fit.solve_frame(problem, target, visible, iod, q0, previous, fresh_jacobian=False)
+        return _fit.solve_frame(problem, target, visible, iod, q0, None, COLD_ITERATIONS, fresh_jacobian=False)
+    return _fit.solve_frame(problem, target, visible, iod, previous, previous, fresh_jacobian=False)
 
 
 def _bridge(params: np.ndarray, ok: np.ndarray) -> None:

@@ -1,7 +1,7 @@
 """Tracking known answers: the built-in head rendered with known parameters is tracked back.
 
-Measured on this fixture (40 frames, 256²): head rotation mean error yaw ~1.5°, roll ~0.6°,
-pitch ~2.4° (MediaPipe's 2D points understate nods of the rendered head by half; fitting its
+Measured on this fixture (40 frames, 256²): head rotation mean error yaw ~1.1°, roll ~0.7°,
+pitch ~2.6° (MediaPipe's 2D points understate nods of the rendered head by half; fitting its
 depth too brings the nod to ~0.55 of the truth); inner-lip gap correlation ~0.96 with the truth
 (MediaPipe's own two points: ~0.95); both blinks found.
 """
