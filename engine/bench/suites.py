@@ -30,4 +30,4 @@ SUITES = [("start-up", startup), ("skinning", skinning), ("long audio file", lon
           ("batch throughput", batch_throughput), ("batch memory", batch_memory)]
 # Suites run elsewhere, named here so `--only` accepts them: `engine.training.bench` runs them and their
 # rows arrive as `--extra` JSON (a test checks the names against that module's).
-ELSEWHERE = ("nldf vs nerf",)
+ELSEWHERE = ("nldf vs nerf", "look from video")

@@ -4,7 +4,8 @@ beside the renderer alone (the same frames in this process, no files) measured i
 The clip is the shipped sample voice through the energy driver (10 s at 30 fps;
 2 s in quick runs), rendered in the first installed look at 256² and 512². The
 Render to Sequencer job of the add-on writes its frames with the same writer
-(`engine.preview.frames.write_frames`). A row also times the PNG encoding
+(`engine.preview.frames.write_frames`). The renderer alone renders as the render
+job does: `clip_workers` frames at once, each on its share of onnxruntime threads. A row also times the PNG encoding
 alone, the sequence writer's fast one against `write_png`'s default (zlib
 level 6, up filter), on the rendered frames. The machine's load average and the
 CPU seconds per frame of both are in the notes: on a shared machine the CPU
@@ -31,12 +32,12 @@ QUICK_FRAMES = 60
 def render_throughput(quick: bool, out: Path) -> list:
     """Whole-process render fps vs the renderer alone, per size; PNG encoding ms per frame, fast vs level 6."""
     from ..nldf import installed_looks, load_look
-    from ..nldf.render import check_camera, default_camera
+    from ..nldf.render import check_camera, clip_workers, default_camera
 
     looks = installed_looks()
     if not looks:
         return [Row("Render throughput", "whole-process render", 0.0, "", note="needs an installed look")]
-    look = load_look(looks[0])
+    look = load_look(looks[0], threads=clip_workers()[1])
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         clip_path = _bench_clip(Path(folder), QUICK_FRAMES if quick else 0)
@@ -67,8 +68,9 @@ def _size_rows(look, clip_path: Path, size: int, folder: Path) -> list:
 
     clip = MotionClip.load(clip_path)
     renderer_fps, renderer_cpu, frames = _renderer_alone(look, clip, size, render_clip)
-    whole, whole_cpu = _whole_process_seconds(["-m", "engine", "render", str(clip_path), "-o", str(folder), "--size", str(size),
-                                    "--look", look.name])
+    cores = os.cpu_count() or 1
+    whole, whole_cpu = _whole_process_seconds(["-m", "engine", "render", str(clip_path), "-o", str(folder),
+                                               "--size", str(size), "--look", look.name])
     written = sorted(folder.glob("frame_*.png"))
     fps = clip.num_frames / whole
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
@@ -78,7 +80,8 @@ def _size_rows(look, clip_path: Path, size: int, folder: Path) -> list:
                 target=f">= {TARGETS.get(size, 0):g} fps on 2 cores",
                 note=f"fresh process, start-up and look loading included; {len(written)} PNGs; CPU per frame "
                      f"{1000 * whole_cpu / clip.num_frames:.0f} ms vs {1000 * renderer_cpu / clip.num_frames:.0f} ms "
-                     f"alone; load {load}")]
+                     f"alone (so at most {cores * clip.num_frames / whole_cpu:.0f} fps on {cores} idle cores); "
+                     f"load {load}")]
     fast, default = _png_ms(frames)
     rows.append(Row(group, f"{label}: PNG encoding per frame (sub filter, run-length, level 1)", fast, "ms",
                     "zlib level 6, up filter", default, default / fast,
@@ -88,10 +91,13 @@ def _size_rows(look, clip_path: Path, size: int, folder: Path) -> list:
 
 def _renderer_alone(look, clip, size: int, render_clip) -> tuple:
     """(frames per second of render_clip over the whole clip after one warm-up frame, its CPU seconds, a few of
-    its frames)."""
+    its frames), rendering `clip_workers` frames at once as the render job does."""
+    from ..nldf.render import clip_workers
+
+    workers = 1 if look.on_gpu else clip_workers()[0]
     next(iter(render_clip(clip, look, size=size)))
     start, cpu = time.perf_counter(), time.process_time()
-    frames = [f for t, f in enumerate(render_clip(clip, look, size=size)) if t % 30 == 0]
+    frames = [f for t, f in enumerate(render_clip(clip, look, size=size, workers=workers)) if t % 30 == 0]
     return clip.num_frames / (time.perf_counter() - start), time.process_time() - cpu, frames
 
 

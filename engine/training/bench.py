@@ -16,9 +16,10 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from .nldf import video_bench
 from .teachers.nerf import bench as nerf_bench
 
-SUITES = [("nldf vs nerf", nerf_bench.nldf_vs_nerf)]
+SUITES = [("nldf vs nerf", nerf_bench.nldf_vs_nerf), ("look from video", video_bench.look_from_video_rows)]
 
 
 def run(out: Path, quick: bool = False, only: tuple = ()) -> list:
