@@ -26,6 +26,18 @@ OUTPUT_CHANNELS = LIP_OUTPUTS + POSE_OUTPUTS
 STYLE_NAMES = tuple(RANGES)
 STYLE_INPUTS = OUTPUT_CHANNELS + ("eyeBlinkLeft", "neck_ry", "neck_rz")  # what the style encoder reads
 MODEL_RATE = 50.0          # the network's output frames per second (features at 100 Hz, stride 2)
+HEAD_ANGLES = ("neck_rx", "neck_ry", "neck_rz")
+
+
+def head_about_mean(frames: np.ndarray) -> np.ndarray:
+    """Reference frames [R, len(STYLE_INPUTS)] with the head's angles taken about their mean (a copy):
+    where a tracked head points (often 10-25 degrees off the camera) is not its speaking style, how it
+    moves is. Encoders whose sidecar says "head_about_mean" read their reference this way."""
+    out = np.array(frames, np.float32, copy=True)
+    index = [STYLE_INPUTS.index(n) for n in HEAD_ANGLES]
+    if out.shape[0]:
+        out[:, index] -= out[:, index].mean(axis=0)
+    return out
 
 
 def style_code(style: SpeakingStyle) -> np.ndarray:

@@ -21,7 +21,7 @@ from ..interface import DriveRequest, frame_count
 from ..models import user_model
 from ..procedural import prosody_channels
 from . import MODEL_FILE
-from .channels import MODEL_RATE, STYLE_INPUTS, style_code, style_from_code
+from .channels import MODEL_RATE, STYLE_INPUTS, head_about_mean, style_code, style_from_code
 from .runtime import DEFAULT_MODEL, load_model, run_network
 
 PROCEDURAL = ("eyeBlinkLeft", "eyeBlinkRight", "eye_left_rx", "eye_right_rx", "eye_left_ry", "eye_right_ry",
@@ -63,16 +63,20 @@ def adf_channels(audio: Audio, fps: float, seed: int = 0, style: SpeakingStyle =
     return {name: np.asarray(v, np.float32) for name, v in channels.items()}
 
 
-def style_of_clip(reference: MotionClip, model_path: Optional[Path] = None, device: str = "auto") -> SpeakingStyle:
+def style_of_clip(reference: MotionClip, model_path: Optional[Path] = None, device: str = "auto",
+                  encoder_path: Optional[Path] = None) -> SpeakingStyle:
     """The speaking style of a reference performance (a few seconds of any MotionClip), by the
-    style encoder shipped beside the network (`model_path`; None is the shipped model)."""
+    style encoder shipped beside the network (`model_path`; None is the shipped model), or the
+    encoder file `encoder_path` itself (with its sidecar beside it) when given."""
     path = Path(model_path or DEFAULT_MODEL)
-    encoder = _model(str(path.parent / f"{path.stem}_style.onnx"), "adf_style", device)
+    encoder = _model(str(encoder_path or path.parent / f"{path.stem}_style.onnx"), "adf_style", device)
     clip = reference.resample(MODEL_RATE) if abs(reference.fps - MODEL_RATE) > 1e-9 else reference
     column = {n: k for k, n in enumerate(clip.names)}
     frames = np.zeros((clip.num_frames, len(STYLE_INPUTS)), np.float32)
     for k, name in enumerate(STYLE_INPUTS):
         if name in column:
             frames[:, k] = clip.values[:, column[name]]
+    if encoder.sidecar.get("head_about_mean"):
+        frames = head_about_mean(frames)
     code = encoder.session.run(["style"], {"reference": frames[None]})[0][0]
     return style_from_code(code)

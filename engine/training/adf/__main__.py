@@ -1,6 +1,8 @@
 """python -m engine.training.adf train --config run.json --out runs/adf1 [--set key=value ...]
    python -m engine.training.adf export runs/adf1/checkpoint.pt --out engine/models/adf
-   python -m engine.training.adf from-onnx engine/models/adf.onnx --out runs/adf_shipped"""
+   python -m engine.training.adf from-onnx engine/models/adf.onnx --out runs/adf_shipped
+   python -m engine.training.adf train-style --config recipes/style_tracked.json --out runs/adf_style
+   python -m engine.training.adf export-style runs/adf_style/checkpoint.pt --out engine/models/adf"""
 
 from __future__ import annotations
 
@@ -29,6 +31,17 @@ def main(argv=None) -> int:
     fo = sub.add_parser("from-onnx", help="a checkpoint (to fine-tune) from a shipped ONNX model and its sidecar")
     fo.add_argument("onnx")
     fo.add_argument("--out", required=True, help="run folder to write checkpoint.pt and config.json in")
+    ts = sub.add_parser("train-style", help="train the style encoder alone (the network kept as it is)")
+    ts.add_argument("--config", required=True, help="JSON with StyleConfig fields")
+    ts.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help="override one field")
+    ts.add_argument("--out", required=True, help="run folder (config.json, targets.json, log.jsonl, checkpoint.pt)")
+    es = sub.add_parser("export-style", help="export only a checkpoint's style encoder (out_style.onnx + .json)")
+    es.add_argument("checkpoint")
+    es.add_argument("--out", required=True, help="the network's output path without suffix (writes out_style.*)")
+    es.add_argument("--command", default="", help="the training command to record in the sidecar")
+    es.add_argument("--quality", help="a JSON file of measured quality figures to record in the sidecar")
+    ts.set_defaults(style="train")
+    es.set_defaults(style="export")     # (export's --command option shares the subcommand's name `command`)
     args = parser.parse_args(argv)
     try:
         if args.command == "train":
@@ -40,6 +53,8 @@ def main(argv=None) -> int:
                 values[key] = json.loads(value)
             path = train(ADFConfig.from_dict(values), Path(args.out), Reporter(TerminalBar()))
             print(f"wrote {path}")
+        elif getattr(args, "style", None):
+            return _style_command(args)
         elif args.command == "from-onnx":
             from .from_onnx import checkpoint_from_onnx
 
@@ -53,6 +68,26 @@ def main(argv=None) -> int:
     except EngineError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code if hasattr(error, "exit_code") else 1
+    return 0
+
+
+def _style_command(args) -> int:
+    from ..config_file import key_values
+    from .style_train import StyleConfig
+
+    if args.style == "train":
+        from .style_train import train_style
+
+        values = {**json.loads(Path(args.config).read_text()), **key_values(args.set)}
+        print(f"wrote {train_style(StyleConfig.from_dict(values), Path(args.out), Reporter(TerminalBar()))}")
+        return 0
+    from .export import export_style
+
+    checkpoint = Path(args.checkpoint)
+    quality = json.loads(Path(args.quality).read_text()) if args.quality else None
+    run = checkpoint.parent      # a train-style run folder holds targets.json beside its config
+    style_training = StyleConfig.load(run / "config.json").to_dict() if (run / "targets.json").is_file() else None
+    print(f"wrote {export_style(checkpoint, Path(args.out), args.command, quality, style_training)}")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Export a trained ADF checkpoint to ONNX (network + style encoder), each with its sidecar.
+"""Export a trained ADF checkpoint to ONNX (network + style encoder, or the style encoder alone), each
+with its sidecar.
 
 The wrappers give the graphs named inputs and outputs with a dynamic length:
 
@@ -44,20 +45,43 @@ def export(checkpoint: Path, out: Path, recipe: str = "", quality: Optional[dict
                       dynamic_axes={"mel": {0: "batch", 1: "frames"}, "style": {0: "batch"},
                                     "channels": {0: "batch", 1: "out_frames"}}, opset_version=OPSET,
                       dynamo=False)
-    reference = torch.zeros(1, EXAMPLE_FRAMES // 2, len(STYLE_INPUTS))
-    torch.onnx.export(style_net, (reference,), str(style_path), input_names=["reference"], output_names=["style"],
-                      dynamic_axes={"reference": {1: "frames"}}, opset_version=OPSET, dynamo=False)
+    common = _common(config, recipe, quality)
+    sidecar = _write_sidecar(net_path, {**common, "kind": "adf", "channels": list(OUTPUT_CHANNELS),
+                                        "inputs": {"mel": ["batch", "frames", n_mels], "style": ["batch", len(STYLE_NAMES)]},
+                                        "outputs": {"channels": ["batch", "ceil(frames / 2)", len(OUTPUT_CHANNELS)]}})
+    _export_style(style_net, style_path, common)
+    return net_path, sidecar
+
+
+def export_style(checkpoint: Path, out: Path, recipe: str = "", quality: Optional[dict] = None,
+                 style_training: Optional[dict] = None) -> Path:
+    """Write only out_style.onnx/out_style.json (the network's files, out.onnx/out.json, are left as
+    they are: a style-encoder run changes nothing else); `style_training` (the style run's config) is
+    recorded beside the network's config. Returns the style sidecar's path."""
+    config, _, style_net = load_checkpoint(checkpoint)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    common = _common(config, recipe, quality)
+    if style_training:
+        common["training"]["style_config"] = dict(style_training)
+    common["head_about_mean"] = True        # train-style feeds the encoder the head about its mean pose
+    return _export_style(style_net, out.parent / f"{out.name}_style.onnx", common)
+
+
+def _common(config, recipe: str, quality: Optional[dict]) -> dict:
     common = {"format_version": FORMAT_VERSION, "model_rate": MODEL_RATE, "style_names": list(STYLE_NAMES),
               "features": config.features, "training": {"recipe": recipe, "config": config.to_dict()}}
     if quality:
         common["quality"] = dict(quality)
-    sidecar = _write_sidecar(net_path, {**common, "kind": "adf", "channels": list(OUTPUT_CHANNELS),
-                                        "inputs": {"mel": ["batch", "frames", n_mels], "style": ["batch", len(STYLE_NAMES)]},
-                                        "outputs": {"channels": ["batch", "ceil(frames / 2)", len(OUTPUT_CHANNELS)]}})
-    _write_sidecar(style_path, {**common, "kind": "adf_style", "reference_channels": list(STYLE_INPUTS),
-                                "inputs": {"reference": [1, "frames", len(STYLE_INPUTS)]},
-                                "outputs": {"style": [1, len(STYLE_NAMES)]}})
-    return net_path, sidecar
+    return common
+
+
+def _export_style(style_net, style_path: Path, common: dict) -> Path:
+    reference = torch.zeros(1, EXAMPLE_FRAMES // 2, len(STYLE_INPUTS))
+    torch.onnx.export(style_net, (reference,), str(style_path), input_names=["reference"], output_names=["style"],
+                      dynamic_axes={"reference": {1: "frames"}}, opset_version=OPSET, dynamo=False)
+    return _write_sidecar(style_path, {**common, "kind": "adf_style", "reference_channels": list(STYLE_INPUTS),
+                                       "inputs": {"reference": [1, "frames", len(STYLE_INPUTS)]},
+                                       "outputs": {"style": [1, len(STYLE_NAMES)]}})
 
 
 def _write_sidecar(onnx_path: Path, fields: dict) -> Path:

@@ -44,7 +44,9 @@ def onnx_weights(path: Path) -> dict:
     return weights
 
 
-def _load(module: torch.nn.Module, weights: dict, skip_prefix: str = "") -> None:
+def load_weights(module: torch.nn.Module, weights: dict, skip_prefix: str = "") -> None:
+    """Copy `weights` ({state name: array}, from onnx_weights) into `module`; InputError naming a weight
+    that is missing (other than under `skip_prefix`) or of another shape."""
     state = module.state_dict()
     missing = [k for k in state if k not in weights and not (skip_prefix and k.startswith(skip_prefix))]
     if missing:
@@ -70,8 +72,8 @@ def checkpoint_from_onnx(onnx_path: Path, out: Path) -> Path:
     n_mels = int(config.feature_config.n_mels)
     torch.manual_seed(config.seed)
     net, style_net = ADFNet(config, n_mels).eval(), StyleEncoder(config).eval()
-    _load(net, onnx_weights(onnx_path), skip_prefix="phone_head.")
-    _load(style_net, onnx_weights(onnx_path.parent / f"{onnx_path.stem}_style.onnx"))
+    load_weights(net, onnx_weights(onnx_path), skip_prefix="phone_head.")
+    load_weights(style_net, onnx_weights(onnx_path.parent / f"{onnx_path.stem}_style.onnx"))
     _check_against_onnx(net, style_net, onnx_path, n_mels)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -157,7 +157,7 @@ def _step(student, examples, config, window, rng, jacobian, gap, optimizer, proc
     if config.phone_weight:
         terms["phones"] = phone_cross_entropy(logits, phones)
         terms["total"] = terms["total"] + config.phone_weight * terms["phones"]
-    performed = 1.0 - tracked                       # a tracked clip's style is not known: not learned
+    performed = 1.0 - tracked    # a tracked clip has no known style here; train-style teaches its calibrated one
     style_error = ((predicted_style - style).abs().mean(dim=1) * performed).sum() / performed.sum().clamp_min(1.0)
     total = terms["total"] + config.style_weight * style_error
     optimizer.zero_grad()
