@@ -75,11 +75,14 @@ def posed(rig: PointRig, shape: np.ndarray, expression: np.ndarray, pose: np.nda
     v = ((rest + expression @ rows["expression"])[:, None] + corrective.reshape(G, B // G, -1)).reshape(B, K, 3)
     joints = np.broadcast_to(joints.reshape(G, 1, *rig.joints0.shape), (G, B // G) + rig.joints0.shape)
     transforms = _rigid(rot, joints.reshape((B,) + rig.joints0.shape), rig.parents)   # [B, J, 12]
-    blended = (rig.weights @ transforms).reshape(B, K, 3, 4)
-    points = (blended[..., 3].reshape(G, B // G, K, 3) + translation[:, None, None, :]).reshape(B, K, 3)
+    # the blended transforms as planes [B, 3, 4, K] (one product of all B's 12 entries with the skinning
+    # weights, and whole-plane arithmetic below), handed back as [B, K, ...] views
+    planes = (np.swapaxes(transforms, 1, 2).reshape(B * 12, -1) @ rows["weights"]).reshape(B, 3, 4, K)
+    along = np.swapaxes(v, 1, 2)                                                 # [B, 3, K]
+    points = (planes[:, :, 3].reshape(G, B // G, 3, K) + translation[:, None, :, None]).reshape(B, 3, K)
     for c in range(3):                        # M v per point, as three products (a batched matmul of 3 x 3s is slow)
-        points += blended[..., c] * v[..., c, None]
-    return points, blended[..., :3]
+        points += planes[:, :, c] * along[:, None, c]
+    return np.swapaxes(points, 1, 2), np.moveaxis(planes[:, :, :3], 3, 1)
 
 
 def _rows(rig: PointRig) -> dict:
@@ -91,7 +94,8 @@ def _rows(rig: PointRig) -> dict:
                  "joint_shape": np.ascontiguousarray(rig.joint_shape.reshape(J * 3, -1)),
                  "expression": np.ascontiguousarray(rig.expression_dirs.reshape(K * 3, -1).T),
                  "joint_expression": np.ascontiguousarray(rig.joint_expression.reshape(J * 3, -1).T),
-                 "pose": np.ascontiguousarray(rig.pose_dirs.reshape(K * 3, -1).T)}
+                 "pose": np.ascontiguousarray(rig.pose_dirs.reshape(K * 3, -1).T),
+                 "weights": np.ascontiguousarray(rig.weights.T)}
         rig.__dict__["_rows"] = cache
     return cache
 
