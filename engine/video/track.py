@@ -71,8 +71,8 @@ def track_video(path, head=None, landmarks=None, start: float = 0.0, end: Option
         stream = StreamingFit(model["head"], model["embedding"], info.width, info.height, float(info.fps),
                               settings, f"'{info.name}'", info.frame_count(start, end) + 8)
         with _one_thread():
-            _follow(reader, stream, reporter, info.frame_count(start, end))
-    clock.mark("landmarks_done")
+            _follow(reader, stream, reporter, info.frame_count(start, end), clock)
+    clock.mark("frames_fitted")
     marks = reader.landmarks()
     _warn_faces(marks, info)
     _warn_short(len(marks.faces), info.frame_count(start, end), info)
@@ -106,12 +106,15 @@ class _Clock:
         return self._children_cpu_now() - self._children
 
 
-def _follow(reader: LandmarkReader, stream: StreamingFit, reporter: Reporter, expected: int) -> None:
-    """Fit frames as the MediaPipe child sends their landmarks, until it ends and all came in."""
+def _follow(reader: LandmarkReader, stream: StreamingFit, reporter: Reporter, expected: int, clock) -> None:
+    """Fit frames as the MediaPipe child sends their landmarks, until it ends and all came in
+    (`clock` marks "landmarks_done" when the child's last record has come)."""
     reporter.stage("tracking the face", 2 * expected)
     fitted = 0
     while True:
         count, ended = reader.wait(stream.count, timeout=0.0 if fitted else 0.05)
+        if ended and "landmarks_done_wall_s" not in clock.marks:
+            clock.mark("landmarks_done")
         if count > stream.count:
             records = reader.records(stream.count, count)
             stream.add(records[:, 2:].reshape(-1, NUM_POINTS, 3), records[:, 0] > 0)
