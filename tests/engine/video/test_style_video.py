@@ -68,14 +68,28 @@ def test_a_video_without_a_face_as_style_reference_is_a_sentence(voice, tmp_path
     assert "No face was found" in capsys.readouterr().err and not out.exists()
 
 
-def test_the_bench_shows_video_neutral_and_styled_side_by_side(known_video, monkeypatch):
+def test_the_bench_shows_video_neutral_and_both_encoders_side_by_side(known_video, monkeypatch, tmp_path):
     from engine.bench import style_video_suite as suite
 
     monkeypatch.setattr(suite, "VIDEOS", known_video.parent)
-    monkeypatch.setattr(suite, "CLIPS", (known_video.name,))
+    monkeypatch.setattr(suite, "clips", lambda: [(known_video.name, "the built-in head")])
+    monkeypatch.setattr(suite, "TAKES", tmp_path)
+    monkeypatch.setattr(suite, "SEEDS", (1,))
     rows = suite.style_from_video(quick=True)
-    assert [r.name.split(": ")[-1] for r in rows[:-1]] == [f"{n}, --style-clip" for n in suite.STATISTICS]
-    head = rows[0]                  # the known video's RMS head rotation is ~8 degrees (18, 8 and 5 degree swings)
+    per_clip, summary = [r for r in rows if "moved" not in r.name], [r for r in rows if "moved" in r.name]
+    assert [r.name.split(": ")[-1] for r in per_clip] == [f"{n}, {label}" for n in suite.STATISTICS
+                                                           for label, _ in suite.ENCODERS]
+    head = per_clip[0]              # the known video's RMS head rotation is ~8 degrees (18, 8 and 5 degree swings)
     assert head.baseline_name == "neutral" and "the video: " in head.note
-    assert 5.0 < float(head.note.split(": ")[1]) < 12.0, head.note
-    assert rows[-1].baseline == 3 and 0 <= rows[-1].value <= 3
+    assert 5.0 < float(head.note.split(": ")[1].split(";")[0]) < 12.0, head.note
+    assert len(summary) == len(suite.STATISTICS) * len(suite.ENCODERS)
+    assert all(r.baseline == 1 and r.value in (0, 1) for r in summary)
+    assert list(tmp_path.glob("*.npz")), "the take is cached where the suite was told"
+
+
+def test_fraction_of_the_way_from_neutral_to_the_video():
+    from engine.bench.style_video_suite import fraction_of_the_way
+
+    assert fraction_of_the_way(2.0, 1.5, 0.0) == pytest.approx(0.25)
+    assert fraction_of_the_way(2.0, 3.0, 0.0) == pytest.approx(-0.5)      # the wrong way
+    assert fraction_of_the_way(1.0, 5.0, 1.0) == 0.0
