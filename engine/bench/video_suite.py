@@ -211,11 +211,17 @@ def real_clips(quick: bool, out: Path = None) -> list:
     clips = [c for c in clips if c.is_file()]
     if not clips:
         return _missing("real clips")
+    from ..video.errors import VideoError
+
     rows, results = [], []
     for clip in clips:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            r = clip_accuracy(clip)
+            try:
+                r = clip_accuracy(clip)
+            except VideoError as refused:           # e.g. a full-body shot whose face the detector misses
+                rows.append(Row(SECTION, f"{clip.name}: refused", float("nan"), "", note=str(refused)))
+                continue
         results.append(r)
         rows.append(Row(SECTION, f"{r['clip']} ({r['frames']} frames)", 100 * r["error"], "% eye distance",
                         target="<= 3%", note=f"inner-lip gap vs MediaPipe's r = {r['lip_correlation']:.3f}; "
