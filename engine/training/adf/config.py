@@ -46,6 +46,9 @@ class ADFConfig(ConfigFile):
     learning_rate: float = 1e-3
     weight_decay: float = 1e-4
     warmup_steps: int = 200
+    trainable: list = field(default_factory=list)  # parameter-name prefixes that learn (e.g. "encoder.2",
+                                                   # "lip_head"); [] = every parameter
+    keep_checkpoints: bool = False   # also keep checkpoint_<step>.pt at each checkpoint (early stopping)
     # losses
     jaw_weight: float = 8.0          # jaw (radians) weighs this much more than expression weights
     velocity_weight: float = 0.5     # L1 on frame-to-frame differences
@@ -54,6 +57,9 @@ class ADFConfig(ConfigFile):
     phone_weight: float = 0.0        # auxiliary cross-entropy on the corpus phones (0 = off)
     closure_weight: float = 0.0      # extra L1 on the lip gap where the target's lips are closed
     gap_weight: float = 0.0          # 1 - r of the inner-lip gap with a tracked clip's (its shape, not its size)
+    teacher: str = ""                # a frozen checkpoint whose outputs anchor the run (losses.distillation)
+    teacher_weight: float = 0.0      # channel L1 to the teacher (performed rows: all; tracked: pose channels)
+    gap_scale_weight: float = 0.0    # tracked rows: the lip gap's mean and sd (mm) kept at the teacher's
     # augmentation of the features (SpecAugment-style; the corpus already degrades the audio)
     time_masks: int = 0              # spans of up to 10 mel frames per window set to the mean
     freq_masks: int = 0              # bands of up to 8 mel bins per window set to the mean

@@ -1,7 +1,9 @@
 """ADF losses: channel L1 (jaw weighted), velocity L1, lip-landmark L1 on the built-in head,
 a closure term (lips that should touch and do not), an auxiliary phone cross-entropy, and on
 tracked videos 1 - the correlation of the inner-lip gap with the tracked one (the mouth
-opening a viewer sees, as eval-lipsync --videos scores it).
+opening a viewer sees, as eval-lipsync --videos scores it), and a teacher's anchor
+(`distillation`: a frozen copy of the starting model, so a fine-tune on tracked clips keeps
+the amplitude and closures the correlation cannot see).
 
 The lip loss is linearised: the 20 iBUG lip landmarks move by J @ channels
 (J measured on the built-in head around a slightly open mouth, in mm), which
@@ -16,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ...drivers.adf.channels import OUTPUT_CHANNELS
+from ...drivers.adf.channels import LIP_OUTPUTS, OUTPUT_CHANNELS
 from ...head import load_head
 from ...motion import MotionClip
 from ...drivers.phonetic.metrics import CLOSED_MM, LIP_LANDMARKS, _lip_points, mouth_opening
@@ -124,4 +126,33 @@ def adf_loss(pred, target, mask, jacobian, config, gap=None, learn=None, tracked
         seen = mask * tracked.unsqueeze(-1)
         terms["gap_r"] = 1.0 - weighted_correlation(lip_gap(pred, gap), lip_gap(target, gap), seen, tracked)
         terms["total"] = terms["total"] + config.gap_weight * terms["gap_r"]
+    return terms
+
+
+def weighted_moments(a: torch.Tensor, weights: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(mean [B], standard deviation [B]) of each row of a [B, T] under frame weights [B, T]."""
+    total = weights.sum(dim=1).clamp_min(1e-6)
+    mean = (a * weights).sum(dim=1) / total
+    var = (weights * (a - mean.unsqueeze(1)) ** 2).sum(dim=1) / total
+    return mean, torch.sqrt(var + 1e-6)
+
+
+def distillation(pred, teacher, mask, tracked, gap, jaw_weight: float) -> dict:
+    """The teacher's anchor terms {name: scalar tensor}: pred, teacher [B, T, C], mask [B, T], tracked [B].
+
+    "teacher_l1": channel L1 (jaw weighted) to the teacher's output on every channel of a performed
+    row and on the pose channels of a tracked row (its lip timing is the tracked gap's to teach);
+    "gap_scale_mm": on tracked rows, |mean| + |sd| differences (mm) of the predicted inner-lip gap
+    from the teacher's over the window: the correlation is blind to how far the mouth opens."""
+    lips = torch.tensor([c in LIP_OUTPUTS for c in OUTPUT_CHANNELS], dtype=pred.dtype, device=pred.device)
+    learn = 1.0 - tracked.unsqueeze(1) * lips.unsqueeze(0)                       # [B, C]
+    terms = {"teacher_l1": masked_l1(pred, teacher, mask, channel_weights(jaw_weight).to(pred), learn)}
+    seen = mask * tracked.unsqueeze(-1)
+    if bool((tracked > 0).any()):
+        m_pred, s_pred = weighted_moments(lip_gap(pred, gap), seen)
+        m_teacher, s_teacher = weighted_moments(lip_gap(teacher, gap), seen)
+        excess = (m_pred - m_teacher).abs() + (s_pred - s_teacher).abs()
+        terms["gap_scale_mm"] = (excess * tracked).sum() / tracked.sum().clamp_min(1.0)
+    else:
+        terms["gap_scale_mm"] = pred.sum() * 0.0
     return terms

@@ -28,7 +28,7 @@ from ...progress import Reporter, silent
 from ..distributed import Processes, with_processes
 from .config import ADFConfig
 from .data import load_examples, mask_spectrogram, sample_batch, warp_frequency
-from .losses import adf_loss, lip_gap_model, lip_jacobian, phone_cross_entropy
+from .losses import adf_loss, distillation, lip_gap_model, lip_jacobian, phone_cross_entropy
 from .model import ADFNet, StyleEncoder
 from .pairs import load_pairs
 from .real_data import known_voice_examples, tracked_examples
@@ -77,7 +77,8 @@ def train(config: ADFConfig, out: Path, reporter: Optional[Reporter] = None, exa
     student = processes.wrap(NetAndStyle(net, style_net, bool(config.phone_weight)),
                              find_unused=not config.phone_weight)
     processes.vary_seed(config.seed)
-    params = list(net.parameters()) + list(style_net.parameters())
+    params = trainable_parameters(net, style_net, config.trainable)
+    teacher = load_teacher(config, train_set[0].mel.shape[1], processes.device)
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
     jacobian = torch.from_numpy(lip_jacobian()).to(processes.device)
     gap = tuple(torch.as_tensor(v, device=processes.device) for v in lip_gap_model())
@@ -90,7 +91,7 @@ def train(config: ADFConfig, out: Path, reporter: Optional[Reporter] = None, exa
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(step, config)
             terms = processes.mean(_step(student, train_set, config, window, rng, jacobian, gap, optimizer,
-                                         processes))
+                                         processes, teacher))
             if processes.main and ((step + 1) % config.log_every == 0 or step + 1 == last):
                 held = evaluate(net, held_set or train_set, config, window, jacobian, gap)
                 log.write(json.dumps({"step": step + 1, "time": round(time.time(), 1), **terms,
@@ -99,6 +100,9 @@ def train(config: ADFConfig, out: Path, reporter: Optional[Reporter] = None, exa
             reporter.update(step + 1, f"loss {terms['total']:.4f}")
             if processes.main and config.checkpoint_every and (step + 1) % config.checkpoint_every == 0:
                 save_checkpoint(out / "checkpoint.pt", config, net, style_net, train_set[0].mel.shape[1])
+                if config.keep_checkpoints:
+                    save_checkpoint(out / f"checkpoint_{step + 1}.pt", config, net, style_net,
+                                    train_set[0].mel.shape[1])
     if processes.main:
         save_checkpoint(out / "checkpoint.pt", config, net, style_net, train_set[0].mel.shape[1])
     processes.barrier()   # the checkpoint is on disk when train returns, on every process
@@ -131,6 +135,34 @@ def real_speech_examples(config: ADFConfig, reporter: Reporter) -> list:
     return tracked + voices
 
 
+def trainable_parameters(net, style_net, prefixes) -> list:
+    """The parameters the optimiser moves: all, or those whose name (the style encoder's under
+    "style.") starts with one of `prefixes`; the others are frozen (requires_grad off)."""
+    named = [(n, p) for n, p in net.named_parameters()] + [(f"style.{n}", p) for n, p in style_net.named_parameters()]
+    if not prefixes:
+        return [p for _, p in named]
+    chosen = [p for n, p in named if any(n.startswith(str(prefix)) for prefix in prefixes)]
+    if not chosen:
+        raise InputError(f"The ADF config's 'trainable' prefixes {list(prefixes)} name no parameter of the network.")
+    for n, p in named:
+        p.requires_grad_(any(n.startswith(str(prefix)) for prefix in prefixes))
+    return chosen
+
+
+def load_teacher(config: ADFConfig, n_mels: int, device):
+    """The frozen teacher network (eval mode) when the config anchors the run to one, else None."""
+    if not (config.teacher_weight or config.gap_scale_weight):
+        return None
+    if not config.teacher:
+        raise InputError("The ADF config sets 'teacher_weight' or 'gap_scale_weight' but names no 'teacher' checkpoint.")
+    data = torch.load(config.teacher, map_location="cpu", weights_only=False)
+    teacher = ADFNet(ADFConfig.from_dict(data["config"]), n_mels)
+    teacher.load_state_dict(data["net"])
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    return teacher.to(device).eval()
+
+
 def save_checkpoint(path: Path, config: ADFConfig, net, style_net, n_mels: int) -> Path:
     """Write the weights and config atomically (a killed run leaves the previous checkpoint)."""
     tmp = path.with_name(path.name + ".partial")
@@ -140,7 +172,8 @@ def save_checkpoint(path: Path, config: ADFConfig, net, style_net, n_mels: int) 
     return path
 
 
-def _step(student, examples, config, window, rng, jacobian, gap, optimizer, processes: Processes) -> dict:
+def _step(student, examples, config, window, rng, jacobian, gap, optimizer, processes: Processes,
+          teacher=None) -> dict:
     student.train()
     batch = sample_batch(examples, config.batch, window, rng)
     mel = batch.mel
@@ -157,6 +190,13 @@ def _step(student, examples, config, window, rng, jacobian, gap, optimizer, proc
     if config.phone_weight:
         terms["phones"] = phone_cross_entropy(logits, phones)
         terms["total"] = terms["total"] + config.phone_weight * terms["phones"]
+    if teacher is not None:
+        with torch.no_grad():
+            taught = teacher(mel, style)[:, :window]
+        anchor = distillation(pred[:, :window], taught, mask, tracked, gap, config.jaw_weight)
+        terms.update(anchor)
+        terms["total"] = terms["total"] + config.teacher_weight * anchor["teacher_l1"] + \
+            config.gap_scale_weight * anchor["gap_scale_mm"]
     performed = 1.0 - tracked    # a tracked clip has no known style here; train-style teaches its calibrated one
     style_error = ((predicted_style - style).abs().mean(dim=1) * performed).sum() / performed.sum().clamp_min(1.0)
     total = terms["total"] + config.style_weight * style_error
