@@ -51,15 +51,17 @@ def look_from_video_rows(quick: bool, out: Path) -> list:
     if not video_known.has_tracker():
         return [Row(SECTION, "look from a video", 0.0, "", note="needs the tracker's Python (.venv-video)")]
     folder = runs() / f"look_video_bench{'_quick' if quick else ''}"
-    made_now = not (folder / f"nldf_{NAME}.onnx").is_file()
+    marker = folder / ".export_done.json"
+    before = marker.stat().st_mtime_ns if marker.is_file() else None
     path = make_look(video, folder, quick)
+    made_now = before != marker.stat().st_mtime_ns  # some stage (at least the export) ran now
     sidecar = json.loads(path.with_suffix(".json").read_text())
     stages = stage_seconds(folder)
     picture = folder / "heldout.png"
     if picture.is_file():
         shutil.copyfile(picture, out / f"look_from_video{'_quick' if quick else ''}.png")
     when = "made by this run" if made_now else \
-        f"made {time.strftime('%Y-%m-%d', time.gmtime((folder / '.export_done.json').stat().st_mtime))}, cached"
+        f"made {time.strftime('%Y-%m-%d', time.gmtime(marker.stat().st_mtime))}, cached"
     return video_rows(sidecar["video"], stages, settings_text(quick), f"{when} in {folder}")
 
 
