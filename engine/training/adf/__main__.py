@@ -16,30 +16,37 @@ from ...progress import Reporter, TerminalBar
 from .config import ADFConfig
 
 
+def _training_options(parser, config_help: str, out_help: str, required: bool) -> None:
+    """A training command's --config, --set and --out."""
+    parser.add_argument("--config", required=required, help=config_help)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help="override one field")
+    parser.add_argument("--out", required=True, help=out_help)
+
+
+def _export_options(parser, out_help: str) -> None:
+    """An export command's checkpoint, --out, and what the sidecar records (--command, --quality)."""
+    parser.add_argument("checkpoint")
+    parser.add_argument("--out", required=True, help=out_help)
+    parser.add_argument("--command", default="", help="the training command to record in the sidecar")
+    parser.add_argument("--quality", help="a JSON file of measured quality figures to record in the sidecar")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m engine.training.adf", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     tr = sub.add_parser("train", help="train a network on corpus folders")
-    tr.add_argument("--config", help="JSON with ADFConfig fields (others keep their defaults)")
-    tr.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help="override one field")
-    tr.add_argument("--out", required=True, help="run folder (config.json, checkpoint.pt, log.jsonl)")
+    _training_options(tr, "JSON with ADFConfig fields (others keep their defaults)",
+                      "run folder (config.json, checkpoint.pt, log.jsonl)", required=False)
     ex = sub.add_parser("export", help="export a checkpoint to ONNX + sidecar")
-    ex.add_argument("checkpoint")
-    ex.add_argument("--out", required=True, help="output path without suffix (writes .onnx and .json)")
-    ex.add_argument("--command", default="", help="the training command to record in the sidecar")
-    ex.add_argument("--quality", help="a JSON file of measured quality figures to record in the sidecar")
+    _export_options(ex, "output path without suffix (writes .onnx and .json)")
     fo = sub.add_parser("from-onnx", help="a checkpoint (to fine-tune) from a shipped ONNX model and its sidecar")
     fo.add_argument("onnx")
     fo.add_argument("--out", required=True, help="run folder to write checkpoint.pt and config.json in")
     ts = sub.add_parser("train-style", help="train the style encoder alone (the network kept as it is)")
-    ts.add_argument("--config", required=True, help="JSON with StyleConfig fields")
-    ts.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help="override one field")
-    ts.add_argument("--out", required=True, help="run folder (config.json, targets.json, log.jsonl, checkpoint.pt)")
+    _training_options(ts, "JSON with StyleConfig fields",
+                      "run folder (config.json, targets.json, log.jsonl, checkpoint.pt)", required=True)
     es = sub.add_parser("export-style", help="export only a checkpoint's style encoder (out_style.onnx + .json)")
-    es.add_argument("checkpoint")
-    es.add_argument("--out", required=True, help="the network's output path without suffix (writes out_style.*)")
-    es.add_argument("--command", default="", help="the training command to record in the sidecar")
-    es.add_argument("--quality", help="a JSON file of measured quality figures to record in the sidecar")
+    _export_options(es, "the network's output path without suffix (writes out_style.*)")
     ts.set_defaults(style="train")
     es.set_defaults(style="export")     # (export's --command option shares the subcommand's name `command`)
     args = parser.parse_args(argv)
