@@ -24,6 +24,7 @@ from ..settings import audio_source, preferences, properties
 from ..blender import existing_action, fitting, keying, scene_timing, sequencer
 from ..engine_link import jobs
 from . import operators
+from .poll import NO_HEAD, NOT_REGISTERED, allowed
 from ..blender.action_compat import OWNER_TAG
 from ..engine_link import engine
 from ..engine_link.run_book import RunBook
@@ -253,13 +254,10 @@ class TALKINGHEAD_OT_lipsync_lines(bpy.types.Operator):
     @classmethod
     def poll(cls, context):
         settings = getattr(context.scene, "talking_head", None)
-        reason = ("The Talking Head add-on is not registered for this scene." if settings is None else
-                  "Choose a head (or add the built-in head) first." if settings.target is None else
+        reason = (NOT_REGISTERED if settings is None else NO_HEAD if settings.target is None else
                   "The lines are being lip-synced; wait for them, or press Esc to cancel."
                   if RUNS.running(context.scene) is not None else "")
-        if reason:
-            cls.poll_message_set(reason)
-        return not reason
+        return allowed(cls, reason)
 
     def _start(self, context) -> BatchRun:
         lines = folder_lines(self.folder) if self.source == 'FOLDER' else strip_lines(context)

@@ -20,6 +20,7 @@ import bpy
 from ..settings import audio_source
 from ..blender import existing_action, fitting, head_object, keying, scene_timing, sequencer
 from . import job_spec
+from .poll import ANIMATING, NO_HEAD, NOT_REGISTERED, TRACKING, allowed
 from ..engine_link import jobs, results, run_book
 from ..engine_link import engine
 from ..engine_link.run_book import RunBook
@@ -103,10 +104,7 @@ class TALKINGHEAD_OT_animate(EngineJobOperator, bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        reason = why_not_animate(context)
-        if reason:
-            cls.poll_message_set(reason)
-        return not reason
+        return allowed(cls, why_not_animate(context))
 
     def start_run(self, context):
         return AnimateRun.start(context)
@@ -291,13 +289,13 @@ def why_not_animate(context) -> str:
     scene = context.scene
     settings = getattr(scene, "talking_head", None)
     if settings is None:
-        return "The Talking Head add-on is not registered for this scene."
+        return NOT_REGISTERED
     if running(scene) is not None:
-        return "The head is being animated; wait for it, or press Esc to cancel."
+        return ANIMATING
     if run_book.TRACK.running(scene) is not None:
-        return "A video is being tracked; wait for it, or press Esc to cancel."
+        return TRACKING
     if settings.target is None:
-        return "Choose a head (or add the built-in head) first."
+        return NO_HEAD
     reason = audio_source.missing(context, settings)
     if reason:
         return reason

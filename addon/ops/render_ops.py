@@ -27,6 +27,7 @@ from ..engine_link import jobs
 from . import live_preview, operators, render_spec, render_status
 from ..settings import render_properties
 from ..engine_link import engine
+from .poll import NO_HEAD, allowed
 from .render_spec import PREVIEW, SEQUENCE
 from ..engine_link.run_book import RENDER
 
@@ -120,10 +121,7 @@ class RenderOperator(operators.EngineJobOperator):
 
     @classmethod
     def poll(cls, context):
-        reason = render_spec.why_not_render(context)
-        if reason:
-            cls.poll_message_set(reason)
-        return not reason
+        return allowed(cls, render_spec.why_not_render(context))
 
     def start_run(self, context):
         return RenderRun.start(context, self.what)
@@ -169,7 +167,7 @@ class TALKINGHEAD_OT_add_head_camera(bpy.types.Operator):
     @classmethod
     def poll(cls, context):
         if getattr(context.scene, "talking_head", None) is None or context.scene.talking_head.target is None:
-            cls.poll_message_set("Choose a head (or add the built-in head) first.")
+            cls.poll_message_set(NO_HEAD)
             return False
         return True
 

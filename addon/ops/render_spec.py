@@ -22,6 +22,7 @@ from ..settings import preferences, render_settings
 from ..blender import render_camera, scene_timing
 from ..engine_link import engine
 from ..engine_link.run_book import ANIMATE, RENDER
+from .poll import NO_HEAD, NOT_REGISTERED
 
 PREVIEW, SEQUENCE = "preview", "sequence"
 FRAMES_FOLDER = "talking_head_frames"  # beside the .blend (or in the temporary folder): one subfolder per scene
@@ -44,7 +45,7 @@ def why_not_render(context) -> str:
     """Why no render can start now (one sentence for the buttons' poll message), or "" when one can."""
     settings = getattr(context.scene, "talking_head", None)
     if settings is None:
-        return "The Talking Head add-on is not registered for this scene."
+        return NOT_REGISTERED
     if not render_settings.installed_looks(context):
         return render_settings.HOW_TO_MAKE_A_LOOK
     if ANIMATE.running(context.scene) is not None:
@@ -52,7 +53,7 @@ def why_not_render(context) -> str:
     if RENDER.running(context.scene) is not None:
         return "The head is being rendered; wait for it, or press Esc to cancel."
     if settings.target is None:
-        return "Choose a head (or add the built-in head) first."
+        return NO_HEAD
     if results.latest(settings.target) is None:
         return f"Animate '{settings.target.name}' first: the render draws the clip Animate made in this session."
     return ""

@@ -26,6 +26,7 @@ import bpy
 from ..blender import fitting, scene_timing, sequencer
 from ..engine_link import jobs, results, run_book
 from . import operators
+from .poll import ANIMATING, NO_HEAD, NOT_REGISTERED, TRACKING, allowed
 from ..settings import preferences
 from ..blender.action_compat import OWNER_TAG
 from ..engine_link import engine
@@ -46,7 +47,7 @@ class TrackRun(operators.EngineRun):
     def __init__(self, context) -> None:
         settings = context.scene.talking_head
         if settings.target is None:
-            raise engine.InputError("Choose a head (or add the built-in head) first.")
+            raise engine.InputError(NO_HEAD)
         track = context.scene.talking_head_track
         self.source = resolve(context, track)
         options = preferences.engine_options(context)
@@ -187,13 +188,13 @@ def why_not_track(context) -> str:
     scene = context.scene
     settings, track = getattr(scene, "talking_head", None), getattr(scene, "talking_head_track", None)
     if settings is None or track is None:
-        return "The Talking Head add-on is not registered for this scene."
+        return NOT_REGISTERED
     if tracking(scene) is not None:
-        return "A video is being tracked; wait for it, or press Esc to cancel."
+        return TRACKING
     if operators.running(scene) is not None:
-        return "The head is being animated; wait for it, or press Esc to cancel."
+        return ANIMATING
     if settings.target is None:
-        return "Choose a head (or add the built-in head) first."
+        return NO_HEAD
     return missing(context, track)
 
 
@@ -215,10 +216,7 @@ class TALKINGHEAD_OT_track_video(operators.EngineJobOperator, bpy.types.Operator
 
     @classmethod
     def poll(cls, context):
-        reason = why_not_track(context)
-        if reason:
-            cls.poll_message_set(reason)
-        return not reason
+        return allowed(cls, why_not_track(context))
 
     def start_run(self, context):
         return TrackRun.start(context)
