@@ -31,6 +31,7 @@ class ADFNet(nn.Module):
     def __init__(self, config: ADFConfig, n_mels: int) -> None:
         super().__init__()
         w = config.width
+        self.n_mels = n_mels    # the mel bands it reads (a checkpoint's, checked against the data's)
         self.reach = max(1, int(round(config.attention_reach_s * MODEL_RATE)))
         self.front = nn.Sequential(nn.Conv1d(n_mels, w, 5, padding=2), nn.GELU(),
                                    nn.Conv1d(w, w, 5, stride=2, padding=2), nn.GELU())

@@ -155,9 +155,10 @@ def load_teacher(config: ADFConfig, n_mels: int, device):
         return None
     if not config.teacher:
         raise InputError("The ADF config sets 'teacher_weight' or 'gap_scale_weight' but names no 'teacher' checkpoint.")
-    data = torch.load(config.teacher, map_location="cpu", weights_only=False)
-    teacher = ADFNet(ADFConfig.from_dict(data["config"]), n_mels)
-    teacher.load_state_dict(data["net"])
+    _, teacher, _ = load_checkpoint(config.teacher)
+    if teacher.n_mels != n_mels:
+        raise InputError(f"The teacher checkpoint '{config.teacher}' reads {teacher.n_mels} mel bands; "
+                         f"the training examples have {n_mels}.")
     for p in teacher.parameters():
         p.requires_grad_(False)
     return teacher.to(device).eval()
