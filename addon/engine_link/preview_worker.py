@@ -18,6 +18,7 @@ A child that dies otherwise is a `failure` (a sentence with its exit code or sig
 
 from __future__ import annotations
 
+import importlib
 import json
 import queue
 import shutil
@@ -30,7 +31,9 @@ from typing import Optional
 
 import numpy as np
 
-from . import jobs
+from . import engine, jobs
+
+children = importlib.import_module(engine.__name__ + ".children")  # bundled or checkout engine alike
 
 CLOSE_GRACE_S = 0.5  # seconds a closed child gets to finish its frame and exit before it is killed (it keeps nothing)
 
@@ -112,15 +115,7 @@ class PreviewWorker:
         """End the child (stdin closed, then killed after CLOSE_GRACE_S) and remove its files."""
         self._closing = True
         if self._process is not None:
-            try:
-                self._process.stdin.close()
-            except OSError:
-                pass
-            try:
-                self._process.wait(CLOSE_GRACE_S)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+            children.close_child(self._process, CLOSE_GRACE_S)
         self._remove_files()
 
     @staticmethod

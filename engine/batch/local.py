@@ -20,6 +20,7 @@ import threading
 from pathlib import Path
 from typing import Callable, Iterator
 
+from ..children import close_child
 from .lines import BatchLine
 
 STOP_GRACE_S = 5.0
@@ -81,15 +82,7 @@ class Worker:
 
     def stop(self) -> None:
         """Close its input (it finishes), then kill it if it does not."""
-        try:
-            self.process.stdin.close()
-        except OSError:
-            pass
-        try:
-            self.process.wait(STOP_GRACE_S)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        close_child(self.process, STOP_GRACE_S)
 
 
 class LocalPool:
