@@ -97,7 +97,7 @@ def read_config(args) -> NLDFConfig:
     return NLDFConfig.from_dict(values)
 
 
-BOOKKEEPING = {"cache_dir", "threads", "log_every", "checkpoint_every"}  # fields that do not change the weights
+BOOKKEEPING = {"cache_dir", "threads", "log_every", "checkpoint_every", "keep_checkpoints"}  # fields that do not change the weights
 
 
 def recorded_command(checkpoint: Path, out: Path) -> str:

@@ -72,6 +72,7 @@ class NLDFConfig(ConfigFile):
     threads: int = 1                 # torch CPU threads
     log_every: int = 50              # steps between log lines (with the held-out PSNR)
     checkpoint_every: int = 200      # steps between atomic checkpoints (0 = only at the end)
+    keep_checkpoints: bool = False   # also keep checkpoint_<step>.pt at each one (export the best held-out step)
 
     def __post_init__(self) -> None:
         for name in ("image_size", "frames", "eval_frames", "shard_frames", "num_points", "width", "blocks",

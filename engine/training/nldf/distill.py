@@ -5,7 +5,8 @@
 Writes out/config.json (resolved, before the first step), out/checkpoint.pt
 (weights, optimiser, step, pool and random state; written atomically every
 checkpoint_every steps, and a run started again on the same folder continues
-from it), out/log.jsonl (every log_every steps: the loss, and the PSNR of the
+from it; with keep_checkpoints each one is also kept as checkpoint_<step>.pt),
+out/log.jsonl (every log_every steps: the loss, and the PSNR of the
 student against the teacher on held-out frames, whole frame and mouth box)
 and out/teacher/ (the teacher frames as npz shards, unless cache_dir is set).
 
@@ -39,7 +40,8 @@ from .data import FrameSet, Specs, cached_shard, sample_specs, teacher_frames
 from .model import build_model, parameter_groups
 from .trainers import FrameTrainer, RayTrainer, evaluate
 
-RESUMABLE_CHANGES = {"steps", "log_every", "checkpoint_every", "threads", "cache_dir"}  # may change on resuming
+# may change on resuming
+RESUMABLE_CHANGES = {"steps", "log_every", "checkpoint_every", "keep_checkpoints", "threads", "cache_dir"}
 EVAL_SEED_OFFSET = 1_000_003  # held-out frames are drawn with seed + this
 
 
@@ -100,6 +102,9 @@ def distill(config: NLDFConfig, out: Path, teacher=None, teacher_name: Optional[
             reporter.update(step, f"loss {loss:.5f}")
             if processes.main and config.checkpoint_every and step % config.checkpoint_every == 0:
                 save_checkpoint(out / "checkpoint.pt", config, model, optimizer, trainer.pool, rng, step, extra)
+                if config.keep_checkpoints:
+                    save_checkpoint(out / f"checkpoint_{step}.pt", config, model, optimizer, trainer.pool, rng,
+                                    step, extra)
     if processes.main:
         save_checkpoint(out / "checkpoint.pt", config, model, optimizer, trainer.pool, rng, step, extra)
     processes.barrier()   # the checkpoint is on disk when distill returns, on every process

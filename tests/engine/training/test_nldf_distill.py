@@ -97,6 +97,16 @@ def test_a_run_continues_from_its_checkpoint_without_rendering_again(tmp_path):
     assert after["step"] == 3 and not torch.equal(after["model"]["body.out.weight"], before["body.out.weight"])
 
 
+def test_keep_checkpoints_keeps_one_per_checkpoint_step_each_with_its_weights(tmp_path):
+    distill(tiny_config(steps=3, checkpoint_every=2, keep_checkpoints=True), tmp_path)
+    assert sorted(p.name for p in tmp_path.glob("checkpoint*.pt")) == ["checkpoint.pt", "checkpoint_2.pt"]
+    kept, last = (torch.load(tmp_path / name, weights_only=False) for name in ("checkpoint_2.pt", "checkpoint.pt"))
+    assert kept["step"] == 2 and last["step"] == 3
+    assert not torch.equal(kept["model"]["body.out.weight"], last["model"]["body.out.weight"])
+    distill(tiny_config(steps=4, checkpoint_every=2), tmp_path)   # keeping is bookkeeping: the run continues
+    assert not (tmp_path / "checkpoint_4.pt").exists()
+
+
 def test_a_missing_nerf_teacher_is_one_sentence(tmp_path):
     with pytest.raises(InputError, match="NeRF teacher checkpoint .* does not exist; fit one with"):
         distill(tiny_config(teacher=str(tmp_path / "nerf" / "checkpoint.pt")), tmp_path / "run")
