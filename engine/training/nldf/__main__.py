@@ -97,7 +97,8 @@ def read_config(args) -> NLDFConfig:
     return NLDFConfig.from_dict(values)
 
 
-BOOKKEEPING = {"cache_dir", "threads", "log_every", "checkpoint_every", "keep_checkpoints"}  # fields that do not change the weights
+# fields that do not change the weights (keep_checkpoints is not one: a kept checkpoint_<step>.pt needs it)
+BOOKKEEPING = {"cache_dir", "threads", "log_every", "checkpoint_every"}
 
 
 def recorded_command(checkpoint: Path, out: Path) -> str:

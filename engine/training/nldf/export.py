@@ -89,7 +89,7 @@ def export(checkpoint: Path, out: Path, recipe: str = "") -> tuple[Path, Path]:
                             "num_frequencies": config.num_frequencies, "include_input": True},
                "inputs": inputs, "outputs": outputs,
                "training": {"recipe": recipe, "teacher": data.get("teacher"), "step": data["step"],
-                            "quality": last_quality(Path(checkpoint).parent / "log.jsonl"),
+                            "quality": last_quality(Path(checkpoint).parent / "log.jsonl", data["step"]),
                             "config": config.to_dict()}}
     return onnx_path, write_sidecar(onnx_path, sidecar)
 
@@ -127,11 +127,14 @@ def rewrite_look(onnx_path: Path, rays: int = 96, grid: int = 12, seed: int = 0)
     return difference
 
 
-def last_quality(log: Path) -> dict:
-    """The last held-out PSNR of a run's log.jsonl ({} without one)."""
+def last_quality(log: Path, step: int | None = None) -> dict:
+    """The held-out PSNR of a run's log.jsonl at `step` (the last line at or before it; None: the last
+    line), {} without one: a kept checkpoint of a run that went on is scored at its own step."""
     if not log.exists():
         return {}
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    if step is not None:
+        lines = [line for line in lines if line.get("step", 0) <= step]
     return {k: lines[-1][k] for k in ("step", "psnr", "psnr_mouth") if lines and k in lines[-1]}
 
 

@@ -128,3 +128,14 @@ def test_cli_distill_and_export(tmp_path, capsys):
     assert "log_every" not in recipe and f"export {tmp_path / 'run' / 'checkpoint.pt'} --out " in recipe
     assert main(["distill", "--out", str(tmp_path / "bad"), "--set", "bogus=1"]) == 2
     assert "Unknown NLDF config key(s) bogus" in capsys.readouterr().err
+
+
+def test_a_kept_checkpoints_recipe_keeps_checkpoints_so_it_remakes_the_one_exported(tmp_path):
+    sets = [f"--set={k}={json.dumps(v)}" for k, v in TINY.items()]
+    assert main(["distill", "--out", str(tmp_path / "run"), *sets, "--set", "keep_checkpoints=true"]) == 0
+    assert main(["export", str(tmp_path / "run" / "checkpoint_1.pt"), "--out", str(tmp_path / "nldf_toon")]) == 0
+    recipe = json.loads((tmp_path / "nldf_toon.json").read_text())["training"]["recipe"]
+    assert "--set keep_checkpoints=true" in recipe and f"export {tmp_path / 'run' / 'checkpoint_1.pt'} " in recipe
+    quality = json.loads((tmp_path / "nldf_toon.json").read_text())["training"]["quality"]
+    assert quality["step"] == 1 == log_lines(tmp_path / "run")[0]["step"]   # its own step's, not the last line's
+    assert quality["psnr"] == log_lines(tmp_path / "run")[0]["psnr"]
