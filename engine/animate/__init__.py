@@ -16,7 +16,7 @@ import numpy as np
 
 from ..audio.load import Audio, load_audio
 from ..drivers.adf import MODEL_FILE as ADF_MODEL_FILE
-from ..drivers.interface import DEVICES, DriveRequest, check_device, check_fps
+from ..drivers.interface import DEVICES, DriveRequest, check_device, check_fps, check_lead_ms
 from ..drivers.models import check_models_dir, user_model
 from ..drivers.registry import available_drivers, default_driver, drive, runnable_driver
 from ..motion import MotionClip, read_clip_file
@@ -32,7 +32,8 @@ __all__ = ["DEVICES", "animate", "available_drivers", "check_models_dir", "defau
 
 def animate(audio, fps: float = 30.0, driver: Optional[str] = None, seed: int = 0,
             start_frame: int = 1, reporter: Optional[Reporter] = None, transcript: Optional[str] = None,
-            style: SpeakingStyle = NEUTRAL, device: str = "auto", models_dir=None) -> MotionClip:
+            style: SpeakingStyle = NEUTRAL, device: str = "auto", models_dir=None,
+            lead_ms: Optional[float] = None) -> MotionClip:
     """Animate a voice: an audio path (or decoded `Audio`) -> MotionClip at `fps`.
 
     The clip has one channel per driven expression/joint axis (channels.py
@@ -42,7 +43,10 @@ def animate(audio, fps: float = 30.0, driver: Optional[str] = None, seed: int = 
     (or the style) warns. `driver` None is `default_driver(transcript, models_dir)`.
     `device` ("auto", "cpu", "gpu") is where a network runs (onnxruntime's CUDA
     provider for "gpu"); `models_dir` is a folder searched for models (adf.onnx)
-    before the shipped ones. Every setting is checked before the audio is read.
+    before the shipped ones. `lead_ms` moves the mouth (jaw and lips, not the head,
+    brows or blinks) that many milliseconds before the sound, as real mouths move;
+    None is the driver's measured default (`engine.drivers.registry`). Every
+    setting is checked before the audio is read.
     """
     reporter = reporter or silent()
     models_dir = check_models_dir(models_dir)
@@ -50,15 +54,18 @@ def animate(audio, fps: float = 30.0, driver: Optional[str] = None, seed: int = 
     declared = runnable_driver(driver, models_dir)
     check_device(device)
     fps = check_fps(fps)
+    lead_ms = check_lead_ms(lead_ms)
     if not isinstance(audio, Audio):
         audio = load_audio(audio, min_duration=1.0 / fps, reporter=reporter)
-    request = DriveRequest(audio, fps, seed, transcript, style, device, models_dir, reporter)
+    request = DriveRequest(audio, fps, seed, transcript, style, device, models_dir, reporter, lead_ms)
     channels = drive(driver, request)
     reporter.stage("writing the clip", 1)
     names = list(channels)
     values = np.stack([channels[n] for n in names], axis=1)
     metadata = {"source_audio": Path(audio.source).name, "driver": driver, "seed": seed,
                 "style": style.to_dict(), "duration_s": round(audio.duration, 4)}
+    if declared.reads_lead:
+        metadata["lead_ms"] = declared.lead_ms if lead_ms is None else lead_ms
     if request.transcript and declared.reads_transcript:
         metadata["transcript"] = transcript if len(transcript) <= TRANSCRIPT_KEPT else transcript[:TRANSCRIPT_KEPT] + "..."
     reporter.update(1)

@@ -46,6 +46,7 @@ def job_value(kind, check, what: str):
 
 
 SEED = job_value(int, rules.check_seed, "the seed")
+LEAD_MS = job_value(float, rules.check_lead_ms, "the mouth lead")
 START_FRAME = job_value(int, rules.check_start_frame, "the start frame")
 ANIMATE_FPS = job_value(float, rules.check_fps, "the frame rate")
 FRAME_SIZE = job_value(int, rules.check_size, "the frame size in pixels")

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..jobs.rules import make_folder, read_clip, write_clip
-from .arguments import FPS, SEED, ranged, reporter
+from .arguments import FPS, LEAD_MS, SEED, ranged, reporter
 from .batch_command import register_batch
 from .job_commands import register_animate, register_render
 from .track_command import register_track
@@ -167,6 +167,10 @@ def register_eval_lipsync(sub) -> None:
                     "each is tracked once (cached in OUT/real_speech/takes) and is the truth")
     ev.add_argument("--speech", default=None, help="with --videos: a folder laid out like ../shared/data/speech "
                     "whose recordings with known words score bilabial closure recall")
+    ev.add_argument("--lead-ms", type=LEAD_MS, default=None, metavar="MS",
+                    help="every driver's mouth lead on the sound (default: each driver's own)")
+    ev.add_argument("--target-lead-ms", type=LEAD_MS, default=0.0, metavar="MS",
+                    help="synthetic speech: the true mouth leads the true phones by this much (default 0)")
     ev.set_defaults(handler=run_eval_lipsync)
 
 
@@ -182,7 +186,8 @@ def run_eval_lipsync(args) -> int:
     out = Path(args.out)
     drivers = args.driver or sorted(available_drivers()) + ["phonetic+transcript"]
     evaluation = evaluate_lipsync(clips, drivers=drivers, fps=args.fps, reporter=reporter(),
-                                  plot=out / "eval_lipsync.png")
+                                  plot=out / "eval_lipsync.png", lead_ms=args.lead_ms,
+                                  target_lead_ms=args.target_lead_ms)
     path = write_evaluation(evaluation, out)
     print(f"{'driver':22} {'recall':>7} {'precision':>9} {'corr':>6} {'LVE mm':>7} {'x real time':>12}")
     for s in evaluation.scores:
@@ -208,16 +213,20 @@ def run_eval_lipsync_real(args) -> int:
     known = real_closure_clips(Path(args.speech)) if args.speech else []
     drivers = args.driver or sorted(available_drivers()) + (["phonetic+transcript"] if known else [])
     out = Path(args.out)
-    evaluation = evaluate_real_speech(videos, out / "real_speech" / "takes", drivers, known, reporter())
+    evaluation = evaluate_real_speech(videos, out / "real_speech" / "takes", drivers, known, reporter(),
+                                      lead_ms=args.lead_ms)
     path = write_real_evaluation(evaluation, out)
     plot = plot_real_openings(out / "eval_lipsync_real.png", evaluation)
-    print(f"{'driver':22} {'r lag 0':>8} {'r best':>7} {'lowest':>7} {'LVE mm':>7} {'head sd':>8} {'blinks/min':>10}")
+    print(f"{'driver':22} {'r lag 0':>8} {'r best':>7} {'lowest':>7} {'one lag':>11} {'LVE mm':>7} {'head sd':>8} "
+          f"{'blinks/min':>10}")
     for r in evaluation.summary():
         if "r_best" in r:
+            one = f"{r['r_common_lag']:.3f} ({r['common_lag']:+d})"
             print(f"{r['driver']:22} {r['r_lag0']:8.3f} {r['r_best']:7.3f} {r['r_best_lowest_speaker']:7.3f} "
-                  f"{r['lip_error_mm']:7.2f} {r['head_sd_deg']:8.2f} {r['blinks_per_min']:10.1f}")
+                  f"{one:>11} {r['lip_error_mm']:7.2f} {r['head_sd_deg']:8.2f} {r['blinks_per_min']:10.1f}")
         else:
-            print(f"{r['driver']:22} {'':8} {'':7} {'':7} {'':7} {r['head_sd_deg']:8.2f} {r['blinks_per_min']:10.1f}")
+            print(f"{r['driver']:22} {'':8} {'':7} {'':7} {'':11} {'':7} {r['head_sd_deg']:8.2f} "
+                  f"{r['blinks_per_min']:10.1f}")
     for s in evaluation.closure:
         print(f"closure recall on known words, {s.driver}: {s.closure_recall:.2f} ({s.bilabials} p/b/m)")
     for note in evaluation.skipped:

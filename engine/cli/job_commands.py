@@ -10,7 +10,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..jobs import AnimateJob, RenderJob, run
 from ..jobs import rules
-from .arguments import ANIMATE_FPS, FRAME_SIZE, SEED, START_FRAME, reporter
+from .arguments import ANIMATE_FPS, FRAME_SIZE, LEAD_MS, SEED, START_FRAME, reporter
 
 
 # -- animate ------------------------------------------------------------------------------------
@@ -37,6 +37,9 @@ def register_animate(sub) -> None:
                               ".json or ARKit .csv, or a talking video, tracked first); read by the ADF "
                               "model's style encoder, for the ADF driver")
     animate.add_argument("--seed", type=SEED, default=0, help="seed of blinks, gaze and head sway")
+    animate.add_argument("--lead-ms", type=LEAD_MS, default=None, metavar="MS",
+                         help="move the mouth (jaw and lips only) this many milliseconds before the sound, as "
+                              "real mouths do (default: the driver's measured lead; 0: exactly on the sound)")
     animate.add_argument("--start-frame", type=START_FRAME, default=1, help="scene frame of the clip's first frame")
     animate.add_argument("--device", choices=rules.DEVICES, default="auto",
                          help="where a network runs (default auto: CUDA when available)")
@@ -49,7 +52,7 @@ def animate_job(args) -> AnimateJob:
     return AnimateJob(audio=args.audio, fps=args.fps, driver=args.driver, seed=args.seed,
                       start_frame=args.start_frame, transcript=read_transcript(args.transcript),
                       style_items=tuple(args.style or ()), style_clip=args.style_clip, device=args.device,
-                      models_dir=args.models_dir, outputs=(args.output,))
+                      models_dir=args.models_dir, outputs=(args.output,), lead_ms=args.lead_ms)
 
 
 def run_animate(args) -> int:

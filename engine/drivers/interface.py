@@ -24,6 +24,7 @@ from .models import check_models_dir, find_model
 
 DEVICES = ("auto", "cpu", "gpu")
 FPS_RANGE = (1.0, 240.0)
+LEAD_RANGE_MS = (-250.0, 250.0)   # how far a driver's mouth may be moved before (or, negative, after) the sound
 
 Channels = dict  # {channel name: values [T] float32}
 
@@ -48,6 +49,19 @@ def check_device(device: str) -> str:
     return device
 
 
+def check_lead_ms(lead_ms) -> Optional[float]:
+    """A mouth lead in milliseconds as a float (None: the driver's default); InputError unless it is a
+    finite number in LEAD_RANGE_MS."""
+    if lead_ms is None:
+        return None
+    low, high = LEAD_RANGE_MS
+    if isinstance(lead_ms, bool) or not (isinstance(lead_ms, (int, float, np.number)) and np.isfinite(lead_ms)
+                                         and low <= lead_ms <= high):
+        raise InputError(f"The mouth lead must be a number of milliseconds from {low:g} to {high:g}, "
+                         f"not {shown(lead_ms)}.")
+    return float(lead_ms)
+
+
 @dataclass(frozen=True)
 class DriveRequest:
     """Everything a driver may read; checked when made (bad values are one-sentence InputErrors)."""
@@ -60,6 +74,7 @@ class DriveRequest:
     device: str = "auto"               # where a network runs: "auto", "cpu" or "gpu"
     models_dir: Optional[Path] = None  # a folder searched for model files before the shipped ones
     reporter: Reporter = field(default_factory=silent, compare=False)
+    lead_ms: Optional[float] = None    # the mouth moves this much before the sound; None: the driver's default
 
     def __post_init__(self) -> None:
         if not isinstance(self.audio, Audio):
@@ -70,6 +85,7 @@ class DriveRequest:
         object.__setattr__(self, "device", check_device(self.device))
         object.__setattr__(self, "models_dir", check_models_dir(self.models_dir))
         object.__setattr__(self, "transcript", self.transcript or None)  # "" is no transcript
+        object.__setattr__(self, "lead_ms", check_lead_ms(self.lead_ms))
 
     @property
     def frame_count(self) -> int:
@@ -94,6 +110,12 @@ class Driver:
     reads_reference: bool = False                # a reference clip's style can be read for it (a style encoder)
     model: Optional[str] = None                  # the model file it needs (searched in models_dir, then shipped)
     label: str = ""                              # its name in menus ("ADF network"); the name titled when empty
+    lead_ms: Optional[float] = None              # its mouth's default lead on the sound (ms); None: reads no lead
+
+    @property
+    def reads_lead(self) -> bool:
+        """Whether its mouth can be moved ahead of the sound (`DriveRequest.lead_ms`)."""
+        return self.lead_ms is not None
 
     @property
     def title(self) -> str:
@@ -116,4 +138,6 @@ class Driver:
             out.append(f"The {self.name} driver does not read the transcript; it animates from the sound alone.")
         if request.style != NEUTRAL and not self.reads_style:
             out.append(f"The {self.name} driver does not read the speaking style; it animates in its own.")
+        if request.lead_ms and not self.reads_lead:
+            out.append(f"The {self.name} driver does not read a mouth lead; its mouth follows the sound as it is.")
         return out

@@ -94,12 +94,15 @@ def real_sample_clips(folder: Path):
 
 def evaluate_lipsync(clips: Sequence, drivers: Sequence[str] = ("phonetic", "phonetic+transcript", "energy"), fps: float = 30.0,
                      reporter: Optional[Reporter] = None, plot: Optional[Path] = None,
-                     speech: str = "held-out festival speech") -> LipsyncEvaluation:
+                     speech: str = "held-out festival speech", lead_ms: Optional[float] = None,
+                     target_lead_ms: float = 0.0) -> LipsyncEvaluation:
     """Score each driver on `clips` [(Audio, phones, text)] against perform(true phones).
-    A driver named "<driver>+transcript" is given each clip's text as its transcript."""
+    A driver named "<driver>+transcript" is given each clip's text as its transcript. `lead_ms` is every
+    driver's mouth lead (None: each driver's default); `target_lead_ms` anticipates the truth's mouth
+    by that much (0: the phones' acoustic times)."""
     reporter = reporter or silent()
     head = load_head()
-    targets = [perform(phones, audio, fps) for audio, phones, _ in clips]
+    targets = [perform(phones, audio, fps, lead_s=target_lead_ms / 1000.0) for audio, phones, _ in clips]
     target_open = [mouth_opening(head, t) for t in targets]
     result = LipsyncEvaluation(clips=len(clips), fps=fps, synthesizer="festival")
     result.scores.append(_score("target (true phones)", clips, targets, targets, target_open, target_open, head, 0.0, fps))
@@ -110,7 +113,8 @@ def evaluate_lipsync(clips: Sequence, drivers: Sequence[str] = ("phonetic", "pho
         predicted = []
         name, _, with_text = driver.partition("+")
         for k, (audio, _, text) in enumerate(clips):
-            predicted.append(animate(audio, fps=fps, driver=name, transcript=text if with_text else None))
+            predicted.append(animate(audio, fps=fps, driver=name, transcript=text if with_text else None,
+                                     lead_ms=lead_ms))
             reporter.update(k + 1)
         wall = time.perf_counter() - start
         opening = [mouth_opening(head, p) for p in predicted]

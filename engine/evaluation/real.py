@@ -56,13 +56,13 @@ __all__ = ["BLINK_MIN_S", "BLINK_RISE", "CYCLE_MM", "EVAL_VIDEOS", "HEAD_CHANNEL
 
 def evaluate_real_speech(videos: Sequence, cache: Path, drivers: Sequence[str] = ("adf", "phonetic", "energy"),
                          known_words: Sequence = (), reporter: Optional[Reporter] = None,
-                         models: Optional[dict] = None) -> RealSpeechEvaluation:
+                         models: Optional[dict] = None, lead_ms: Optional[float] = None) -> RealSpeechEvaluation:
     """Score `drivers` on `videos` [(path, speaker)] (tracked once, cached under `cache`), and on
     `known_words` [(Audio, phones, text)] the bilabial closure recall (evaluate_lipsync's), where a
     driver "<name>+transcript" is given the words. Video drivers get no transcript. `models`
     {label: (driver, models folder)} adds drivers under their own label that run a model from a
     folder (e.g. {"adf new": ("adf", "runs/x/model")} beside the shipped "adf"); they are scored
-    on the videos only."""
+    on the videos only. `lead_ms` is every driver's mouth lead (None: each driver's default)."""
     from ..animate import animate
     from ..audio import load_audio
     from ..head import load_head
@@ -92,7 +92,7 @@ def evaluate_real_speech(videos: Sequence, cache: Path, drivers: Sequence[str] =
         result.fps[path.name] = take.fps
         for driver in video_drivers:
             name, folder = models.get(driver, (driver, None))
-            clip = animate(audio, fps=take.fps, driver=name, models_dir=folder)
+            clip = animate(audio, fps=take.fps, driver=name, models_dir=folder, lead_ms=lead_ms)
             result.scores.append(_video_score(head, take, clip, tracked_open, driver, result.curves[path.name]))
         voice = loudness(audio, take.fps, tracked_open.size)[take.good[:tracked_open.size]]
         result.cycles[path.name] = {"seconds": take.good.sum() / take.fps, "voice syllables": peaks(voice, SYLLABLE_DB),
@@ -101,7 +101,7 @@ def evaluate_real_speech(videos: Sequence, cache: Path, drivers: Sequence[str] =
         reporter.update(k + 1)
     if known_words:
         result.closure = evaluate_lipsync(known_words, drivers=[d for d in drivers if d not in models],
-                                          fps=30.0, reporter=reporter,
+                                          fps=30.0, reporter=reporter, lead_ms=lead_ms,
                                           speech="real speech with known words").scores
     return result
 

@@ -41,6 +41,7 @@ class AnimateJob(Job):
     device: str = "auto"                # "auto", "cpu" or "gpu": where a network runs
     models_dir: Optional[str] = None    # a folder searched for models before the shipped ones
     outputs: tuple[str, ...] = ()       # clip files to write (.npz, .json, ARKit .csv); none: the clip is returned
+    lead_ms: Optional[float] = None     # the mouth moves this many ms before the sound; None: the driver's default
 
     def chosen_driver(self) -> str:
         """The driver named, else the best that reads the reference clip when there is one, else the drivers'
@@ -55,6 +56,7 @@ class AnimateJob(Job):
         rules.check_seed(self.seed)
         rules.check_start_frame(self.start_frame)
         rules.check_device(self.device)
+        rules.check_lead_ms(self.lead_ms)
         check_models_dir(self.models_dir)
         self._check_driver()
         if self.transcript is not None:
@@ -120,5 +122,5 @@ def run(job: AnimateJob, reporter: Optional[Reporter] = None) -> AnimateResult:
     style = resolve_style(job, reporter)
     clip = animate(job.audio, fps=job.fps, driver=job.chosen_driver(),
                    seed=job.seed, start_frame=job.start_frame, reporter=reporter, transcript=job.transcript,
-                   style=style, device=job.device, models_dir=job.models_dir)
+                   style=style, device=job.device, models_dir=job.models_dir, lead_ms=job.lead_ms)
     return AnimateResult(clip, tuple(rules.write_clip(clip, out) for out in job.outputs))

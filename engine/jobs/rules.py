@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Iterator, Optional
 
-from ..drivers.interface import DEVICES, check_device, check_fps  # noqa: F401 - the drivers' rules, for every job
+from ..drivers.interface import DEVICES, check_device, check_fps, check_lead_ms  # noqa: F401 - the drivers' rules
 from ..drivers.registry import DRIVERS
 from ..errors import InputError, shown
 from ..motion import MotionClip, read_clip_file

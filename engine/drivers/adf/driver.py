@@ -21,7 +21,7 @@ from ..interface import DriveRequest, frame_count
 from ..models import user_model
 from ..procedural import prosody_channels
 from . import MODEL_FILE
-from .channels import MODEL_RATE, STYLE_INPUTS, head_about_mean, style_code, style_from_code
+from .channels import LIP_OUTPUTS, MODEL_RATE, STYLE_INPUTS, head_about_mean, style_code, style_from_code
 from .runtime import DEFAULT_MODEL, load_model, run_network
 
 PROCEDURAL = ("eyeBlinkLeft", "eyeBlinkRight", "eye_left_rx", "eye_right_rx", "eye_left_ry", "eye_right_ry",
@@ -37,13 +37,18 @@ def drive(request: DriveRequest) -> dict[str, np.ndarray]:
     """The "adf" driver: {channel: values [T] float32}, T = request.frame_count, by the network in
     `request.models_dir` (else the shipped DEFAULT_MODEL) on `request.device`."""
     return adf_channels(request.audio, request.fps, request.seed, request.style, request.reporter,
-                        model_path=user_model(MODEL_FILE, request.models_dir), device=request.device)
+                        model_path=user_model(MODEL_FILE, request.models_dir), device=request.device,
+                        lead_s=(request.lead_ms or 0.0) / 1000.0)
 
 
 def adf_channels(audio: Audio, fps: float, seed: int = 0, style: SpeakingStyle = NEUTRAL,
-                 reporter=None, model_path: Optional[Path] = None, device: str = "auto") -> dict[str, np.ndarray]:
+                 reporter=None, model_path: Optional[Path] = None, device: str = "auto",
+                 lead_s: float = 0.0) -> dict[str, np.ndarray]:
     """Channel values {name: [T]} for `audio` at `fps` (T = ceil(duration * fps)), the network run
-    on `device` ("auto", "cpu", "gpu"); `model_path` None is the shipped model."""
+    on `device` ("auto", "cpu", "gpu"); `model_path` None is the shipped model. The lip and jaw
+    channels (LIP_OUTPUTS) lead the sound by `lead_s` seconds: frame t shows the network's mouth at
+    t + lead_s (read between its 50 Hz frames; past either end of the sound, the mouth it had there);
+    brows, smile and head are not moved."""
     model = _model(str(model_path or DEFAULT_MODEL), "adf", device)
     config = FeatureConfig.from_dict({**model.sidecar["features"], "voice": False})  # mel + energy: all it needs
     features = features_of(audio, config)
@@ -52,7 +57,9 @@ def adf_channels(audio: Audio, fps: float, seed: int = 0, style: SpeakingStyle =
     model_times, frame_times = np.arange(network.shape[0]) / MODEL_RATE, np.arange(T) / fps
     # linear interpolation: the network's 50 Hz output is already smooth, and this is 100x cheaper
     # than the band-limited MotionClip.resample
-    channels = {name: np.interp(frame_times, model_times, network[:, k]) for k, name in enumerate(model.channels)}
+    led = np.clip(frame_times + lead_s, 0.0, max(audio.duration, 0.0))  # past the sound's ends: its first/last mouth
+    channels = {name: np.interp(led if name in LIP_OUTPUTS else frame_times, model_times, network[:, k])
+                for k, name in enumerate(model.channels)}
     for name in channels:
         if not name.endswith(("_rx", "_ry", "_rz")):
             channels[name] = np.clip(channels[name], 0.0, 1.0)

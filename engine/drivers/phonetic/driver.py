@@ -19,8 +19,9 @@ from .recognize import recognize_phones
 
 def drive(request: DriveRequest) -> dict[str, np.ndarray]:
     """The "phonetic" driver: {channel: values [T] float32}, T = request.frame_count; the phones are aligned
-    to `request.transcript` when given, else recognised."""
+    to `request.transcript` when given, else recognised; the mouth anticipates them by `request.lead_ms`."""
     audio = request.audio
     phones = recognize_phones(audio.samples, audio.rate, transcript=request.transcript, reporter=request.reporter)
     features = features_of(audio, PROSODY_FEATURES)
-    return performance_channels(phones, features, audio.duration, request.fps, request.style, request.seed)
+    return performance_channels(phones, features, audio.duration, request.fps, request.style, request.seed,
+                                lead_s=(request.lead_ms or 0.0) / 1000.0)

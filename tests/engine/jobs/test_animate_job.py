@@ -45,7 +45,7 @@ def test_json_is_versioned_and_plain():
     ({"kind": "animate", "version": 1}, "The animate job lacks its field(s) audio."),
     ({"kind": "animate", "version": 1, "audio": "v.wav", "speed": 2},
      "The animate job has unknown field(s) speed; known: audio, fps, driver, seed, start_frame, transcript, "
-     "style, style_items, style_clip, tracker_python, device, models_dir, outputs."),
+     "style, style_items, style_clip, tracker_python, device, models_dir, outputs, lead_ms."),
     ({"kind": "animate", "version": 1, "audio": "v.wav", "fps": "30"},
      "The animate job's field 'fps' must be a number, not '30'."),
     ({"kind": "animate", "version": 1, "audio": "v.wav", "seed": True},
