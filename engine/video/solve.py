@@ -91,6 +91,7 @@ class StreamingFit:
         self.target, self.visible, self.depth = np.zeros((n, K, 2)), np.zeros((n, K), bool), np.zeros((n, K), np.float32)
         self.iod, self.ok, self.params = np.zeros(n), np.zeros(n, bool), np.zeros((n, P))
         self.count, self.fitted, self.fov, self._previous = 0, 0, None, None
+        self._reuse = {"frames": self.settings.jacobian_frames}       # the Jacobian kept from frame to frame
         self.cpu = {"identity_cpu_s": 0.0, "frames_cpu_s": 0.0}       # this process's CPU seconds per stage
 
     def add(self, points: np.ndarray, found: np.ndarray) -> None:
@@ -129,7 +130,7 @@ class StreamingFit:
                 scale = self.iod[t] if np.isfinite(self.iod[t]) and self.iod[t] > 1 else self._scales()[t]
                 seen = np.concatenate([self.target[t], self.depth[t, :, None]], axis=1)         # pixels and z
                 self.params[t] = self._previous = _fit_frame(self.problem, seen, self.visible[t], scale,
-                                                             self._previous)
+                                                             self._previous, self._reuse)
         done, self.fitted = stop - self.fitted, stop
         self.cpu["frames_cpu_s"] += time.process_time() - began
         return done
@@ -223,13 +224,14 @@ def _depth_scale(problem, q: np.ndarray, depth: np.ndarray) -> float:
     return scale, np.mean(seen - scale * model, axis=0)
 
 
-def _fit_frame(problem, target, visible, iod, previous) -> np.ndarray:
-    """One frame's parameters, warm-started from the previous fitted frame (None: from scratch)."""
+def _fit_frame(problem, target, visible, iod, previous, reuse=None) -> np.ndarray:
+    """One frame's parameters, warm-started from the previous fitted frame (None: from scratch);
+    `reuse` the Jacobian kept between warm frames (`fit.solve_frame`)."""
     if previous is None:
         q0 = _fit.initial_parameters(problem, target)
         q0 = _fit.solve_frame(problem, target, visible, iod, q0, iterations=6, free_expression=False)
         return _fit.solve_frame(problem, target, visible, iod, q0, None, COLD_ITERATIONS, fresh_jacobian=False)
-    return _fit.solve_frame(problem, target, visible, iod, previous, previous, fresh_jacobian=False)
+    return _fit.solve_frame(problem, target, visible, iod, previous, previous, fresh_jacobian=False, reuse=reuse)
 
 
 def _bridge(params: np.ndarray, ok: np.ndarray) -> None:

@@ -123,3 +123,20 @@ def test_frames_arriving_in_pieces_are_fitted_once_the_identity_window_has_come(
     rotation = np.degrees(np.abs(fit.params[:, :3] - truth[:, :3]))
     assert rotation.max() < 1.5 and rotation.mean() < 0.5, rotation.max(axis=0)
     assert stream.cpu["identity_cpu_s"] > 0 and stream.cpu["frames_cpu_s"] > 0
+
+
+def test_kept_rotation_columns_serve_nearby_frames_and_fit_as_fresh_ones_do(head, monkeypatch):
+    marks, truth = _known_marks(head)
+    marks.points[:] = np.repeat(marks.points[:1], len(marks.points), axis=0)    # a still head: every frame near
+    kept, real = [], vfit._linearised
+
+    def linearised(problem, q, target, scale, columns=None, rotations=None):
+        kept.append(rotations is not None)
+        return real(problem, q, target, scale, columns, rotations)
+    monkeypatch.setattr(vfit, "_linearised", linearised)
+    fresh = fit_video(head, embedding_for(head), marks, vfit.FitSettings(jacobian_frames=1))
+    assert not any(kept)
+    kept.clear()
+    reused = fit_video(head, embedding_for(head), marks, vfit.FitSettings(jacobian_frames=4))
+    assert sum(kept) >= len(marks.points) // 2                        # 3 of every 4 warm frames
+    assert np.abs(reused.params - fresh.params).max() < 1e-3
