@@ -22,18 +22,19 @@ from ..drivers.registry import available_drivers, default_driver, drive, runnabl
 from ..motion import MotionClip, read_clip_file
 from ..progress import Reporter, silent
 from ..style import NEUTRAL, SpeakingStyle
+from .reference import ReferenceStyle, match_brows, reference_style
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi")  # style references that are tracked
 TRANSCRIPT_KEPT = 2000  # characters of a transcript kept in a clip's metadata
 
-__all__ = ["DEVICES", "animate", "available_drivers", "check_models_dir", "default_driver", "is_video", "reference_clip",
-           "style_of_reference"]
+__all__ = ["DEVICES", "animate", "available_drivers", "check_models_dir", "default_driver", "is_video", "read_reference",
+           "reference_clip", "style_of_reference"]
 
 
 def animate(audio, fps: float = 30.0, driver: Optional[str] = None, seed: int = 0,
             start_frame: int = 1, reporter: Optional[Reporter] = None, transcript: Optional[str] = None,
             style: SpeakingStyle = NEUTRAL, device: str = "auto", models_dir=None,
-            lead_ms: Optional[float] = None) -> MotionClip:
+            lead_ms: Optional[float] = None, brow_activity: Optional[float] = None) -> MotionClip:
     """Animate a voice: an audio path (or decoded `Audio`) -> MotionClip at `fps`.
 
     The clip has one channel per driven expression/joint axis (channels.py
@@ -45,7 +46,9 @@ def animate(audio, fps: float = 30.0, driver: Optional[str] = None, seed: int = 
     provider for "gpu"); `models_dir` is a folder searched for models (adf.onnx)
     before the shipped ones. `lead_ms` moves the mouth (jaw and lips, not the head,
     brows or blinks) that many milliseconds before the sound, as real mouths move;
-    None is the driver's measured default (`engine.drivers.registry`). Every
+    None is the driver's measured default (`engine.drivers.registry`). `brow_activity`
+    (a style reference's, `read_reference`) scales the performed brows about their means to that
+    activity (`reference.match_brows`; the gain goes in the metadata). Every
     setting is checked before the audio is read.
     """
     reporter = reporter or silent()
@@ -59,11 +62,14 @@ def animate(audio, fps: float = 30.0, driver: Optional[str] = None, seed: int = 
         audio = load_audio(audio, min_duration=1.0 / fps, reporter=reporter)
     request = DriveRequest(audio, fps, seed, transcript, style, device, models_dir, reporter, lead_ms)
     channels = drive(driver, request)
+    gain = None if brow_activity is None else match_brows(channels, brow_activity)
     reporter.stage("writing the clip", 1)
     names = list(channels)
     values = np.stack([channels[n] for n in names], axis=1)
     metadata = {"source_audio": Path(audio.source).name, "driver": driver, "seed": seed,
                 "style": style.to_dict(), "duration_s": round(audio.duration, 4)}
+    if gain is not None:
+        metadata["brows_matched"] = {"brow_activity": float(brow_activity), "gain": round(gain, 4)}
     if declared.reads_lead:
         metadata["lead_ms"] = declared.lead_ms if lead_ms is None else lead_ms
     if request.transcript and declared.reads_transcript:
@@ -72,17 +78,25 @@ def animate(audio, fps: float = 30.0, driver: Optional[str] = None, seed: int = 
     return MotionClip(names=names, values=values, fps=fps, start_frame=start_frame, metadata=metadata)
 
 
-def style_of_reference(reference, models_dir=None, device: str = "auto",
-                       reporter: Optional[Reporter] = None) -> SpeakingStyle:
-    """The speaking style of a reference performance (a MotionClip, a .npz / .json / ARKit .csv clip
-    file, or a talking video, tracked first: ERLNet's style video), read by the style encoder beside
-    the ADF network (`models_dir` searched first)."""
+def read_reference(reference, models_dir=None, device: str = "auto",
+                   reporter: Optional[Reporter] = None) -> ReferenceStyle:
+    """A style reference (a MotionClip, a .npz / .json / ARKit .csv clip file, or a talking video,
+    tracked first: ERLNet's style video) read by the style encoder beside the ADF network
+    (`models_dir` searched first), with its own blink rate and brow activity measured
+    (`reference.measure`): what `--style-clip` gives the performance."""
     from ..drivers.adf.driver import style_of_clip
 
     device = check_device(device)
     model = user_model(ADF_MODEL_FILE, models_dir)  # None: the shipped one
     clip = reference if isinstance(reference, MotionClip) else reference_clip(reference, reporter)
-    return style_of_clip(clip, model_path=model, device=device)
+    return reference_style(clip, style_of_clip(clip, model_path=model, device=device))
+
+
+def style_of_reference(reference, models_dir=None, device: str = "auto",
+                       reporter: Optional[Reporter] = None) -> SpeakingStyle:
+    """The speaking style of a reference performance (`read_reference`'s style: the encoder's, at
+    the reference's measured blink rate)."""
+    return read_reference(reference, models_dir, device, reporter).style
 
 
 def is_video(path) -> bool:

@@ -10,6 +10,12 @@ way from the neutral value to the video's that the styled performance went ((sty
 (video - neutral): 1 reaches the video, 0 no change, below 0 the wrong way); the performances' figures
 are means over SEEDS (their blinks and head sway are seeded draws). The summary rows count, per
 encoder and statistic, the clips that moved toward the video's and give the median fraction of the way.
+
+"+ measured" is what `--style-clip` now gives: the shipped encoder's style at the video's measured blink
+rate, its brows scaled to the video's measured brow activity (`animate.reference`: the tracker's jitter
+smoothed out of the brows, its noisy lids not counted as blinks). Its summary rows are also given against
+those measured values ("the video, measured"), which are what it aims at; the raw statistics of the tracked
+video count every noisy crossing of the lids as a blink.
 """
 
 from __future__ import annotations
@@ -28,7 +34,10 @@ SEEDS = (1, 2, 3, 4)   # each performance's statistics are the mean over these s
 STATISTICS = {"head_motion_deg": "°", "brow_activity": "", "blinks_per_min": "/min"}
 BENCH_MODELS = Path(__file__).resolve().parent / "models"
 # (label, style encoder file; None = the one shipped beside the network)
-ENCODERS = (("synthetic-only encoder", BENCH_MODELS / "adf_style_synthetic.onnx"), ("shipped encoder", None))
+ENCODERS = (("synthetic-only encoder", BENCH_MODELS / "adf_style_synthetic.onnx"), ("shipped encoder", None),
+            ("shipped encoder + measured", None))
+MEASURED = "shipped encoder + measured"     # the encoder's style with the video's measured blinks and brows
+MEASURED_STATISTICS = {"brow_activity": "brow_activity", "blinks_per_min": "blinks_per_min"}   # bench -> measure()
 TAKES = None           # where tracked takes are cached; None: eval-lipsync's cache (evaluation.takes.TAKE_CACHE)
 
 
@@ -47,6 +56,7 @@ def side_by_side(path: Path, speaker: str, encoders=None) -> dict:
     """{"video" | "neutral" | <encoder label>: statistics, "styles": {label: style dict}} of one clip (the
     voice is the clip's own sound; its take tracked once into the eval-lipsync cache)."""
     from ..animate import animate
+    from ..animate.reference import measure, reference_style
     from ..audio import load_audio
     from ..drivers.adf.driver import style_of_clip
     from ..evaluation.takes import TAKE_CACHE, tracked_take
@@ -55,15 +65,19 @@ def side_by_side(path: Path, speaker: str, encoders=None) -> dict:
     take = tracked_take(path, TAKES or TAKE_CACHE, speaker).clip
     voice, fps = load_audio(path), float(take.fps)
 
-    def performed(style=NEUTRAL) -> dict:     # seed-averaged: blinks and sway are seeded draws
-        runs = [style_statistics(animate(voice, fps=fps, driver="adf", seed=s, style=style)) for s in SEEDS]
+    def performed(style=NEUTRAL, brows=None) -> dict:     # seed-averaged: blinks and sway are seeded draws
+        runs = [style_statistics(animate(voice, fps=fps, driver="adf", seed=s, style=style, brow_activity=brows))
+                for s in SEEDS]
         return {k: float(np.mean([r[k] for r in runs])) for k in runs[0]}
 
-    out = {"video": style_statistics(take), "styles": {}, "neutral": performed()}
+    out = {"video": style_statistics(take), "measured": measure(take), "styles": {}, "neutral": performed()}
     for label, encoder in encoders or ENCODERS:
         if encoder is None or Path(encoder).is_file():
-            style = style_of_clip(take, encoder_path=encoder)
-            out[label], out["styles"][label] = performed(style), style.to_dict()
+            style, brows = style_of_clip(take, encoder_path=encoder), None
+            if label == MEASURED:
+                reference = reference_style(take, style)
+                style, brows = reference.style, reference.brow_activity
+            out[label], out["styles"][label] = performed(style, brows), style.to_dict()
     return out
 
 
@@ -96,16 +110,22 @@ def style_from_video(quick: bool, out: Path = None) -> list:
             continue                       # a clip the tracker refuses
         for name, unit in STATISTICS.items():
             video, neutral = stats["video"][name], stats["neutral"][name]
+            seen = stats["measured"].get(MEASURED_STATISTICS.get(name, ""))
             for label, _ in ENCODERS:
                 if label in stats:
                     styled = stats[label][name]
                     fraction = fraction_of_the_way(neutral, styled, video)
-                    fractions.setdefault((label, name), []).append(fraction)
+                    fractions.setdefault((label, name, "video"), []).append(fraction)
+                    if label == MEASURED and seen is not None:
+                        fractions.setdefault((label, name, "measured"), []).append(
+                            fraction_of_the_way(neutral, styled, seen))
+                    measured = "" if seen is None else f", measured {seen:.3g}"
                     rows.append(Row(SECTION, f"{path.stem}: {name}, {label}", styled, unit, "neutral", neutral,
-                                    fraction, note=f"the video: {video:.3g}; ratio: fraction of the way"))
-    for (label, name), values in fractions.items():
+                                    fraction, note=f"the video: {video:.3g}{measured}; ratio: fraction of the way"))
+    for (label, name, toward), values in fractions.items():
         moved = int(np.sum(np.asarray(values) > 0))
-        rows.append(Row(SECTION, f"{label}: {name} moved toward the video's", moved, "", "clips", len(values),
+        whose = "the video's" if toward == "video" else "the video's measured"
+        rows.append(Row(SECTION, f"{label}: {name} moved toward {whose}", moved, "", "clips", len(values),
                         float(np.median(values)), target="all",
-                        note="ratio: the median fraction of the way from neutral to the video"))
+                        note=f"ratio: the median fraction of the way from neutral to {whose[:-2]}"))
     return rows

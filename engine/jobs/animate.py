@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Optional
 
-from ..animate import animate, is_video, style_of_reference
+from ..animate import animate, is_video, read_reference
 from ..drivers.models import check_models_dir
 from ..drivers.registry import default_driver, runnable_driver
 from ..errors import AudioError, InputError
@@ -104,23 +104,35 @@ def check_reference(path: str) -> str:
     return path
 
 
-def resolve_style(job: AnimateJob, reporter: Optional[Reporter] = None) -> SpeakingStyle:
-    """The job's SpeakingStyle: the base (the reference clip's style read by the ADF style encoder, else the
-    job's `style` fields, else neutral), then its `style_items` (preset names, NAME=VALUE) in order."""
+def resolve_reference(job: AnimateJob, reporter: Optional[Reporter] = None):
+    """The job's style reference read (`animate.read_reference`), None without one."""
+    if not job.style_clip:
+        return None
+    with rules.tracker(job.tracker_python):
+        return read_reference(job.style_clip, models_dir=job.models_dir, device=job.device, reporter=reporter)
+
+
+def resolve_style(job: AnimateJob, reporter: Optional[Reporter] = None, reference=None) -> SpeakingStyle:
+    """The job's SpeakingStyle: the base (the reference clip's style: the ADF style encoder's at the
+    reference's measured blink rate, else the job's `style` fields, else neutral), then its
+    `style_items` (preset names, NAME=VALUE) in order. `reference` the job's reference already read."""
     base = SpeakingStyle.from_dict(job.style) if job.style else None
     if job.style_clip:
-        with rules.tracker(job.tracker_python):
-            base = style_of_reference(job.style_clip, models_dir=job.models_dir, device=job.device,
-                                      reporter=reporter)
+        base = (reference or resolve_reference(job, reporter)).style
     return from_items(job.style_items, base=base)
 
 
 def run(job: AnimateJob, reporter: Optional[Reporter] = None) -> AnimateResult:
-    """Validate the job, animate its voice, write the clip to each output atomically; the result."""
+    """Validate the job, animate its voice, write the clip to each output atomically; the result. A style
+    reference's brow activity is matched too, and what was measured of it goes in the metadata."""
     reporter = reporter or silent()
     job.validate()
-    style = resolve_style(job, reporter)
+    reference = resolve_reference(job, reporter)
+    style = resolve_style(job, reporter, reference)
     clip = animate(job.audio, fps=job.fps, driver=job.chosen_driver(),
                    seed=job.seed, start_frame=job.start_frame, reporter=reporter, transcript=job.transcript,
-                   style=style, device=job.device, models_dir=job.models_dir, lead_ms=job.lead_ms)
+                   style=style, device=job.device, models_dir=job.models_dir, lead_ms=job.lead_ms,
+                   brow_activity=None if reference is None else reference.brow_activity)
+    if reference is not None:
+        clip.metadata["style_reference"] = {"file": Path(job.style_clip).name, **reference.measured}
     return AnimateResult(clip, tuple(rules.write_clip(clip, out) for out in job.outputs))

@@ -38,25 +38,35 @@ def takes(monkeypatch) -> list:
     return seen
 
 
-def test_a_video_gives_the_style_the_encoder_reads_from_its_tracked_take(known_video, voice, takes, tmp_path):
+def test_a_video_gives_the_encoders_style_at_its_measured_blink_rate_and_brow_activity(known_video, voice, takes,
+                                                                                        tmp_path):
+    from engine.animate.reference import brow_activity, measure
     from engine.drivers.adf.driver import style_of_clip
 
     out = tmp_path / "styled.npz"
     assert main(["animate", str(voice), "-o", str(out), "--driver", "adf", "--style-clip", str(known_video)]) == 0
-    styled = MotionClip.load(out).metadata["style"]
+    clip = MotionClip.load(out)
+    styled, seen = clip.metadata["style"], measure(takes[0])
     assert len(takes) == 1 and takes[0].metadata["source_video"] == known_video.name
-    assert styled == pytest.approx(style_of_clip(takes[0]).to_dict(), abs=1e-6)
+    assert seen["blinks"] == 2                                # the known video blinks twice in 1.6 s
+    assert styled == pytest.approx({**style_of_clip(takes[0]).to_dict(), "blink_rate": seen["blinks_per_min"]},
+                                   abs=1e-6)
     moved = {n for n, (low, high) in RANGES.items() if abs(styled[n] - getattr(NEUTRAL, n)) > 0.1 * (high - low)}
     assert moved, styled                                      # not the neutral style
+    performed = brow_activity({n: clip.channel(n) for n in clip.names})
+    assert performed == pytest.approx(seen["brow_activity"], rel=0.05)
+    assert clip.metadata["style_reference"]["file"] == known_video.name and clip.metadata["brows_matched"]["gain"] > 1
 
 
 def test_style_arguments_still_apply_on_top_of_the_video(known_video, voice, takes, tmp_path):
+    from engine.animate.reference import measure
     from engine.drivers.adf.driver import style_of_clip
 
     out = tmp_path / "styled.npz"
     assert main(["animate", str(voice), "-o", str(out), "--driver", "adf", "--style-clip", str(known_video),
                  "--style", "blink_rate=3"]) == 0
-    style, video = MotionClip.load(out).metadata["style"], style_of_clip(takes[0]).to_dict()
+    style = MotionClip.load(out).metadata["style"]
+    video = {**style_of_clip(takes[0]).to_dict(), "blink_rate": measure(takes[0])["blinks_per_min"]}
     assert style == pytest.approx({**video, "blink_rate": 3.0}, abs=1e-6)
 
 
@@ -82,7 +92,7 @@ def test_the_bench_shows_video_neutral_and_both_encoders_side_by_side(known_vide
     head = per_clip[0]              # the known video's RMS head rotation is ~8 degrees (18, 8 and 5 degree swings)
     assert head.baseline_name == "neutral" and "the video: " in head.note
     assert 5.0 < float(head.note.split(": ")[1].split(";")[0]) < 12.0, head.note
-    assert len(summary) == len(suite.STATISTICS) * len(suite.ENCODERS)
+    assert len(summary) == len(suite.STATISTICS) * len(suite.ENCODERS) + len(suite.MEASURED_STATISTICS)
     assert all(r.baseline == 1 and r.value in (0, 1) for r in summary)
     assert list(tmp_path.glob("*.npz")), "the take is cached where the suite was told"
 
