@@ -200,3 +200,16 @@ def test_the_bench_has_a_row_per_held_out_speaker_with_every_driver():
     rows = speaker_rows(er.RealSpeechEvaluation(["adf", "energy"], scores))
     assert [r.value for r in rows] == pytest.approx([0.6, 0.4])
     assert "speaker A" in rows[0].name and rows[0].note == "adf 0.60 (lag 0 0.20); energy 0.20 (lag 0 0.00)"
+
+
+def test_the_bench_puts_each_leading_drivers_lag_0_beside_the_same_driver_on_the_sound():
+    from engine.bench.real_speech_suite import lead_rows
+    from engine.drivers.registry import driver_named
+
+    still = er.MotionStats(0.0, 0.0, 0.0, 0.0)
+    ahead = [er.VideoScore("a.mp4", "A", "adf", 0.4, 0.5, 0, 9.0, 50, still, {0: 0.4, 2: 0.1}),
+             er.VideoScore("a.mp4", "A", "energy", 0.1, 0.2, 2, 9.0, 50, still, {0: 0.1, 2: 0.2})]
+    on_sound = [er.VideoScore("a.mp4", "A", "adf", 0.2, 0.5, 2, 9.0, 50, still, {0: 0.2, 2: 0.5})]
+    rows = lead_rows(er.RealSpeechEvaluation(["adf", "energy"], ahead), er.RealSpeechEvaluation(["adf"], on_sound))
+    assert len(rows) == 1 and rows[0].value == pytest.approx(0.4) and rows[0].baseline == pytest.approx(0.2)
+    assert f"{driver_named('adf').lead_ms:g} ms ahead" in rows[0].name and "(lead 0: +2)" in rows[0].note
