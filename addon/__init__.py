@@ -20,7 +20,7 @@ import bpy
 
 from .ops import batch_ops, export_ops, flame_heads, mapping_ops, operators, render_ops, track_ops
 from .ui import batch_panel, export_panel, mapping_panel, panel, render_panel, track_panel
-from .settings import preferences, properties, video_source
+from .settings import preferences, properties, storage, video_source
 
 CLASSES = (operators.CLASSES + flame_heads.CLASSES + render_ops.CLASSES + panel.CLASSES + render_panel.CLASSES
            + mapping_ops.CLASSES + mapping_panel.CLASSES + export_ops.CLASSES + export_panel.CLASSES + track_ops.CLASSES
@@ -28,6 +28,7 @@ CLASSES = (operators.CLASSES + flame_heads.CLASSES + render_ops.CLASSES + panel.
 
 
 def register() -> None:
+    storage.register(__package__)  # the engine's disk cache in the extension's user folder
     preferences.register()
     properties.register()
     video_source.register()
@@ -46,3 +47,4 @@ def unregister() -> None:
     video_source.unregister()
     properties.unregister()
     preferences.unregister()
+    storage.unregister()

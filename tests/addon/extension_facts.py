@@ -59,6 +59,7 @@ def blender_facts(zip_path: str, voice: str) -> dict:
     import bpy
 
     bpy.ops.wm.read_factory_settings(use_empty=True)
+    os.environ.pop("TALKING_HEAD_CACHE", None)  # as a user's Blender starts: the add-on chooses the cache
     before = [m for m in RUNTIME_MODULES if importlib.util.find_spec(m) is not None]
     bpy.ops.extensions.package_install_files(filepath=zip_path, repo='user_default', enable_on_install=True)
     sequencer = importlib.import_module(PACKAGE + ".blender.sequencer")
@@ -84,6 +85,9 @@ def blender_facts(zip_path: str, voice: str) -> dict:
              "compiled_wheels": compiled_wheel_tags(), "voice": voice_strip(scene) or (sounds[0] if sounds else None)}
     facts.update(keyed_curves(mesh), evaluated_error=evaluated_error(scene, clip, mesh))
     facts["preview"] = preview_facts(scene, image_editor)
+    cache = os.environ.get("TALKING_HEAD_CACHE")
+    facts["cache"] = {"folder": cache, "extension_user": bpy.utils.extension_path_user(PACKAGE),
+                      "files": sorted(p.name for p in Path(cache).iterdir()) if cache else []}
     return facts
 
 

@@ -49,6 +49,7 @@ def test_the_same_zip_enables_animates_and_previews(release, extension_zip, tmp_
     the_zip_enables_on_the_wheels_of_blenders_python(facts)
     animate_keys_the_head_and_places_the_voice(facts)
     preview_draws_the_head(facts)
+    the_head_cache_is_in_the_extensions_user_folder(facts)
 
 
 def blenders_python_alone_has_none_of_the_runtime_modules(facts):
@@ -111,3 +112,11 @@ def clean_env(**extra) -> dict:
     env = dict(os.environ, **extra)
     env.pop("PYTHONPATH", None)
     return env
+
+
+def the_head_cache_is_in_the_extensions_user_folder(facts):
+    """The built-in head's disk cache (written when Add Built-in Head built it) lies where Blender lets an
+    extension keep files, not in the user's home cache."""
+    cache = facts["cache"]
+    assert cache["folder"] and Path(cache["folder"]).resolve().is_relative_to(Path(cache["extension_user"]).resolve())
+    assert any(n.startswith("builtin_head_") and n.endswith(".npz") for n in cache["files"]), cache
