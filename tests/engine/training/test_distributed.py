@@ -30,8 +30,12 @@ RTOL, ATOL = 1e-5, 1e-7          # two processes against one, after two Adam ste
 # Adam divides each gradient by its own size, so where the true gradient is (close to) zero it turns
 # rounding noise into a step of up to lr / 100: ADF's parameters are held to a thousandth of a step
 # (lr 1e-2), and the attention's key bias, whose gradient is exactly zero (a softmax ignores a shift
-# shared by every key), is left out.
+# shared by every key), is left out. A weight whose gradient is only close to zero can still take such a
+# step on one CPU and not on another (seen: 1 of 2,048 weights 2.7e-5 apart on one machine, none on the
+# one before): so no more than ADF_STRAYS of each tensor's weights may stray past ADF_ATOL, none past lr / 100.
 ADF_ATOL = 1e-5
+ADF_STRAYS = 1e-3
+ADF_STRAY_ATOL = 1e-4
 TINY_ADF = dict(width=32, layers=1, heads=2, style_hidden=16, steps=2, batch=4, window_s=1.0, log_every=2,
                 warmup_steps=1, dropout=0.0, learning_rate=1e-2, time_masks=1, freq_masks=1, freq_warp=0.1,
                 checkpoint_every=0)
@@ -61,6 +65,21 @@ def assert_same_weights(two: dict, one: dict, atol: float = ATOL) -> None:
     assert two.keys() == one.keys()
     for name in one:
         torch.testing.assert_close(two[name], one[name], rtol=RTOL, atol=atol, msg=lambda m: f"{name}: {m}")
+
+
+def assert_nearly_same_weights(two: dict, one: dict) -> None:
+    """ADF's check: each tensor within ADF_ATOL but for at most a share ADF_STRAYS of its weights, all within
+    ADF_STRAY_ATOL."""
+    assert two.keys() == one.keys()
+    for name in one:
+        torch.testing.assert_close(two[name], one[name], rtol=RTOL, atol=ADF_STRAY_ATOL, msg=lambda m: f"{name}: {m}")
+        strays = float(stray_share(two[name], one[name]))
+        assert strays <= ADF_STRAYS, f"{name}: {strays:.2%} of its weights differ by more than {ADF_ATOL}"
+
+
+def stray_share(a, b) -> float:
+    """The share of elements of a that differ from b by more than ADF_ATOL + RTOL |b|."""
+    return float(((a - b).abs() > ADF_ATOL + RTOL * b.abs()).double().mean()) if a.numel() else 0.0
 
 
 def without_key_bias(state: dict) -> dict:
@@ -103,13 +122,15 @@ def test_adf_training_on_two_processes_matches_one(tmp_path):
     torchrun("engine.training.adf", "train", "--out", str(tmp_path / "two"), *sets(config))
     train(ADFConfig(**config), tmp_path / "one")
     two, one = checkpoint(tmp_path / "two"), checkpoint(tmp_path / "one")
-    assert_same_weights(without_key_bias(two["net"]), without_key_bias(one["net"]), ADF_ATOL)
-    assert_same_weights(two["style"], one["style"], ADF_ATOL)
+    assert_nearly_same_weights(without_key_bias(two["net"]), without_key_bias(one["net"]))
+    assert_nearly_same_weights(two["style"], one["style"])
     logged = [json.loads(line) for line in (tmp_path / "two" / "log.jsonl").read_text().splitlines()]
     assert [line["step"] for line in logged] == [2]   # rank 0 alone writes the log
     # the tolerance tells runs apart: one process on half the batch lands far from both
     train(ADFConfig(**(config | {"batch": 2})), tmp_path / "half")
-    assert largest_difference(checkpoint(tmp_path / "half")["net"], one["net"]) > 100 * ADF_ATOL
+    half = checkpoint(tmp_path / "half")["net"]
+    assert largest_difference(half, one["net"]) > 10 * ADF_STRAY_ATOL
+    assert max(stray_share(half[k], one["net"][k]) for k in half) > 100 * ADF_STRAYS
 
 
 def test_nldf_distillation_on_two_processes_matches_one(tmp_path):
