@@ -27,13 +27,12 @@ import bpy  # noqa: E402
 from mathutils import Matrix, Vector  # noqa: E402
 
 import addon  # noqa: E402
-from addon.blender import head_object, image_editor, keying, render_camera  # noqa: E402
+from addon.blender import image_editor, render_camera  # noqa: E402
 from addon.ops import live_preview  # noqa: E402
-from addon.engine_link import results  # noqa: E402
 from addon.blender.axes import to_blender  # noqa: E402
-from engine import animate, load_head  # noqa: E402
+from engine import load_head  # noqa: E402
 from engine.bench.report import Row  # noqa: E402
-from engine.bench.measure import SAMPLE_VOICE  # noqa: E402
+from keyed_scene import keyed_head_scene  # noqa: E402  (beside this script)
 from engine.preview.png import write_png  # noqa: E402
 from engine.preview.sheet import contact_sheet  # noqa: E402
 from engine.render import render_mesh  # noqa: E402
@@ -50,19 +49,7 @@ def shot():
     """A fresh scene: the built-in head keyed with the sample voice's clip (24 fps), square 256² frames."""
     bpy.ops.wm.read_factory_settings(use_empty=True)
     addon.register()
-    context = bpy.context
-    mesh_obj, rig = head_object.add_head(context, load_head())
-    head_object.make_target(context, mesh_obj, rig)
-    clip = animate(str(SAMPLE_VOICE), fps=24.0, driver="energy")
-    keying.key_clip(clip, mesh_obj)
-    results.remember(mesh_obj, clip)
-    scene = context.scene
-    scene.talking_head.render.look = LOOK
-    scene.talking_head.render.size = str(SIZE)
-    scene.render.resolution_x = scene.render.resolution_y = SIZE
-    scene.render.resolution_percentage = 100
-    scene.frame_start, scene.frame_end = clip.start_frame, clip.end_frame
-    return scene, mesh_obj, clip
+    return keyed_head_scene(24.0, LOOK, SIZE)
 
 
 def place_camera(scene, head_obj, yaw: float, pitch: float, distance: float, lens: float):

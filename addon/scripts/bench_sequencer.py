@@ -29,11 +29,10 @@ sys.path.insert(0, str(ROOT))
 import bpy  # noqa: E402
 
 import addon  # noqa: E402
-from addon.blender import head_object, keying, sequencer  # noqa: E402
-from addon.engine_link import results  # noqa: E402
-from engine import animate, load_head  # noqa: E402
+from addon.blender import sequencer  # noqa: E402
 from engine.bench.measure import SAMPLE_VOICE  # noqa: E402
 from engine.bench.report import Row  # noqa: E402
+from keyed_scene import keyed_head_scene  # noqa: E402  (beside this script)
 
 SIZES = (256, 512)
 TARGETS = {256: 25.0, 512: 15.0}
@@ -43,20 +42,8 @@ def shot(folder: Path, look: str, size: int, frames: int):
     """A saved .blend in `folder`: the built-in head keyed with the sample voice's clip at 30 fps, the voice
     strip on channel 1, square frames of `size`, the scene's first `frames` frames, the look chosen."""
     bpy.ops.wm.read_factory_settings(use_empty=True)   # the add-on's classes stay registered (main)
-    context = bpy.context
-    mesh_obj, rig = head_object.add_head(context, load_head())
-    head_object.make_target(context, mesh_obj, rig)
-    clip = animate(str(SAMPLE_VOICE), fps=30.0, driver="energy")
-    keying.key_clip(clip, mesh_obj)
-    results.remember(mesh_obj, clip)
-    scene = context.scene
-    scene.render.fps, scene.render.fps_base = 30, 1.0
+    scene, _, clip = keyed_head_scene(30.0, look, size)
     sequencer.place_sound(scene, str(SAMPLE_VOICE), clip.start_frame)
-    settings = scene.talking_head.render
-    settings.look, settings.size = look, str(size)
-    scene.render.resolution_x = scene.render.resolution_y = size
-    scene.render.resolution_percentage = 100
-    scene.frame_start = clip.start_frame
     scene.frame_end = min(clip.end_frame, clip.start_frame + frames - 1)
     bpy.ops.wm.save_as_mainfile(filepath=str(folder / "bench.blend"))
     return scene
