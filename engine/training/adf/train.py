@@ -25,6 +25,7 @@ import torch
 
 from ...errors import InputError
 from ...progress import Reporter, silent
+from ..checkpoints import keep_step_copy
 from ..distributed import Processes, with_processes
 from .config import ADFConfig
 from .data import load_examples, mask_spectrogram, sample_batch, warp_frequency
@@ -101,8 +102,7 @@ def train(config: ADFConfig, out: Path, reporter: Optional[Reporter] = None, exa
             if processes.main and config.checkpoint_every and (step + 1) % config.checkpoint_every == 0:
                 save_checkpoint(out / "checkpoint.pt", config, net, style_net, train_set[0].mel.shape[1])
                 if config.keep_checkpoints:
-                    save_checkpoint(out / f"checkpoint_{step + 1}.pt", config, net, style_net,
-                                    train_set[0].mel.shape[1])
+                    keep_step_copy(out / "checkpoint.pt", step + 1)
     if processes.main:
         save_checkpoint(out / "checkpoint.pt", config, net, style_net, train_set[0].mel.shape[1])
     processes.barrier()   # the checkpoint is on disk when train returns, on every process

@@ -34,6 +34,7 @@ from ...head import load_head
 from ...head.model import HeadModel
 from ...nldf.condition import condition_names
 from ...progress import Reporter, silent
+from ..checkpoints import keep_step_copy
 from ..distributed import Processes, with_processes
 from .config import NLDFConfig
 from .data import FrameSet, Specs, cached_shard, sample_specs, teacher_frames
@@ -103,8 +104,7 @@ def distill(config: NLDFConfig, out: Path, teacher=None, teacher_name: Optional[
             if processes.main and config.checkpoint_every and step % config.checkpoint_every == 0:
                 save_checkpoint(out / "checkpoint.pt", config, model, optimizer, trainer.pool, rng, step, extra)
                 if config.keep_checkpoints:
-                    save_checkpoint(out / f"checkpoint_{step}.pt", config, model, optimizer, trainer.pool, rng,
-                                    step, extra)
+                    keep_step_copy(out / "checkpoint.pt", step)
     if processes.main:
         save_checkpoint(out / "checkpoint.pt", config, model, optimizer, trainer.pool, rng, step, extra)
     processes.barrier()   # the checkpoint is on disk when distill returns, on every process
