@@ -88,6 +88,11 @@ class DriveRequest:
         object.__setattr__(self, "lead_ms", check_lead_ms(self.lead_ms))
 
     @property
+    def lead_s(self) -> float:
+        """The mouth lead in seconds (0 when none was set)."""
+        return (self.lead_ms or 0.0) / 1000.0
+
+    @property
     def frame_count(self) -> int:
         """T: the frames every channel has."""
         return frame_count(self.audio.duration, self.fps)

@@ -38,7 +38,7 @@ def drive(request: DriveRequest) -> dict[str, np.ndarray]:
     `request.models_dir` (else the shipped DEFAULT_MODEL) on `request.device`."""
     return adf_channels(request.audio, request.fps, request.seed, request.style, request.reporter,
                         model_path=user_model(MODEL_FILE, request.models_dir), device=request.device,
-                        lead_s=(request.lead_ms or 0.0) / 1000.0)
+                        lead_s=request.lead_s)
 
 
 def adf_channels(audio: Audio, fps: float, seed: int = 0, style: SpeakingStyle = NEUTRAL,

@@ -24,4 +24,4 @@ def drive(request: DriveRequest) -> dict[str, np.ndarray]:
     phones = recognize_phones(audio.samples, audio.rate, transcript=request.transcript, reporter=request.reporter)
     features = features_of(audio, PROSODY_FEATURES)
     return performance_channels(phones, features, audio.duration, request.fps, request.style, request.seed,
-                                lead_s=(request.lead_ms or 0.0) / 1000.0)
+                                lead_s=request.lead_s)
