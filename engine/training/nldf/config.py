@@ -14,6 +14,7 @@ from ...render.rays import NUM_FREQUENCIES, NUM_POINTS, RayEncoding
 from ..config_file import ConfigFile
 
 MODES = ("rays", "superres")
+LOSSES = ("l2", "l1", "charbonnier")
 SAMPLE_VOICE = Path(__file__).resolve().parents[2] / "data" / "voices" / "sample_en.wav"
 
 
@@ -59,6 +60,10 @@ class NLDFConfig(ConfigFile):
     learning_rate: float = 5e-4
     plane_lr_scale: float = 5.0      # the tri-planes learn this many times faster than the network
     warmup_steps: int = 100
+    loss: str = "l2"                 # per-pixel loss on premultiplied RGBA: "l2" (squared error), "l1", or
+    charbonnier_eps: float = 1e-3    # "charbonnier": sqrt(e^2 + eps^2) - eps (L1 that stays smooth at 0)
+    gradient_weight: float = 0.0     # superres: + this x the L1 error of the image gradients (x and y pixel
+                                     # differences), region-weighted: an edge term against the blur of L2
     # active pool and region weights
     hard_fraction: float = 0.5       # share of each batch drawn from the pool of hard rays (frames in superres)
     pool_fraction: float = 0.05      # the pool holds this share of all rays, the highest errors
@@ -66,6 +71,7 @@ class NLDFConfig(ConfigFile):
     error_decay: float = 0.5         # per-ray error estimate: e <- decay * e + (1 - decay) * new
     mouth_weight: float = 4.0        # extra loss weight inside the projected mouth box (weight 1 + this)
     brow_weight: float = 2.0         # extra loss weight inside the projected brow boxes
+    eye_weight: float = 0.0          # extra loss weight inside the projected eye boxes (lids and whites)
     region_margin: float = 0.2       # region boxes grow by this share of their size on each side
     # bookkeeping
     seed: int = 0
@@ -89,6 +95,11 @@ class NLDFConfig(ConfigFile):
         self.plane_resolutions = [int(r) for r in self.plane_resolutions]
         if any(r < 2 for r in self.plane_resolutions):
             raise InputError(f"NLDF config 'plane_resolutions' must be 2 or more each, not {self.plane_resolutions}.")
+        if self.loss not in LOSSES:
+            raise InputError(f"NLDF config 'loss' must be one of {', '.join(LOSSES)}, not {self.loss!r}.")
+        for name in ("charbonnier_eps", "gradient_weight", "mouth_weight", "brow_weight", "eye_weight"):
+            if getattr(self, name) < 0:
+                raise InputError(f"NLDF config '{name}' must be 0 or more, not {getattr(self, name)}.")
         for name in ("hard_fraction", "pool_fraction", "error_decay"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise InputError(f"NLDF config '{name}' must be between 0 and 1, not {getattr(self, name)}.")

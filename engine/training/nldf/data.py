@@ -9,7 +9,8 @@ Recipe of `teacher_frames`:
    with the same settings reads them back instead of rendering;
 3. per frame: the condition vector, the head's rigid pose, and the loss weight
    map (1 + mouth_weight inside the projected mouth box, + brow_weight inside
-   the brow boxes, from the head's iBUG landmarks).
+   the brow boxes, + eye_weight inside the eye boxes, from the head's iBUG
+   landmarks).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from .config import NLDFConfig
 
 MOUTH_LANDMARKS = tuple(range(48, 68))                      # iBUG-68 outer and inner lips
 BROW_LANDMARKS = (tuple(range(17, 22)), tuple(range(22, 27)))  # right and left brow
+EYE_LANDMARKS = (tuple(range(36, 42)), tuple(range(42, 48)))    # right and left eye (lid contours)
 CACHE_VERSION = 1                                           # bump when the shard layout changes
 
 
@@ -61,7 +63,8 @@ class FrameSet:
 
     rgba [F, H, W, 4] float32 straight alpha, conditions [F, C], transforms
     [F, 4, 4] (canonical to world), cameras [F], weights [F, H, W] (loss
-    weight), mouth [F, H, W] bool (inside the projected mouth box).
+    weight), mouth [F, H, W] bool (inside the projected mouth box), eyes
+    [F, H, W] bool (inside the projected eye boxes; None: not computed).
     """
 
     rgba: np.ndarray
@@ -70,6 +73,7 @@ class FrameSet:
     cameras: list
     weights: np.ndarray
     mouth: np.ndarray
+    eyes: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.cameras)
@@ -160,13 +164,16 @@ def prepare_frames(config: NLDFConfig, head: HeadModel, specs: Specs, rgba: np.n
     ids = {int(i): k for k, i in enumerate(head.landmark_embedding.ids)}
     mouth = np.zeros((len(specs), size, size), bool)
     brows = np.zeros_like(mouth)
+    eyes = np.zeros_like(mouth)
     for k, camera in enumerate(cameras):
         mouth[k] = region_mask(camera, marks[k, [ids[i] for i in MOUTH_LANDMARKS]], config.region_margin)
         for brow in BROW_LANDMARKS:
             brows[k] |= region_mask(camera, marks[k, [ids[i] for i in brow]], config.region_margin)
-    weights = 1.0 + config.mouth_weight * mouth + config.brow_weight * brows
+        for eye in EYE_LANDMARKS:
+            eyes[k] |= region_mask(camera, marks[k, [ids[i] for i in eye]], config.region_margin)
+    weights = 1.0 + config.mouth_weight * mouth + config.brow_weight * brows + config.eye_weight * eyes
     conditions = condition_vectors({"expression": specs.expression, "pose": specs.pose}, head)
-    return FrameSet(rgba, conditions, transforms, cameras, weights.astype(np.float32), mouth)
+    return FrameSet(rgba, conditions, transforms, cameras, weights.astype(np.float32), mouth, eyes)
 
 
 def region_mask(camera: Camera, points: np.ndarray, margin: float) -> np.ndarray:

@@ -135,7 +135,7 @@ def last_quality(log: Path, step: int | None = None) -> dict:
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
     if step is not None:
         lines = [line for line in lines if line.get("step", 0) <= step]
-    return {k: lines[-1][k] for k in ("step", "psnr", "psnr_mouth") if lines and k in lines[-1]}
+    return {k: lines[-1][k] for k in ("step", "psnr", "psnr_mouth", "psnr_eyes") if lines and k in lines[-1]}
 
 
 def write_sidecar(onnx_path: Path, fields: dict) -> Path:

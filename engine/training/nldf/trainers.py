@@ -3,7 +3,9 @@
 
 Both measure the loss in premultiplied RGBA (colour times alpha, and alpha),
 so colour where the teacher is transparent does not count, weighted per pixel
-by the frame's region weight map; both feed each drawn item's error (rays,
+by the frame's region weight map (config.loss: squared error, L1 or
+Charbonnier; the super-resolution student can add an L1 term on the image
+gradients, config.gradient_weight); both feed each drawn item's error (rays,
 or frames) back to the active pool.
 
 Under torchrun every process draws the same batch (same pool, same generator)
@@ -53,6 +55,31 @@ def on_device(array: np.ndarray, processes: Processes) -> torch.Tensor:
     return torch.from_numpy(array).to(processes.device)
 
 
+def pixel_error(difference: torch.Tensor, config) -> torch.Tensor:
+    """Per-pixel loss [...] of a premultiplied RGBA difference [..., 4] (mean over the channels), by config.loss."""
+    if config.loss == "l1":
+        return difference.abs().mean(dim=-1)
+    if config.loss == "charbonnier":
+        eps = float(config.charbonnier_eps)
+        return (torch.sqrt(difference ** 2 + eps * eps) - eps).mean(dim=-1)
+    return (difference ** 2).mean(dim=-1)
+
+
+def frame_losses(predicted: torch.Tensor, target: torch.Tensor, weights: torch.Tensor, config) -> torch.Tensor:
+    """Per-frame loss [B] of predicted and target premultiplied RGBA [B, H, W, 4] with region weights [B, H, W]:
+    the weighted mean pixel error, plus gradient_weight x the weighted mean L1 error of the horizontal and
+    vertical pixel differences (a pixel pair weighs the larger of its two weights)."""
+    difference = predicted - target
+    loss = (pixel_error(difference, config) * weights).mean(dim=(1, 2))
+    if config.gradient_weight:
+        dx = (difference[:, :, 1:] - difference[:, :, :-1]).abs().mean(dim=-1)
+        dy = (difference[:, 1:] - difference[:, :-1]).abs().mean(dim=-1)
+        wx = torch.maximum(weights[:, :, 1:], weights[:, :, :-1])
+        wy = torch.maximum(weights[:, 1:], weights[:, :-1])
+        loss = loss + config.gradient_weight * 0.5 * ((dx * wx).mean(dim=(1, 2)) + (dy * wy).mean(dim=(1, 2)))
+    return loss
+
+
 def psnr(mse: float) -> float:
     """Peak signal-to-noise ratio (dB) of a mean squared error on [0, 1] values."""
     return 10.0 * math.log10(1.0 / max(mse, 1e-12))
@@ -88,7 +115,7 @@ class RayTrainer:
         rgba = self.network(points, self.conditions[on_device(self.frame[mine], p).long()])
         rgba = rgba * hit[:, None].to(rgba)
         predicted = torch.cat([rgba[:, :3] * rgba[:, 3:], rgba[:, 3:]], dim=1)
-        error = ((predicted - on_device(self.target[mine], p)) ** 2).mean(dim=1)
+        error = pixel_error(predicted - on_device(self.target[mine], p), self.config)
         loss = (error * on_device(self.weight[mine], p)).mean()
         optimizer.zero_grad()
         loss.backward()
@@ -150,13 +177,13 @@ class FrameTrainer:
         rgba = self.forward(self.frames.conditions[mine], [self.low[k] for k in mine], self.full_hit[mine],
                             self.network)
         predicted = torch.cat([rgba[..., :3] * rgba[..., 3:], rgba[..., 3:]], dim=-1)
-        error = ((predicted - on_device(self.target[mine], p)) ** 2).mean(dim=-1)
-        weighted = error * on_device(self.frames.weights[mine], p)
-        loss = weighted.mean()
+        per_frame = frame_losses(predicted, on_device(self.target[mine], p), on_device(self.frames.weights[mine], p),
+                                 self.config)
+        loss = per_frame.mean()
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        self.pool.update(picks, p.gather(weighted.detach().mean(dim=(1, 2))).cpu().numpy())
+        self.pool.update(picks, p.gather(per_frame.detach()).cpu().numpy())
         return float(loss.detach())
 
     @torch.no_grad()
@@ -174,14 +201,19 @@ def _full_hit(frames: FrameSet, k: int) -> np.ndarray:
 
 
 def evaluate(trainer, frames: FrameSet) -> dict:
-    """PSNR (dB) of the student against the teacher on `frames`: whole images and the mouth boxes
-    (premultiplied RGBA, every channel)."""
+    """PSNR (dB) of the student against the teacher on `frames`: whole images, the mouth boxes and (when the
+    frames have them) the eye boxes (premultiplied RGBA, every channel)."""
     trainer.model.eval()
-    total, mouth = [], []
+    total, mouth, eyes = [], [], []
     for k in range(len(frames)):
         error = (premultiplied(trainer.render(frames, k)) - premultiplied(frames.rgba[k])) ** 2
         total.append(error.mean())
         if frames.mouth[k].any():
             mouth.append(error[frames.mouth[k]].mean())
+        if frames.eyes is not None and frames.eyes[k].any():
+            eyes.append(error[frames.eyes[k]].mean())
     trainer.model.train()
-    return {"psnr": psnr(float(np.mean(total))), "psnr_mouth": psnr(float(np.mean(mouth))) if mouth else None}
+    result = {"psnr": psnr(float(np.mean(total))), "psnr_mouth": psnr(float(np.mean(mouth))) if mouth else None}
+    if frames.eyes is not None:
+        result["psnr_eyes"] = psnr(float(np.mean(eyes))) if eyes else None
+    return result

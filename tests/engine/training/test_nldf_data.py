@@ -89,3 +89,22 @@ def test_teacher_frames_are_cached_and_read_back(head, tmp_path):
     other = data.sample_specs(config, head, 5, seed=1, motion=motion(head))
     data.teacher_frames(config, head, teacher, "grey", other, tmp_path)
     assert len(calls) == 10  # other parameters, other shards
+
+
+def test_eye_weight_raises_the_weight_inside_the_eye_boxes_and_defaults_to_none(head):
+    specs = data.sample_specs(tiny_config(image_size=64), head, 2, seed=2, motion=motion(head))
+    rgba = np.zeros((2, 64, 64, 4), np.float32)
+    plain = data.prepare_frames(tiny_config(image_size=64), head, specs, rgba)
+    weighted = data.prepare_frames(tiny_config(image_size=64, eye_weight=3.0), head, specs, rgba)
+    vertices, _ = head.forward(specs.expression, specs.pose, translation=specs.translation)
+    ids = list(head.landmark_embedding.ids)
+    for k, camera in enumerate(weighted.cameras):
+        for eye in data.EYE_LANDMARKS:
+            centre = landmarks(head, vertices[k])[[ids.index(i) for i in eye]].mean(axis=0)
+            u, v = np.floor(camera.project(centre[None])[0][0]).astype(int)
+            assert weighted.eyes[k, v, u] and weighted.weights[k, v, u] == pytest.approx(plain.weights[k, v, u] + 3.0)
+        assert 0.002 < weighted.eyes[k].mean() < 0.2 and not np.any(weighted.eyes[k] & weighted.mouth[k])
+    # outside the eye boxes, and everywhere at the default eye_weight=0, the weights are the old ones
+    assert np.array_equal(weighted.weights[~weighted.eyes], plain.weights[~weighted.eyes])
+    assert np.array_equal(plain.eyes, weighted.eyes) and plain.weights[plain.eyes].min() >= 1.0
+    assert tiny_config().eye_weight == 0.0

@@ -139,3 +139,39 @@ def test_a_kept_checkpoints_recipe_keeps_checkpoints_so_it_remakes_the_one_expor
     quality = json.loads((tmp_path / "nldf_toon.json").read_text())["training"]["quality"]
     assert quality["step"] == 1 == log_lines(tmp_path / "run")[0]["step"]   # its own step's, not the last line's
     assert quality["psnr"] == log_lines(tmp_path / "run")[0]["psnr"]
+
+
+def test_frame_losses_default_to_the_weighted_squared_error_and_the_other_forms_measure_what_they_say():
+    from engine.training.nldf.trainers import frame_losses
+
+    torch.manual_seed(0)
+    predicted, target = torch.rand(2, 6, 7, 4), torch.rand(2, 6, 7, 4)
+    weights = 1.0 + 4.0 * (torch.rand(2, 6, 7) > 0.7)
+    old = (((predicted - target) ** 2).mean(dim=-1) * weights).mean(dim=(1, 2))   # the loss before the options
+    assert torch.allclose(frame_losses(predicted, target, weights, tiny_config()), old)
+    l1 = (((predicted - target).abs()).mean(dim=-1) * weights).mean(dim=(1, 2))
+    assert torch.allclose(frame_losses(predicted, target, weights, tiny_config(loss="l1")), l1)
+    charbonnier = frame_losses(predicted, target, weights, tiny_config(loss="charbonnier", charbonnier_eps=1e-3))
+    assert torch.all(charbonnier < l1) and torch.allclose(charbonnier, l1, atol=5e-3)   # within eps x the largest weight
+    # the gradient term: blind to a constant offset, and it sees an edge moved by one pixel
+    edged = tiny_config(gradient_weight=2.0)
+    assert torch.allclose(frame_losses(target + 0.1, target, weights, edged),
+                          frame_losses(target + 0.1, target, weights, tiny_config()))
+    step = torch.zeros(1, 8, 8, 4)
+    step[:, :, 4:] = 1.0
+    moved = torch.roll(step, 1, dims=2)
+    ones = torch.ones(1, 8, 8)
+    assert frame_losses(moved, step, ones, edged) > frame_losses(moved, step, ones, tiny_config())
+    with pytest.raises(InputError, match="'loss'"):
+        tiny_config(loss="l3")
+    with pytest.raises(InputError, match="gradient_weight"):
+        tiny_config(gradient_weight=-1.0)
+
+
+def test_a_sharpness_recipe_distils_and_logs_the_eye_boxes(tmp_path):
+    distill(tiny_config(mode="superres", sr_stride=4, image_size=32, loss="charbonnier", gradient_weight=1.0,
+                        eye_weight=4.0), tmp_path)
+    lines = log_lines(tmp_path)
+    assert [line["step"] for line in lines] == [1, 2]
+    assert all(np.isfinite(line["loss"]) and line["psnr_eyes"] is not None and 3.0 < line["psnr_eyes"] < 60.0
+               for line in lines)
