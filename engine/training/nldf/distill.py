@@ -201,7 +201,8 @@ def load_resumable(path: Path, config: NLDFConfig) -> Optional[dict]:
     if not path.exists():
         return None
     data = torch.load(path, map_location="cpu", weights_only=False)
-    saved, wanted = data["config"], config.to_dict()
+    # a key the saved config lacks is one added since it was written: it ran with that key's default
+    saved, wanted = {**NLDFConfig().to_dict(), **data["config"]}, config.to_dict()
     changed = sorted(k for k in wanted if k not in RESUMABLE_CHANGES and saved.get(k) != wanted[k])
     if changed:
         raise InputError(f"The run folder '{path.parent}' holds a run with other settings ({', '.join(changed)}); "

@@ -175,3 +175,15 @@ def test_a_sharpness_recipe_distils_and_logs_the_eye_boxes(tmp_path):
     assert [line["step"] for line in lines] == [1, 2]
     assert all(np.isfinite(line["loss"]) and line["psnr_eyes"] is not None and 3.0 < line["psnr_eyes"] < 60.0
                for line in lines)
+
+
+def test_a_checkpoint_from_before_a_config_key_existed_continues_at_that_keys_default(tmp_path):
+    distill(tiny_config(), tmp_path)
+    saved = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    for key in ("loss", "charbonnier_eps", "gradient_weight", "eye_weight"):
+        del saved["config"][key]              # as a run written before these options were
+    torch.save(saved, tmp_path / "checkpoint.pt")
+    distill(tiny_config(steps=3), tmp_path)
+    assert torch.load(tmp_path / "checkpoint.pt", weights_only=False)["step"] == 3
+    with pytest.raises(InputError, match="other settings .*eye_weight"):
+        distill(tiny_config(steps=4, eye_weight=1.0), tmp_path)
