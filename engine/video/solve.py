@@ -23,6 +23,7 @@ from .landmarks import VideoLandmarks
 MIN_INSIDE = 0.75        # a face with less of its landmarks inside the picture counts as lost
 LOST_WARNING = 0.02      # warn when more than this fraction of the frames were bridged
 COLD_ITERATIONS = 3      # Gauss-Newton steps of a frame fitted from scratch (`FitSettings.iterations` warm)
+FOV_RISE = 0.03          # the field-of-view search (narrow to wide) stops at a keyframe error this much over the best
 
 
 @dataclass
@@ -188,6 +189,8 @@ def _identity(problem, target, visible, iod, keys) -> float:
         err, shape, _ = _fit_keyframes(problem, fov, keys, target, visible, iod, model_iod, rounds=1)
         if best is None or err < best[0]:
             best = (err, fov, shape)
+        elif err > best[0] * (1.0 + FOV_RISE):
+            break                       # past the best by a clear margin: the wider fields of view only fit worse
     problem.shape[:] = best[2]
     _, _, q = _fit_keyframes(problem, best[1], keys, target, visible, iod, model_iod,
                              problem.settings.identity_rounds, refine=True)
