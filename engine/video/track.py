@@ -28,6 +28,7 @@ from .solve import StreamingFit, VideoFit
 
 TRACKER = "mediapipe 0.10.14 face mesh (478 points) + engine.video fit"
 SIDECAR_SUFFIX = ".track.npz"
+WAIT_BATCH = 16          # records taken at once while the identity waits for its window (see `_follow`)
 
 
 @dataclass
@@ -112,7 +113,9 @@ def _follow(reader: LandmarkReader, stream: StreamingFit, reporter: Reporter, ex
     reporter.stage("tracking the face", 2 * expected)
     fitted = 0
     while True:
-        count, ended = reader.wait(stream.count, timeout=0.0 if fitted else 0.05)
+        # Until the identity is fitted no frame can be, so records are taken in batches (fewer wake-ups)
+        batch = WAIT_BATCH if stream.fov is None else 1
+        count, ended = reader.wait(stream.count + batch - 1, timeout=0.0 if fitted else 0.05 * batch)
         if ended and "landmarks_done_wall_s" not in clock.marks:
             clock.mark("landmarks_done")
         if count > stream.count:
