@@ -27,6 +27,7 @@ STILL_IMAGE_CODECS = {"png", "mjpeg", "jpegls", "bmp", "gif", "tiff", "webp", "p
 IMAGE_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "bmp_pipe", "gif", "webp_pipe", "tiff_pipe", "ppm_pipe"}
 ANALYSIS_MAX_SIDE = 960   # frames are analysed at most this large (MediaPipe works on a 192² crop)
 PROBE_TIMEOUT_S = 60
+ONE_THREAD_PIXELS = 1920 * 1080   # up to this size one decoding thread: it is no slower beside MediaPipe, and cheaper
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,8 @@ def decode_command(info: VideoInfo, start: float = 0.0, end: Optional[float] = N
     """The ffmpeg command that writes RGB24 frames of `info` on the constant time grid to stdout."""
     width, height = info.analysis_size(max_side)
     command = [find_tool("ffmpeg"), "-nostdin", "-v", "error"]
+    if info.width * info.height <= ONE_THREAD_PIXELS:
+        command += ["-threads", "1"]        # the same frames for less CPU (a 9 s 512² clip 0.26 -> 0.23 s)
     if start > 0:
         command += ["-ss", f"{start:.6f}"]
     command += ["-i", str(info.path)]
