@@ -2,6 +2,13 @@
 
 import sys
 
-from .cli.main import main
+from . import early_tracker
 
-sys.exit(main())
+early_tracker.start_early()      # `track`: MediaPipe's child loads beside the command's imports and probe
+try:
+    from .cli.main import main
+
+    code = main()
+finally:
+    early_tracker.close_early()  # one the command never used (it failed first, or was interrupted)
+sys.exit(code)

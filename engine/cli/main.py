@@ -10,6 +10,7 @@ import argparse
 import sys
 import traceback
 
+from .. import early_tracker
 from ..errors import EngineError
 from . import commands
 
@@ -26,6 +27,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    try:
+        early_tracker.start_early(argv)       # a video to track: MediaPipe's child loads meanwhile
+        return _main(argv)
+    finally:
+        early_tracker.close_early()            # one the command did not use (it failed before the job)
+
+
+def _main(argv) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

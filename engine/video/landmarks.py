@@ -10,11 +10,9 @@ whose Python has no MediaPipe wheel (3.13) tracks through the same door.
 
 from __future__ import annotations
 
-import importlib.util
+import contextlib
 import json
-import os
 import subprocess
-import sys
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -23,6 +21,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from .. import early_tracker
 from ..progress import Reporter, silent
 from . import decode
 from .errors import TrackerMissingError, VideoError
@@ -30,8 +29,8 @@ from .errors import TrackerMissingError, VideoError
 NUM_POINTS = 478
 RECORD = 2 + 3 * NUM_POINTS
 WORKER = Path(__file__).with_name("mediapipe_worker.py")
-TRACKER_ENV = "TALKING_HEAD_TRACKER_PYTHON"
-PROJECT_TRACKER = Path(__file__).resolve().parents[2] / ".venv-video" / "bin" / "python"
+TRACKER_ENV = early_tracker.TRACKER_ENV
+PROJECT_TRACKER = early_tracker.PROJECT_TRACKER
 SECOND_FACE_RATIO = 0.15   # a second face at least this big (by area) earns a warning
 
 
@@ -61,17 +60,10 @@ class VideoLandmarks:
 
 def tracker_python() -> str:
     """The Python that runs MediaPipe; TrackerMissingError (one sentence) when there is none."""
-    chosen = os.environ.get(TRACKER_ENV)
-    if chosen:
-        if not Path(chosen).is_file():
-            raise TrackerMissingError(f"{TRACKER_ENV} names '{chosen}', which does not exist.")
-        return chosen
-    if importlib.util.find_spec("mediapipe") is not None:
-        return sys.executable
-    if PROJECT_TRACKER.is_file():
-        return str(PROJECT_TRACKER)
-    raise TrackerMissingError("Finding face landmarks needs MediaPipe 0.10.14 in a Python 3.11 or 3.12: "
-                              f"run 'python build.py setup' (it makes .venv-video) or set {TRACKER_ENV}.")
+    python, why = early_tracker.find_tracker()
+    if python is None:
+        raise TrackerMissingError(why)
+    return python
 
 
 def track_landmarks(info: decode.VideoInfo, start: float = 0.0, end: Optional[float] = None,
@@ -109,9 +101,21 @@ class LandmarkReader:
         self._records = np.empty((max(info.frame_count(start, end), 1) + 8, RECORD), np.float32)
         self._count, self._ended, self._ready = 0, False, threading.Condition()
         python = tracker_python()
-        self._log = tempfile.TemporaryFile()     # a file, not a pipe: MediaPipe's logging can never block it
-        self.process = subprocess.Popen([python, str(WORKER), json.dumps(job)], stdout=subprocess.PIPE,
-                                        stderr=self._log, env=_quiet_env())
+        early = early_tracker.adopt(python)      # one started before the command's imports, MediaPipe loaded
+        if early is not None:
+            self.process, self._log = early.process, early.log
+            try:
+                self.process.stdin.write(json.dumps(job).encode() + b"\n")
+                self.process.stdin.flush()
+            except OSError:                      # it has ended (MediaPipe could not start): its status says why
+                pass
+            finally:
+                with contextlib.suppress(OSError):
+                    self.process.stdin.close()
+        else:
+            self._log = tempfile.TemporaryFile()     # a file, not a pipe: MediaPipe's logging can never block it
+            self.process = subprocess.Popen([python, str(WORKER), json.dumps(job)], stdout=subprocess.PIPE,
+                                            stderr=self._log, env=_quiet_env())
         self._thread = threading.Thread(target=self._read, name="landmark reader", daemon=True)
         self._thread.start()
 
@@ -176,9 +180,7 @@ def as_landmarks(records: np.ndarray, info: decode.VideoInfo, start: float) -> V
 
 
 def _quiet_env() -> dict:
-    env = dict(os.environ, GLOG_minloglevel="2", TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore")
-    env.pop("PYTHONPATH", None)  # the worker needs only numpy and mediapipe of its own Python
-    return env
+    return early_tracker.quiet_env()
 
 
 def _check_worker(code: int, err: str, info) -> None:

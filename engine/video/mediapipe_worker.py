@@ -12,6 +12,8 @@ and writes one record per frame to stdout, float32 [RECORD]:
 [faces found, area of the second face / area of the first, 478 x (x, y, z)]
 with x, y in full-size pixels (z in the same units as x; NaN where no face).
 Errors go to stderr as one line "error: <sentence>", exit status 2.
+Started with `--wait` instead (`engine/early_tracker.py`, before the job is known), it loads
+MediaPipe first and reads the same JSON as one line on stdin.
 """
 
 import json
@@ -188,7 +190,12 @@ def record(faces: list, full_w: int, full_h: int) -> np.ndarray:
     return out
 
 
+WAIT = "--wait"       # the argument of a child started before its job is known (see `wait_for_job`)
+
+
 def main(argv) -> int:
+    if argv[1] == WAIT:
+        return wait_for_job()
     job = json.loads(argv[1])
     decoding = start_decoder(job)            # ffmpeg starts decoding while MediaPipe loads (~0.3 s)
     try:
@@ -200,6 +207,60 @@ def main(argv) -> int:
         return 3
     return serve_frames(job, lambda image: record(mesh.faces(image), job["full_width"],
                                                   job["full_height"]).tobytes(), decoding)
+
+
+def wait_for_job() -> int:
+    """The child started early (`engine/early_tracker.py`): load MediaPipe and build Face Mesh, while a
+    thread waits for the job (one JSON line on stdin, the argument `main` otherwise takes) and starts its
+    decoder the moment it comes; then serve the frames. stdin ending without a job: exit 0, quietly."""
+    import threading
+
+    got = {}
+
+    def take_job() -> None:
+        try:
+            line = read_line(sys.stdin.fileno())
+            if line.strip():
+                got["job"] = json.loads(line)
+                got["decoding"] = start_decoder(got["job"])
+        except Exception as error:  # noqa: BLE001 - reported below, as one sentence
+            got["error"] = error
+
+    taker = threading.Thread(target=take_job, name="job", daemon=True)
+    taker.start()
+    try:
+        mesh = LargestFace(2)
+    except Exception as error:  # noqa: BLE001 - any import/model failure is one sentence for the parent
+        print(f"error: MediaPipe Face Mesh could not start ({type(error).__name__}: {error}).",
+              file=sys.stderr, flush=True)
+        if "decoding" in got:
+            got["decoding"][0].kill()
+        return 3
+    taker.join()
+    if "error" in got:
+        print(f"error: the job could not start ({type(got['error']).__name__}: {got['error']}).",
+              file=sys.stderr, flush=True)
+        return 2
+    if "job" not in got:
+        return 0
+    job = got["job"]
+    mesh.max_faces = int(job.get("max_faces", 2))     # LargestFace starts with one face's graph either way
+    return serve_frames(job, lambda image: record(mesh.faces(image), job["full_width"],
+                                                  job["full_height"]).tobytes(), got["decoding"])
+
+
+def read_line(fd: int) -> bytes:
+    """One line from the file descriptor (b"" at its end), read unbuffered: a thread blocked here does
+    not hold the lock of sys.stdin's buffer, which would stop the interpreter's exit."""
+    import os
+
+    data = b""
+    while not data.endswith(b"\n"):
+        more = os.read(fd, 1 << 16)
+        if not more:
+            break
+        data += more
+    return data
 
 
 def read_frame(stream, size: int):

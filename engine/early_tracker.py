@@ -1,0 +1,127 @@
+"""The Python that runs MediaPipe, and a MediaPipe child started early for `python -m engine track`.
+
+Standard library only, so that `engine/__main__.py` can start the child before the command's
+imports and the video's probe: the child (`video/mediapipe_worker.py --wait`) loads MediaPipe and
+builds its Face Mesh graph meanwhile, then waits for its job (one JSON line) on stdin. The first
+`engine.video.landmarks.LandmarkReader` adopts it (`adopt`) and sends the job; a command that fails
+before then closes it (`close_early`, which `engine.cli.main.main` always calls). A child whose
+parent dies sees its stdin end and exits.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Optional
+
+TRACKER_ENV = "TALKING_HEAD_TRACKER_PYTHON"
+PROJECT_TRACKER = Path(__file__).resolve().parents[1] / ".venv-video" / "bin" / "python"
+WORKER = Path(__file__).with_name("video") / "mediapipe_worker.py"
+WAIT = "--wait"          # the worker's argument for "load MediaPipe, then read the job from stdin"
+EARLY_COMMANDS = {"track"}
+
+
+def find_tracker():
+    """(the Python that runs MediaPipe, "") or (None, why there is none, one sentence):
+    TALKING_HEAD_TRACKER_PYTHON when set, else this Python when it has mediapipe, else `.venv-video`."""
+    chosen = os.environ.get(TRACKER_ENV)
+    if chosen:
+        if not Path(chosen).is_file():
+            return None, f"{TRACKER_ENV} names '{chosen}', which does not exist."
+        return chosen, ""
+    if importlib.util.find_spec("mediapipe") is not None:
+        return sys.executable, ""
+    if PROJECT_TRACKER.is_file():
+        return str(PROJECT_TRACKER), ""
+    return None, ("Finding face landmarks needs MediaPipe 0.10.14 in a Python 3.11 or 3.12: "
+                  f"run 'python build.py setup' (it makes .venv-video) or set {TRACKER_ENV}.")
+
+
+def quiet_env() -> dict:
+    """The environment of a MediaPipe child: its logging quiet, no PYTHONPATH of ours."""
+    env = dict(os.environ, GLOG_minloglevel="2", TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore")
+    env.pop("PYTHONPATH", None)  # the worker needs only numpy and mediapipe of its own Python
+    return env
+
+
+@dataclass
+class EarlyChild:
+    """A waiting MediaPipe child: its Python, the process (stdin and stdout pipes) and its stderr file."""
+
+    python: str
+    process: subprocess.Popen
+    log: IO[bytes]
+
+    def close(self) -> None:
+        """Kill the child (it holds no work yet) and wait for it."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout, self.log):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+
+_lock = threading.Lock()
+_early: Optional[EarlyChild] = None
+
+
+def wants_early(argv) -> bool:
+    """Whether the command line (without the program) runs a command that tracks a video, and not its help."""
+    if any(a in ("-h", "--help") for a in argv):
+        return False
+    positional = [a for a in argv if not a.startswith("-")]
+    return bool(positional) and positional[0] in EARLY_COMMANDS
+
+
+def start_early(argv=None) -> bool:
+    """Start the waiting MediaPipe child when `argv` (None: sys.argv[1:]) tracks a video and none is
+    waiting yet; whether one is waiting now. Any trouble (no tracker Python, ...) just starts none:
+    the ordinary start then says what is wrong, in its place among the command's errors."""
+    global _early
+    if not wants_early(sys.argv[1:] if argv is None else argv):
+        return False
+    with _lock:
+        if _early is not None:
+            return True
+        python, _ = find_tracker()
+        if python is None:
+            return False
+        log = tempfile.TemporaryFile()     # a file, not a pipe: MediaPipe's logging can never block it
+        try:
+            process = subprocess.Popen([python, str(WORKER), WAIT], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                       stderr=log, env=quiet_env())
+        except OSError:
+            log.close()
+            return False
+        _early = EarlyChild(python, process, log)
+        return True
+
+
+def adopt(python: str) -> Optional[EarlyChild]:
+    """The waiting child, now the caller's to send a job to and close, if it runs `python`; else None
+    (and a waiting child of another Python is closed)."""
+    global _early
+    with _lock:
+        child, _early = _early, None
+    if child is not None and child.python != python:
+        child.close()
+        return None
+    return child
+
+
+def close_early() -> None:
+    """Close the waiting child, if one was started and not adopted."""
+    global _early
+    with _lock:
+        child, _early = _early, None
+    if child is not None:
+        child.close()
