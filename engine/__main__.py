@@ -4,8 +4,8 @@ import sys
 
 from . import early_tracker
 
-early_tracker.start_early()      # `track`: MediaPipe's child loads beside the command's imports and probe
 try:
+    early_tracker.start_early()  # `track`: MediaPipe's child loads, and ffmpeg starts, beside the command's imports
     from .cli.main import main
 
     code = main()

@@ -1,9 +1,11 @@
 """The Python that runs MediaPipe, and a MediaPipe child started early for `python -m engine track`.
 
-Standard library only, so that `engine/__main__.py` can start the child before the command's
+Standard library only at import, so that `engine/__main__.py` can start the child before the command's
 imports and the video's probe: the child (`video/mediapipe_worker.py --wait`) loads MediaPipe and
-builds its Face Mesh graph meanwhile, then waits for its job (one JSON line) on stdin. The first
-`engine.video.landmarks.LandmarkReader` adopts it (`adopt`) and sends the job; a command that fails
+builds its Face Mesh graph meanwhile, then waits for its job (one JSON line) on stdin. The video is
+probed and the job sent at once (`engine.video.landmarks.send_early_job`), so ffmpeg starts decoding
+during the command's imports too. The first `engine.video.landmarks.LandmarkReader` adopts the child
+(`adopt`), and sends the job if that has not happened or was another; a command that fails
 before then closes it (`close_early`, which `engine.cli.main.main` always calls). A child whose
 parent dies sees its stdin end and exits.
 """
@@ -11,6 +13,7 @@ parent dies sees its stdin end and exits.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -57,6 +60,23 @@ class EarlyChild:
     python: str
     process: subprocess.Popen
     log: IO[bytes]
+    job: Optional[dict] = None      # the job sent already (`send`), None while it waits
+    probed: object = None           # the engine.video.decode.VideoInfo that job was made from
+
+    def send(self, job: dict) -> None:
+        """Hand the child its job (it starts decoding at once); a child that has ended (MediaPipe
+        could not start) is left to say why by its exit status."""
+        self.job = job
+        try:
+            self.process.stdin.write(json.dumps(job).encode() + b"\n")
+            self.process.stdin.flush()
+        except OSError:
+            pass
+        finally:
+            try:
+                self.process.stdin.close()
+            except OSError:
+                pass
 
     def close(self) -> None:
         """Kill the child (it holds no work yet) and wait for it."""
@@ -82,12 +102,18 @@ def wants_early(argv) -> bool:
     return bool(positional) and positional[0] in EARLY_COMMANDS
 
 
+def waiting() -> Optional[EarlyChild]:
+    """The early child not yet adopted, if any (still the caller of `adopt`'s to close)."""
+    return _early
+
+
 def start_early(argv=None) -> bool:
     """Start the waiting MediaPipe child when `argv` (None: sys.argv[1:]) tracks a video and none is
     waiting yet; whether one is waiting now. Any trouble (no tracker Python, ...) just starts none:
     the ordinary start then says what is wrong, in its place among the command's errors."""
     global _early
-    if not wants_early(sys.argv[1:] if argv is None else argv):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not wants_early(argv):
         return False
     with _lock:
         if _early is not None:
@@ -103,7 +129,13 @@ def start_early(argv=None) -> bool:
             log.close()
             return False
         _early = EarlyChild(python, process, log)
-        return True
+    try:
+        from .video.landmarks import send_early_job   # the job too, when the command line is plain enough
+
+        send_early_job(argv)
+    except Exception:  # noqa: BLE001 - a guess only: the command's own probe reports any error in its place
+        pass
+    return True
 
 
 def adopt(python: str) -> Optional[EarlyChild]:

@@ -28,7 +28,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     try:
-        early_tracker.start_early(argv)       # a video to track: MediaPipe's child loads meanwhile
         return _main(argv)
     finally:
         early_tracker.close_early()            # one the command did not use (it failed before the job)
@@ -38,6 +37,7 @@ def _main(argv) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        early_tracker.start_early(argv)       # a video to track: MediaPipe's child loads meanwhile
         return int(args.handler(args) or 0)
     except EngineError as error:
         if args.debug:

@@ -10,7 +10,7 @@ whose Python has no MediaPipe wheel (3.13) tracks through the same door.
 
 from __future__ import annotations
 
-import contextlib
+import argparse
 import json
 import subprocess
 import tempfile
@@ -95,23 +95,18 @@ class LandmarkReader:
 
     def __init__(self, info: decode.VideoInfo, start: float = 0.0, end: Optional[float] = None) -> None:
         self.info, self.start, self.end = info, start, end
-        width, height = info.analysis_size()
-        job = {"command": decode.decode_command(info, start, end), "width": width, "height": height,
-               "full_width": info.width, "full_height": info.height, "max_faces": 2}
+        job = worker_job(info, start, end)
         self._records = np.empty((max(info.frame_count(start, end), 1) + 8, RECORD), np.float32)
         self._count, self._ended, self._ready = 0, False, threading.Condition()
         python = tracker_python()
         early = early_tracker.adopt(python)      # one started before the command's imports, MediaPipe loaded
+        if early is not None and early.job not in (None, job):
+            early.close()                        # it was sent a guess of another job (send_early_job)
+            early = None
         if early is not None:
             self.process, self._log = early.process, early.log
-            try:
-                self.process.stdin.write(json.dumps(job).encode() + b"\n")
-                self.process.stdin.flush()
-            except OSError:                      # it has ended (MediaPipe could not start): its status says why
-                pass
-            finally:
-                with contextlib.suppress(OSError):
-                    self.process.stdin.close()
+            if early.job is None:
+                early.send(job)
         else:
             self._log = tempfile.TemporaryFile()     # a file, not a pipe: MediaPipe's logging can never block it
             self.process = subprocess.Popen([python, str(WORKER), json.dumps(job)], stdout=subprocess.PIPE,
@@ -170,6 +165,48 @@ class LandmarkReader:
             until = "the end" if self.end is None else f"{self.end:g} s"
             raise VideoError(f"No frames could be read from '{info.name}' between {self.start:g} s and {until}.")
         return as_landmarks(records, info, self.start)
+
+
+def worker_job(info: decode.VideoInfo, start: float = 0.0, end: Optional[float] = None) -> dict:
+    """The JSON job of `mediapipe_worker.py` for a stretch of `info`."""
+    width, height = info.analysis_size()
+    return {"command": decode.decode_command(info, start, end), "width": width, "height": height,
+            "full_width": info.width, "full_height": info.height, "max_faces": 2}
+
+
+class _Quiet(argparse.ArgumentParser):
+    def error(self, message):
+        raise ValueError(message)
+
+
+def send_early_job(argv) -> None:
+    """Probe the video of a `track` command line (`argv` without the program) and send the waiting early
+    child (`early_tracker`) its job, so ffmpeg starts during the command's imports. A guess: the reader
+    sends the real job, or starts another child, when this one differs; errors are the caller's to drop."""
+    from .track import _checked_range
+
+    child = early_tracker.waiting()
+    if child is None or child.job is not None:
+        return
+    guess = _Quiet(add_help=False)
+    guess.add_argument("video")
+    for option in ("-o", "--head", "--landmarks", "--overlay"):
+        guess.add_argument(option)
+    guess.add_argument("--start", type=float, default=0.0)
+    guess.add_argument("--end", type=float, default=None)
+    args, _ = guess.parse_known_args(argv[argv.index("track") + 1:])
+    info = decode.probe_video(args.video)
+    start, end = _checked_range(info, args.start, args.end)
+    if early_tracker.waiting() is child:
+        child.probed = info
+        child.send(worker_job(info, start, end))
+
+
+def early_probe(path) -> Optional[decode.VideoInfo]:
+    """The probe of `path` that the early child's job was made from, if it is that video's."""
+    child = early_tracker.waiting()
+    info = None if child is None else child.probed
+    return info if info is not None and info.path == Path(path) else None
 
 
 def as_landmarks(records: np.ndarray, info: decode.VideoInfo, start: float) -> VideoLandmarks:

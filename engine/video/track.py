@@ -23,7 +23,7 @@ from ..progress import Reporter, silent
 from . import decode, topology
 from . import fit as _fit
 from .embedding import embedding_for
-from .landmarks import NUM_POINTS, LandmarkReader
+from .landmarks import NUM_POINTS, LandmarkReader, early_probe
 from .solve import StreamingFit, VideoFit
 
 TRACKER = "mediapipe 0.10.14 face mesh (478 points) + engine.video fit"
@@ -54,7 +54,7 @@ def track_video(path, head=None, landmarks=None, start: float = 0.0, end: Option
     from ..head import load_head
 
     reporter = reporter or silent()
-    info = decode.probe_video(path)
+    info = early_probe(path) or decode.probe_video(path)     # `python -m engine track` probed it already
     start, end = _checked_range(info, start, end)
     model = {"head": head}
 

@@ -109,3 +109,41 @@ def test_the_waiting_worker_ends_quietly_when_no_job_comes():
     done = subprocess.run([landmarks.tracker_python(), str(early_tracker.WORKER), early_tracker.WAIT],
                           input=b"", capture_output=True, env=early_tracker.quiet_env(), timeout=120)
     assert done.returncode == 0 and done.stdout == b""
+
+
+@needs_tracker
+def test_the_early_job_is_the_readers_and_its_probe_is_reused(known_video):
+    assert early_tracker.start_early(["--debug", "track", str(known_video), "-o", "take.npz"])
+    child = early_tracker.waiting()
+    info = landmarks.early_probe(str(known_video))
+    assert child.job == landmarks.worker_job(info, 0.0, None) and child.process.stdin.closed   # sent already
+    try:
+        marks = landmarks.track_landmarks(info)
+    finally:
+        early_tracker.close_early()
+    assert early_tracker.waiting() is None and child.process.returncode == 0
+    assert marks.points.shape == (40, landmarks.NUM_POINTS, 3) and marks.found.all()
+
+
+@needs_tracker
+def test_a_wrong_guess_of_the_job_starts_a_child_for_the_real_one(known_video):
+    assert early_tracker.start_early(["track", str(known_video), "--start", "0.8"])
+    guessed = early_tracker.waiting()
+    assert guessed.job is not None
+    info = decode.probe_video(known_video)
+    try:
+        marks = landmarks.track_landmarks(info, 0.0, 0.4)        # not what the command line said
+    finally:
+        early_tracker.close_early()
+    assert guessed.process.returncode is not None and len(marks.faces) == 10
+
+
+def test_no_early_job_for_a_file_that_is_no_video(tmp_path, monkeypatch):
+    monkeypatch.setenv("TALKING_HEAD_TRACKER_PYTHON", sys.executable)
+    text = tmp_path / "notes.txt"
+    text.write_text("words\n")
+    try:
+        assert early_tracker.start_early(["track", str(text)])
+        assert early_tracker.waiting().job is None and landmarks.early_probe(text) is None
+    finally:
+        early_tracker.close_early()
