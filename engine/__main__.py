@@ -5,10 +5,14 @@ import sys
 from . import early_tracker
 
 try:
-    early_tracker.start_early()  # `track`: MediaPipe's child loads, and ffmpeg starts, beside the command's imports
-    from .cli.main import main
-
-    code = main()
+    try:
+        early_tracker.start_early()  # `track`: MediaPipe's child loads, and ffmpeg starts, beside the imports
+        from .cli.main import main
+    except KeyboardInterrupt:        # Ctrl-C this early: the same sentence as during the command
+        print("\ncancelled: nothing more was written.", file=sys.stderr)
+        code = 1
+    else:
+        code = main()
 finally:
     early_tracker.close_early()  # one the command never used (it failed first, or was interrupted)
 sys.exit(code)
