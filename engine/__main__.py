@@ -3,10 +3,11 @@
 import sys
 
 from . import early_tracker
+from .cli import send_early_job
 
 try:
     try:
-        early_tracker.start_early()  # `track`: MediaPipe's child loads, and ffmpeg starts, beside the imports
+        early_tracker.start_early(send_job=send_early_job)  # `track`: MediaPipe's child loads, and ffmpeg starts, beside the imports
         from .cli.main import main
     except KeyboardInterrupt:        # Ctrl-C this early: the same sentence as during the command
         print("\ncancelled: nothing more was written.", file=sys.stderr)

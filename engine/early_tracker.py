@@ -21,7 +21,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Optional
+from typing import IO, Callable, Optional
 
 TRACKER_ENV = "TALKING_HEAD_TRACKER_PYTHON"
 PROJECT_TRACKER = Path(__file__).resolve().parents[1] / ".venv-video" / "bin" / "python"
@@ -107,10 +107,12 @@ def waiting() -> Optional[EarlyChild]:
     return _early
 
 
-def start_early(argv=None) -> bool:
+def start_early(argv=None, send_job: Optional[Callable] = None) -> bool:
     """Start the waiting MediaPipe child when `argv` (None: sys.argv[1:]) tracks a video and none is
     waiting yet; whether one is waiting now. Any trouble (no tracker Python, ...) just starts none:
-    the ordinary start then says what is wrong, in its place among the command's errors."""
+    the ordinary start then says what is wrong, in its place among the command's errors.
+    `send_job(argv)`, when given, is called once the child runs (`engine.cli.send_early_job`: it probes
+    the video and sends the job; this module, standard library only, cannot import the video package)."""
     global _early
     argv = sys.argv[1:] if argv is None else list(argv)
     if not wants_early(argv):
@@ -129,10 +131,10 @@ def start_early(argv=None) -> bool:
             log.close()
             return False
         _early = EarlyChild(python, process, log)
+    if send_job is None:
+        return True
     try:
-        from .video.landmarks import send_early_job   # the job too, when the command line is plain enough
-
-        send_early_job(argv)
+        send_job(argv)                    # the job too, when the command line is plain enough
     except Exception:  # noqa: BLE001 - a guess only: the command's own probe reports any error in its place
         pass
     return True

@@ -11,6 +11,7 @@ import sys
 import traceback
 
 from .. import early_tracker
+from . import send_early_job
 from ..errors import EngineError
 from . import commands
 
@@ -37,7 +38,7 @@ def _main(argv) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        early_tracker.start_early(argv)       # a video to track: MediaPipe's child loads meanwhile
+        early_tracker.start_early(argv, send_early_job)  # a video to track: MediaPipe's child loads meanwhile
         return int(args.handler(args) or 0)
     except EngineError as error:
         if args.debug:

@@ -211,3 +211,15 @@ def _finish(process: subprocess.Popen, count: int, info: VideoInfo) -> None:
     if count == 0 and process.returncode not in (0, -9):
         reason = (err.decode(errors="replace").strip().splitlines() or ["no frames"])[-1]
         raise VideoError(f"ffmpeg could not decode '{info.name}' ({reason}).")
+
+
+def checked_range(info: VideoInfo, start, end):
+    """(start, end) of a tracking range in seconds, checked against the video (end None: to its end)."""
+    start = float(start or 0.0)
+    if start < 0:
+        raise VideoError(f"--start {start:g} s is before the video begins; give 0 or later.")
+    if end is not None and end <= start:
+        raise VideoError(f"The range {start:g} s to {end:g} s is empty; give --end after --start.")
+    if start >= info.duration:
+        raise VideoError(f"'{info.name}' is {info.duration:.2f} s long; --start {start:g} s is past its end.")
+    return start, (None if end is None or end >= info.duration else float(end))

@@ -183,8 +183,6 @@ def send_early_job(argv) -> None:
     """Probe the video of a `track` command line (`argv` without the program) and send the waiting early
     child (`early_tracker`) its job, so ffmpeg starts during the command's imports. A guess: the reader
     sends the real job, or starts another child, when this one differs; errors are the caller's to drop."""
-    from .track import _checked_range
-
     child = early_tracker.waiting()
     if child is None or child.job is not None:
         return
@@ -196,7 +194,7 @@ def send_early_job(argv) -> None:
     guess.add_argument("--end", type=float, default=None)
     args, _ = guess.parse_known_args(argv[argv.index("track") + 1:])
     info = decode.probe_video(args.video)
-    start, end = _checked_range(info, args.start, args.end)
+    start, end = decode.checked_range(info, args.start, args.end)
     if early_tracker.waiting() is child:
         child.probed = info
         child.send(worker_job(info, start, end))

@@ -55,7 +55,7 @@ def track_video(path, head=None, landmarks=None, start: float = 0.0, end: Option
 
     reporter = reporter or silent()
     info = early_probe(path) or decode.probe_video(path)     # `python -m engine track` probed it already
-    start, end = _checked_range(info, start, end)
+    start, end = decode.checked_range(info, start, end)
     model = {"head": head}
 
     def prepare_head():
@@ -125,17 +125,6 @@ def _follow(reader: LandmarkReader, stream: StreamingFit, reporter: Reporter, ex
         reporter.update(min(stream.count + stream.fitted, 2 * expected))
         if ended and not fitted and count == stream.count:
             return
-
-
-def _checked_range(info: decode.VideoInfo, start, end):
-    from .errors import VideoError
-
-    start = float(start or 0.0)
-    if start < 0 or (end is not None and end <= start):
-        raise VideoError(f"The range {start:g} s to {end:g} s is empty; give --end after --start.")
-    if start >= info.duration:
-        raise VideoError(f"'{info.name}' is {info.duration:.2f} s long; --start {start:g} s is past its end.")
-    return start, (None if end is None or end >= info.duration else float(end))
 
 
 def _warn_faces(marks, info) -> None:

@@ -98,3 +98,17 @@ def test_4k_60fps_streams_at_the_analysis_size(tmp_path):
     assert (info.width, info.height, info.fps) == (3840, 2160, 60)
     shapes = [f.shape for f in decode.frames(info)]
     assert len(shapes) == 12 and set(shapes) == {(540, 960, 3)}
+
+
+@pytest.mark.parametrize("start, end, words", [(-1.0, None, "before the video begins"), (-1.0, 0.5, "before the video begins"),
+                                               (0.5, 0.5, "is empty"), (99.0, None, "past its end")])
+def test_a_bad_tracking_range_is_one_sentence(known_video, start, end, words):
+    with pytest.raises(VideoError, match=words):
+        decode.checked_range(decode.probe_video(known_video), start, end)
+
+
+def test_a_good_tracking_range_ends_at_the_video(known_video):
+    info = decode.probe_video(known_video)
+    assert decode.checked_range(info, None, None) == (0.0, None)
+    assert decode.checked_range(info, 0.2, info.duration + 5) == (0.2, None)
+    assert decode.checked_range(info, 0.2, 0.6) == (0.2, 0.6)

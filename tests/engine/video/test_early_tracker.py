@@ -89,7 +89,7 @@ def test_an_early_child_without_mediapipe_says_so_in_one_sentence(known_video, m
     if __import__("importlib").util.find_spec("mediapipe") is not None:
         pytest.skip("this Python has mediapipe")
     monkeypatch.setenv("TALKING_HEAD_TRACKER_PYTHON", sys.executable)
-    assert early_tracker.start_early(["track", str(known_video)])
+    assert early_tracker.start_early(["track", str(known_video)], landmarks.send_early_job)
     process = early_tracker._early.process
     with pytest.raises(TrackerMissingError, match="MediaPipe Face Mesh could not start"):
         landmarks.track_landmarks(decode.probe_video(known_video))
@@ -113,7 +113,7 @@ def test_the_waiting_worker_ends_quietly_when_no_job_comes():
 
 @needs_tracker
 def test_the_early_job_is_the_readers_and_its_probe_is_reused(known_video):
-    assert early_tracker.start_early(["--debug", "track", str(known_video), "-o", "take.npz"])
+    assert early_tracker.start_early(["--debug", "track", str(known_video), "-o", "take.npz"], landmarks.send_early_job)
     child = early_tracker.waiting()
     info = landmarks.early_probe(str(known_video))
     assert child.job == landmarks.worker_job(info, 0.0, None) and child.process.stdin.closed   # sent already
@@ -127,7 +127,7 @@ def test_the_early_job_is_the_readers_and_its_probe_is_reused(known_video):
 
 @needs_tracker
 def test_a_wrong_guess_of_the_job_starts_a_child_for_the_real_one(known_video):
-    assert early_tracker.start_early(["track", str(known_video), "--start", "0.8"])
+    assert early_tracker.start_early(["track", str(known_video), "--start", "0.8"], landmarks.send_early_job)
     guessed = early_tracker.waiting()
     assert guessed.job is not None
     info = decode.probe_video(known_video)
@@ -143,7 +143,7 @@ def test_no_early_job_for_a_file_that_is_no_video(tmp_path, monkeypatch):
     text = tmp_path / "notes.txt"
     text.write_text("words\n")
     try:
-        assert early_tracker.start_early(["track", str(text)])
+        assert early_tracker.start_early(["track", str(text)], landmarks.send_early_job)
         assert early_tracker.waiting().job is None and landmarks.early_probe(text) is None
     finally:
         early_tracker.close_early()
