@@ -53,6 +53,18 @@ def quiet_env() -> dict:
     return env
 
 
+def start_worker(python: str, argument: str, stdin=None):
+    """`video/mediapipe_worker.py` started in `python` with `argument` (its job as JSON, or WAIT): its stdout
+    a pipe, its stderr a temporary file (not a pipe: MediaPipe's logging can never block it); (process, file)."""
+    log = tempfile.TemporaryFile()
+    try:
+        return subprocess.Popen([python, str(WORKER), argument], stdin=stdin, stdout=subprocess.PIPE, stderr=log,
+                                env=quiet_env()), log
+    except BaseException:
+        log.close()
+        raise
+
+
 @dataclass
 class EarlyChild:
     """A waiting MediaPipe child: its Python, the process (stdin and stdout pipes) and its stderr file."""
@@ -123,12 +135,9 @@ def start_early(argv=None, send_job: Optional[Callable] = None) -> bool:
         python, _ = find_tracker()
         if python is None:
             return False
-        log = tempfile.TemporaryFile()     # a file, not a pipe: MediaPipe's logging can never block it
         try:
-            process = subprocess.Popen([python, str(WORKER), WAIT], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                       stderr=log, env=quiet_env())
+            process, log = start_worker(python, WAIT, stdin=subprocess.PIPE)
         except OSError:
-            log.close()
             return False
         _early = EarlyChild(python, process, log)
     if send_job is None:

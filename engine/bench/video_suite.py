@@ -145,18 +145,16 @@ def _landmarks_alone(clip: Path) -> tuple:
     import json
 
     from ..video import decode
-    from ..video.landmarks import WORKER, _quiet_env, tracker_python
+    from ..early_tracker import quiet_env
+    from ..video.landmarks import WORKER, tracker_python, worker_job
 
-    info = decode.probe_video(clip)
-    width, height = info.analysis_size()
-    job = {"command": decode.decode_command(info), "width": width, "height": height, "full_width": info.width,
-           "full_height": info.height, "max_faces": 2}
+    job = worker_job(decode.probe_video(clip))
     import resource
 
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run([tracker_python(), str(WORKER), json.dumps(job)], check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL, env=_quiet_env())
+                   stderr=subprocess.DEVNULL, env=quiet_env())
     cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     return time.perf_counter() - start, (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
 

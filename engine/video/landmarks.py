@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +26,7 @@ from .errors import TrackerMissingError, VideoError
 
 NUM_POINTS = 478
 RECORD = 2 + 3 * NUM_POINTS
-WORKER = Path(__file__).with_name("mediapipe_worker.py")
+WORKER = early_tracker.WORKER
 TRACKER_ENV = early_tracker.TRACKER_ENV
 PROJECT_TRACKER = early_tracker.PROJECT_TRACKER
 SECOND_FACE_RATIO = 0.15   # a second face at least this big (by area) earns a warning
@@ -108,9 +106,7 @@ class LandmarkReader:
             if early.job is None:
                 early.send(job)
         else:
-            self._log = tempfile.TemporaryFile()     # a file, not a pipe: MediaPipe's logging can never block it
-            self.process = subprocess.Popen([python, str(WORKER), json.dumps(job)], stdout=subprocess.PIPE,
-                                            stderr=self._log, env=_quiet_env())
+            self.process, self._log = early_tracker.start_worker(python, json.dumps(job))
         self._thread = threading.Thread(target=self._read, name="landmark reader", daemon=True)
         self._thread.start()
 
@@ -212,10 +208,6 @@ def as_landmarks(records: np.ndarray, info: decode.VideoInfo, start: float) -> V
     points = records[:, 2:].reshape(-1, NUM_POINTS, 3)
     return VideoLandmarks(points, records[:, 0].astype(np.int32), records[:, 1], float(info.fps), start,
                           info.width, info.height)
-
-
-def _quiet_env() -> dict:
-    return early_tracker.quiet_env()
 
 
 def _check_worker(code: int, err: str, info) -> None:

@@ -24,7 +24,8 @@ import numpy as np
 from ..progress import Reporter, silent
 from . import decode
 from .errors import TrackerMissingError, VideoError
-from .landmarks import _quiet_env, tracker_python
+from ..early_tracker import quiet_env
+from .landmarks import tracker_python
 
 WORKER = Path(__file__).with_name("matte_worker.py")
 
@@ -79,7 +80,7 @@ def matte_frames(info: decode.VideoInfo, crop: Crop, size: int, start: float = 0
     frames = []
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen([tracker_python(), str(WORKER), json.dumps(job)], stdout=subprocess.PIPE,
-                                   stderr=log, env=_quiet_env())
+                                   stderr=log, env=quiet_env())
         try:
             while True:
                 data = decode._read_exactly(process.stdout, record)

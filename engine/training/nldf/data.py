@@ -167,10 +167,9 @@ def prepare_frames(config: NLDFConfig, head: HeadModel, specs: Specs, rgba: np.n
     eyes = np.zeros_like(mouth)
     for k, camera in enumerate(cameras):
         mouth[k] = region_mask(camera, marks[k, [ids[i] for i in MOUTH_LANDMARKS]], config.region_margin)
-        for brow in BROW_LANDMARKS:
-            brows[k] |= region_mask(camera, marks[k, [ids[i] for i in brow]], config.region_margin)
-        for eye in EYE_LANDMARKS:
-            eyes[k] |= region_mask(camera, marks[k, [ids[i] for i in eye]], config.region_margin)
+        for boxes, groups in ((brows, BROW_LANDMARKS), (eyes, EYE_LANDMARKS)):
+            for group in groups:
+                boxes[k] |= region_mask(camera, marks[k, [ids[i] for i in group]], config.region_margin)
     weights = 1.0 + config.mouth_weight * mouth + config.brow_weight * brows + config.eye_weight * eyes
     conditions = condition_vectors({"expression": specs.expression, "pose": specs.pose}, head)
     return FrameSet(rgba, conditions, transforms, cameras, weights.astype(np.float32), mouth, eyes)
