@@ -32,6 +32,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from ...audio.load import ANALYSIS_RATE, audio_from_array
+from ...children import die_with_parent
 from ...errors import InputError, ModelError
 from ...progress import Reporter, silent
 from .phones import SILENCE, Phone, clean_phones, normalize_label
@@ -302,8 +303,9 @@ def all_phone_decoder():
             raise
 
 
-def _start_worker() -> None:
+def _start_worker(parent: int) -> None:
     global _decoder
+    die_with_parent(parent)  # a worker outliving a killed parent would hold its pipes (and a Ray actor's sockets)
     _decoder = _decoder or new_decoder(all_phones=True)  # made here when spawned, inherited when forked
 
 
@@ -323,7 +325,7 @@ def decode_in_pool(chunks: list[np.ndarray], workers: int, reporter: Reporter,
     """`decode_chunks` on a pool of `workers` processes (see `worker_context`)."""
     results: list = [None] * len(chunks)
     with ProcessPoolExecutor(min(workers, len(chunks)), mp_context=worker_context(),
-                             initializer=_start_worker) as pool:
+                             initializer=_start_worker, initargs=(os.getpid(),)) as pool:
         futures = {pool.submit(_decode_in_worker, chunk, gain): i for i, chunk in enumerate(chunks)}
         try:
             for future in as_completed(futures):

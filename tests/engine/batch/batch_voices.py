@@ -25,6 +25,15 @@ def voice_cuts(folder: Path, seconds=(1.0, 1.2, 0.9), start_s: float = 0.5) -> l
     return paths
 
 
+def long_voice(path: Path, seconds: float) -> Path:
+    """The sample voice repeated to `seconds` (longer than the sample) as one WAV."""
+    import soundfile
+
+    samples, rate = soundfile.read(SAMPLE, dtype="float32")
+    soundfile.write(path, np.resize(samples, int(seconds * rate)), rate)
+    return path
+
+
 def silent_voice(path: Path, seconds: float = 1.0) -> Path:
     import soundfile
 

@@ -4,7 +4,6 @@ local workers give, and a Ray worker killed mid-line costing only that line."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from batch_voices import leftovers, silent_voice, summary, voice_cuts, write_manifest
+from batch_voices import leftovers, long_voice, silent_voice, summary, voice_cuts, write_manifest
 from engine.motion import MotionClip
 
 ray = pytest.importorskip("ray")
@@ -61,36 +60,59 @@ def test_a_manifest_runs_on_a_ray_cluster_as_on_local_workers(tmp_path, cluster)
 
 def _actor_pids() -> list:
     """The process ids of this machine's Ray workers that hold a LineActor (their title names it)."""
-    pids = []
+    return [pid for pid, _ in _processes() if b"ray::LineActor" in _cmdline(pid)]
+
+
+def _processes() -> list:
+    """(pid, parent pid) of every process of this machine."""
+    found = []
     for entry in Path("/proc").iterdir():
         try:
-            if entry.name.isdigit() and b"ray::LineActor" in (entry / "cmdline").read_bytes():
-                pids.append(int(entry.name))
-        except OSError:
+            if entry.name.isdigit():
+                found.append((int(entry.name), int((entry / "stat").read_text().rpartition(")")[2].split()[1])))
+        except (OSError, ValueError, IndexError):
             continue
-    return pids
+    return found
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _children(pid: int) -> list:
+    """The processes `pid` forked (they keep its title, ray::LineActor...)."""
+    return [child for child, parent in _processes() if parent == pid and b"ray::LineActor" in _cmdline(child)]
 
 
 def test_a_ray_worker_killed_mid_line_costs_only_that_line(tmp_path, cluster):
-    voice_cuts(tmp_path / "vo", (0.5, 8.0, 1.0, 1.0))  # line1 on one actor ends while line2 is being done
+    # line2 is long enough (>= 20 s) for the phonetic driver to recognise it on a pool of worker processes:
+    # the actor with pool workers is the one doing line2, killed there (its workers must end with it, or
+    # they would keep its connection to Ray open and the batch would wait for ever)
+    voice_cuts(tmp_path / "vo", (0.5, 1.0, 1.0, 1.0))
+    long_voice(tmp_path / "vo" / "line2.wav", 40.0)
     out = tmp_path / "out"
     command = [sys.executable, "-m", "engine", "batch", str(tmp_path / "vo"), "--out", str(out), "--cluster", cluster,
                "--workers", "2", "--driver", "phonetic"]
     batch = subprocess.Popen(command, env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 240
-    while not (out / "line1" / "line.json").exists():
-        assert batch.poll() is None and time.monotonic() < deadline, batch.communicate()
-        time.sleep(0.01)
-    first = int(json.loads((out / "line1" / "line.json").read_text())["worker"].rpartition(":")[2])
-    os.kill(next(pid for pid in _actor_pids() if pid != first), signal.SIGKILL)  # the actor doing line2
+    while not (doing := [(pid, kids) for pid in _actor_pids() if (kids := _children(pid))]):
+        assert batch.poll() is None and not (out / "line2").exists() and time.monotonic() < deadline, \
+            batch.communicate()
+        time.sleep(0.002)
+    (actor, workers), = doing
+    os.kill(actor, signal.SIGKILL)
     stdout, stderr = batch.communicate(timeout=240)
     rows = {r["id"]: r for r in summary(out)}
     assert {k: r["status"] for k, r in rows.items()} == {"line1": "ok", "line2": "failed", "line3": "ok",
                                                          "line4": "ok"}, stderr[-2000:]
     assert rows["line2"]["error"].startswith("The Ray worker stopped unexpectedly while doing this line")
     assert not (out / "line2").exists() and leftovers(out) == []
+    assert not [pid for pid in workers if b"LineActor" in _cmdline(pid)]  # the pool went with its actor
     again = subprocess.run(command, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True,
                            timeout=300)
     assert "1 line done, 0 failed, 3 finished earlier" in again.stdout, again.stderr[-2000:]
-    assert MotionClip.load(out / "line2" / "line2.npz").num_frames == 240
+    assert MotionClip.load(out / "line2" / "line2.npz").num_frames == 1200
