@@ -171,6 +171,10 @@ def register_eval_lipsync(sub) -> None:
                     help="every driver's mouth lead on the sound (default: each driver's own)")
     ev.add_argument("--target-lead-ms", type=LEAD_MS, default=0.0, metavar="MS",
                     help="synthetic speech: the true mouth leads the true phones by this much (default 0)")
+    ev.add_argument("--linear-reference", action="store_true",
+                    help="with --videos a folder: instead of the drivers, how much of the tracked mouths a ridge map "
+                    "of the audio explains, learnt from the training rows, from every other speaker, and by number "
+                    "of speakers (OUT/linear_reference.json)")
     ev.set_defaults(handler=run_eval_lipsync)
 
 
@@ -178,6 +182,8 @@ def run_eval_lipsync(args) -> int:
     from ..animate import available_drivers
     from ..evaluation.lipsync import EVAL_SEED, evaluate_lipsync, heldout_clips, write_evaluation
 
+    if args.linear_reference:
+        return run_linear_reference(args)
     if args.videos is not None:
         return run_eval_lipsync_real(args)
     if not 1 <= args.clips <= 1000:
@@ -232,6 +238,38 @@ def run_eval_lipsync_real(args) -> int:
     for note in evaluation.skipped:
         print(f"skipped {note}")
     print(f"wrote {path} and {plot}")
+    return 0
+
+
+def run_linear_reference(args) -> int:
+    """eval-lipsync --videos FOLDER --linear-reference (see engine.evaluation.linear_reference)."""
+    import json
+
+    from ..evaluation.linear_reference import linear_reference, reference_clips
+    from ..evaluation.takes import real_videos
+
+    if args.videos is None or not Path(args.videos).is_dir():
+        raise InputError("--linear-reference needs --videos, a folder like ../shared/data/videos (its held-out "
+                         "speakers are scored, its training rows are learnt from).")
+    out = Path(args.out)
+    clips, skipped = reference_clips(real_videos(Path(args.videos), "all"), out / "real_speech" / "takes", reporter())
+    if not any(c.held_out for c in clips) or all(c.held_out for c in clips):
+        raise InputError(f"'{args.videos}' needs both held-out videos and training rows of ../shared/data/videos "
+                         "for the linear reference.")
+    result = linear_reference(clips, reporter=reporter()) | {"skipped": skipped}
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "linear_reference.json"
+    path.write_text(json.dumps(result, indent=2))
+    for name in ("training_rows", "leave_one_speaker_out"):
+        row = result[name]
+        print(f"ridge map of the audio, learnt from {name.replace('_', ' ')} ({row['speakers']} speakers): "
+              f"held-out best-lag r {row['r_best']:.3f} (lowest {row['r_best_lowest_speaker']:.3f}), "
+              f"lag 0 {row['r_lag0']:.3f}")
+    print("learning curve (speakers: best-lag r): " + ", ".join(f"{n}: {r:.3f}" for n, r in
+                                                               result["learning_curve"].items()))
+    for note in skipped:
+        print(f"skipped {note}")
+    print(f"wrote {path}")
     return 0
 
 
