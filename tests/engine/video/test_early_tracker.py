@@ -111,6 +111,22 @@ def test_the_waiting_worker_ends_quietly_when_no_job_comes():
     assert done.returncode == 0 and done.stdout == b""
 
 
+
+@needs_tracker
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir() or (os.cpu_count() or 1) < 2,
+                    reason="counts threads in Linux's /proc, on more than one core")
+def test_the_childs_numpy_starts_no_blas_threads():
+    count = "import numpy, os; print(len(os.listdir('/proc/self/task')))"
+    env = early_tracker.quiet_env()
+    threads = {}
+    for name, value in (("child", env["OPENBLAS_NUM_THREADS"]), ("default", None)):
+        run_env = dict(env, OPENBLAS_NUM_THREADS=value) if value else {k: v for k, v in env.items()
+                                                                       if k != "OPENBLAS_NUM_THREADS"}
+        done = subprocess.run([landmarks.tracker_python(), "-c", count], capture_output=True, text=True,
+                              env=run_env, timeout=60, check=True)
+        threads[name] = int(done.stdout)
+    assert threads["child"] == 1 < threads["default"]
+
 @needs_tracker
 def test_the_early_job_is_the_readers_and_its_probe_is_reused(known_video):
     assert early_tracker.start_early(["--debug", "track", str(known_video), "-o", "take.npz"], landmarks.send_early_job)
