@@ -1,7 +1,8 @@
 """python -m engine.training.nldf distill --look toon --out runs/nldf_toon [--config run.json] [--set key=value ...]
    python -m engine.training.nldf export runs/nldf_toon/checkpoint.pt --out engine/models/nldf_toon
    python -m engine.training.nldf look-from-video talk.mp4 --out looks/NAME [--models MODELS_DIR]
-   python -m engine.training.nldf faster-graph engine/models/nldf_toon.onnx [more .onnx ...]"""
+   python -m engine.training.nldf faster-graph engine/models/nldf_toon.onnx [more .onnx ...]
+   python -m engine.training.nldf score engine/models/nldf_clay.onnx [runs/x/checkpoint.pt ...] [--known-answers]"""
 
 from __future__ import annotations
 
@@ -37,12 +38,17 @@ def main(argv=None) -> int:
                                              "form (the same weights and pixels; export does it already)")
     fg.add_argument("looks", nargs="+", help="nldf_<look>.onnx files (their sidecars are updated)")
     add_look_from_video(sub)
+    add_score(sub)
     args = parser.parse_args(argv)
     try:
         if args.command == "look-from-video":
             from .video_command import run_command
 
             run_command(args)
+        elif args.command == "score":
+            from .score import run_command as run_score
+
+            run_score(args)
         elif args.command == "distill":
             from .distill import distill
 
@@ -83,6 +89,26 @@ def add_look_from_video(sub) -> None:
     lv.add_argument("--end", type=float, help="seconds into the video to end at (default: its end)")
     lv.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     lv.add_argument("--estimate", action="store_true", help="print the expected time of each stage and stop")
+
+
+def add_score(sub) -> None:
+    """The score subcommand's arguments."""
+    sc = sub.add_parser("score", help="score looks or checkpoints against their teacher on held-out frames "
+                                      "(PSNR, mouth and eye boxes, sharpness; optionally the known answers)")
+    sc.add_argument("candidates", nargs="+", help="exported looks (.onnx or an installed look's name) and "
+                                                  "distillation checkpoints (.pt); the first one's config "
+                                                  "chooses the held-out frames")
+    sc.add_argument("--frames", type=int, default=16, help="held-out frames (16: a run's 8 and 8 more)")
+    sc.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="change a field of the config the held-out frames are drawn with (e.g. image_size=512)")
+    sc.add_argument("--cache", help="a teacher cache folder to read and keep the held-out frames in")
+    sc.add_argument("--models-dir", help="a folder searched for looks given by name before the engine's")
+    sc.add_argument("--known-answers", action="store_true",
+                    help="also track the known performance rendered in each candidate (needs .venv-video)")
+    sc.add_argument("--json", help="write the report here")
+    sc.add_argument("--picture", help="write a side-by-side PNG here (teacher and each candidate)")
+    sc.add_argument("--label", action="append", default=[], help="a candidate's name on the picture and table "
+                                                                  "(in order; default its path)")
 
 
 def read_config(args) -> NLDFConfig:

@@ -201,18 +201,25 @@ def _full_hit(frames: FrameSet, k: int) -> np.ndarray:
 
 
 def evaluate(trainer, frames: FrameSet) -> dict:
-    """PSNR (dB) of the student against the teacher on `frames`: whole images, the mouth boxes and (when the
-    frames have them) the eye boxes (premultiplied RGBA, every channel)."""
+    """PSNR (dB) of the student against the teacher on `frames` (`region_psnr` of its renders)."""
     trainer.model.eval()
+    renders = [trainer.render(frames, k) for k in range(len(frames))]
+    trainer.model.train()
+    return region_psnr(renders, frames)
+
+
+def region_psnr(renders, frames: FrameSet) -> dict:
+    """PSNR (dB) of straight-alpha renders [F, H, W, 4] against the teacher frames `frames`: whole images, the
+    mouth boxes and (when the frames have them) the eye boxes (premultiplied RGBA, every channel; a region's
+    PSNR is of the mean of its frames' squared errors)."""
     total, mouth, eyes = [], [], []
     for k in range(len(frames)):
-        error = (premultiplied(trainer.render(frames, k)) - premultiplied(frames.rgba[k])) ** 2
+        error = (premultiplied(renders[k]) - premultiplied(frames.rgba[k])) ** 2
         total.append(error.mean())
         if frames.mouth[k].any():
             mouth.append(error[frames.mouth[k]].mean())
         if frames.eyes is not None and frames.eyes[k].any():
             eyes.append(error[frames.eyes[k]].mean())
-    trainer.model.train()
     result = {"psnr": psnr(float(np.mean(total))), "psnr_mouth": psnr(float(np.mean(mouth))) if mouth else None}
     if frames.eyes is not None:
         result["psnr_eyes"] = psnr(float(np.mean(eyes))) if eyes else None
