@@ -31,6 +31,7 @@ DEPTH_COLUMNS = np.array([0, 3])                  # the nod and the jaw: what Me
 REUSE_TURN = math.radians(2.0)                    # kept rotation columns serve while neck and jaw turned less (solve_frame)
 REUSE_MOVE = 0.01                                 # ... and the head moved less (metres)
 BATCH = 4                                         # frames solved as one batch of arrays (see solve_frames)
+_NUDGED = np.arange(NUM_ROTATIONS)                # the rotations nudged in a numeric Jacobian (see _linearised)
 IRIS_RING = set(topology.LEFT_IRIS[1:] + topology.RIGHT_IRIS[1:])
 
 
@@ -127,7 +128,9 @@ def project(problem: Problem, points: np.ndarray):
     """Pixels [..., K, 2] of head-space points [..., K, 3] and the depths [..., K]."""
     z = problem.distance - points[..., 2]
     cx, cy = problem.centre
-    uv = np.stack([cx + problem.focal * points[..., 0] / z, cy - problem.focal * points[..., 1] / z], axis=-1)
+    uv = np.empty(points.shape[:-1] + (2,))
+    uv[..., 0] = cx + problem.focal * points[..., 0] / z
+    uv[..., 1] = cy - problem.focal * points[..., 1] / z
     return uv, z
 
 
@@ -253,7 +256,7 @@ def _linearised(problem: Problem, q: np.ndarray, target: np.ndarray, scale: np.n
     B, P = q.shape
     R = 0 if rotations is not None else R
     batch = np.repeat(q[:, None], 1 + R, axis=1)               # each frame, then its rotations nudged
-    batch[:, np.arange(1, 1 + R), np.arange(R)] += STEP[:R]
+    batch[:, _NUDGED[:R] + 1, _NUDGED[:R]] += STEP[:R]
     expression, pose, translation = unpack(batch.reshape(B * (1 + R), P), E)
     expression, translation = expression[::1 + R], translation[::1 + R]     # one blend a frame, its nudges share it
     points, blended = _rig.posed(problem.rig, problem.shape, expression, pose, translation)
@@ -277,7 +280,8 @@ def _linearised(problem: Problem, q: np.ndarray, target: np.ndarray, scale: np.n
             J[:, :, 2, DEPTH_COLUMNS] = np.moveaxis((rz[:, 1 + DEPTH_COLUMNS] - rz[:, :1]) / STEP[DEPTH_COLUMNS, None], 1, -1)
         r = np.concatenate([r, rz[:, 0, :, None]], axis=2)
     scale = np.asarray(scale, float)
-    return J / scale[:, None, None, None], r / scale[:, None, None]
+    J /= scale[:, None, None, None]             # J is this call's own array
+    return J, r / scale[:, None, None]
 
 
 def _residuals(problem: Problem, q: np.ndarray, target: np.ndarray, scale: np.ndarray) -> np.ndarray:

@@ -15,6 +15,8 @@ import numpy as np
 
 from ..head.model import HeadModel
 
+_EYE = np.eye(3)
+
 
 @dataclass
 class PointRig:
@@ -70,11 +72,12 @@ def posed(rig: PointRig, shape: np.ndarray, expression: np.ndarray, pose: np.nda
     rest = rig.rest.reshape(-1) + rows["shape"] @ shape                        # [K * 3]
     joints = (rig.joints0.reshape(-1) + rows["joint_shape"] @ shape) + expression @ rows["joint_expression"]
     rot = rodrigues(pose.reshape(-1, 3)).reshape(B, -1, 3, 3)
-    eye = np.eye(3)
-    corrective = (rot[:, 1:] - eye).reshape(B, -1) @ rows["pose"]                # [B, K * 3]
+    corrective = (rot[:, 1:] - _EYE).reshape(B, -1) @ rows["pose"]               # [B, K * 3]
     v = ((rest + expression @ rows["expression"])[:, None] + corrective.reshape(G, B // G, -1)).reshape(B, K, 3)
-    joints = np.broadcast_to(joints.reshape(G, 1, *rig.joints0.shape), (G, B // G) + rig.joints0.shape)
-    transforms = _rigid(rot, joints.reshape((B,) + rig.joints0.shape), rig.parents)   # [B, J, 12]
+    joints = joints.reshape((G, 1) + rig.joints0.shape)
+    joints = joints.reshape((B,) + rig.joints0.shape) if G == B else np.repeat(joints, B // G, axis=1).reshape(
+        (B,) + rig.joints0.shape)
+    transforms = _rigid(rot, joints, rig.parents)                                # [B, J, 12]
     # the blended transforms as planes [B, 3, 4, K] (one product of all B's 12 entries with the skinning
     # weights, and whole-plane arithmetic below), handed back as [B, K, ...] views
     planes = (np.swapaxes(transforms, 1, 2).reshape(B * 12, -1) @ rows["weights"]).reshape(B, 3, 4, K)
